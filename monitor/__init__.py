@@ -1,0 +1,1 @@
+"""THINKING: configuration, alignment, models, alerts, notifications, the daily pipeline and the CLI."""

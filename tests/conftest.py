@@ -1,0 +1,59 @@
+"""Test-wide guards: no network but loopback, headless matplotlib, and the path to ../shared."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = (REPO / ".." / "shared").resolve()
+
+# Keys must never leak into a test run from the developer's shell (and pykrx logs in at import time if set).
+_SECRET_VARS = ("FRED_API_KEY", "ECOS_API_KEY", "DATA_GO_KR_KEY", "KRX_ID", "KRX_PW")
+
+
+def _is_loopback(address: object) -> bool:
+    if not isinstance(address, tuple) or not address:
+        return True  # AF_UNIX paths and the like never leave the machine
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded(self: socket.socket, address: object) -> object:
+        if not _is_loopback(address):
+            raise OSError(f"test tried to reach the network: {address!r} (tests replay recorded responses)")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    def guarded_ex(self: socket.socket, address: object) -> object:
+        if not _is_loopback(address):
+            raise OSError(f"test tried to reach the network: {address!r} (tests replay recorded responses)")
+        return real_connect_ex(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_ex)
+    for var in _SECRET_VARS:
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The shared data folder beside the repo; tests that need it skip with a reason when it is absent."""
+    if not (SHARED / "data").is_dir():
+        pytest.skip(f"../shared is absent ({SHARED}): real samples and history are not available here")
+    return SHARED

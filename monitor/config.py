@@ -56,6 +56,8 @@ class RunBlock(_Block):
 class FetchBlock(_Block):
     timeout_seconds: float = Field(30.0, gt=0)
     retries: int = Field(4, ge=0, le=10)
+    # Per-source base URL overrides (a mirror, a proxy, a local test server): {fred = "http://127.0.0.1:8080"}.
+    endpoints: dict[str, str] = {}
 
 
 class SourceRefBlock(_Block):

@@ -258,7 +258,7 @@ def validate_config(raw: dict[str, Any], path: Path | str = "config.toml") -> Co
     try:
         config = Config.model_validate({**raw, "base_dir": path.resolve().parent})
     except ValidationError as e:
-        problems += [_describe(err, raw) for err in e.errors()]
+        problems += [_describe(err, Config) for err in e.errors()]
     # Cross-block checks read the raw tables, so they are reported even when a block failed validation above.
     problems += _cross_checks(raw)
     if problems:
@@ -270,6 +270,10 @@ def validate_config(raw: dict[str, Any], path: Path | str = "config.toml") -> Co
 def _items(raw: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]]]:
     items = raw.get(section)
     return [(i, x) for i, x in enumerate(items) if isinstance(x, dict)] if isinstance(items, list) else []
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _cross_checks(raw: dict[str, Any]) -> list[str]:
@@ -285,7 +289,7 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                 problems.append(f"series[{i}].id: duplicate id {sid!r} (first used by series[{seen[sid]}])")
             seen.setdefault(sid, i)
         refs = [(f"series[{i}]", s.get("source"), s.get("params", {}))]
-        fallbacks = s.get("fallback") if isinstance(s.get("fallback"), list) else []
+        fallbacks = _list(s.get("fallback"))
         refs += [
             (f"series[{i}].fallback[{j}]", f.get("source"), f.get("params", {}))
             for j, f in enumerate(fallbacks)
@@ -308,7 +312,7 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
             try:
                 src.params_model.model_validate(params)
             except ValidationError as e:
-                problems += [_describe(err, params, prefix=f"{where}.params") for err in e.errors()]
+                problems += [_describe(err, src.params_model, prefix=f"{where}.params") for err in e.errors()]
     for section in ("models", "rules", "receivers"):
         names: dict[str, int] = {}
         for i, item in _items(raw, section):
@@ -321,7 +325,7 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                 )
             names.setdefault(name, i)
     for i, m in _items(raw, "models"):
-        variables = m.get("variables") if isinstance(m.get("variables"), list) else []
+        variables = _list(m.get("variables"))
         for j, v in enumerate(variables):
             ref = v.get("series") if isinstance(v, dict) else None
             if isinstance(ref, str) and ref not in seen:
@@ -346,7 +350,7 @@ def _loc(loc: tuple[int | str, ...], prefix: str = "") -> str:
     return out
 
 
-def _describe(err: Any, raw: Any, prefix: str = "") -> str:
+def _describe(err: Any, root: type[BaseModel], prefix: str = "") -> str:
     loc = tuple(p for p in err["loc"] if p != "from_")
     kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     # Union members add their type name to the location (e.g. "int", "literal['aic','bic']"): drop them.
@@ -354,7 +358,7 @@ def _describe(err: Any, raw: Any, prefix: str = "") -> str:
     where = _loc(loc, prefix)
     if kind == "extra_forbidden":
         parent = loc[:-1]
-        allowed = _allowed_keys(err, raw, parent)
+        allowed = _allowed_keys(root, parent)
         return f"{where}: unknown key{_suggest(str(loc[-1]), allowed)}"
     if kind == "missing":
         return f"{where}: required key is missing"
@@ -373,23 +377,21 @@ def _describe(err: Any, raw: Any, prefix: str = "") -> str:
     return f"{where}: {err['msg']}" + ("" if isinstance(value, (dict, list)) else f" (got {value!r})")
 
 
-def _allowed_keys(err: Any, raw: Any, parent: tuple[int | str, ...]) -> list[str]:
+def _allowed_keys(root: type[BaseModel], parent: tuple[int | str, ...]) -> list[str]:
     """Field names of the block that holds an unknown key, for a 'did you mean' hint."""
-    model: Any = Config
+    model: Any = root
     for part in parent:
         if isinstance(part, int):
             continue
-        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        field = model.model_fields.get(part)
         if field is None:
             return []
         ann = field.annotation
-        args = getattr(ann, "__args__", ())
-        model = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        candidates = (ann, *getattr(ann, "__args__", ()))
+        model = next((a for a in candidates if isinstance(a, type) and issubclass(a, BaseModel)), None)
         if model is None:
             return []
-    if model is Config and parent:
-        return []
-    return [f.alias or name for name, f in model.model_fields.items()] if hasattr(model, "model_fields") else []
+    return [f.alias or name for name, f in model.model_fields.items()]
 
 
 def secret_env_names(config: Config) -> list[str]:

@@ -96,9 +96,18 @@ def window_for(spec: SeriesSpec, ref: SourceRef, store: Store, as_of: date, *, f
 
 
 def to_observations(
-    spec: SeriesSpec, ref: SourceRef, frame: pd.DataFrame, as_of: date, *, point_in_time: bool
+    spec: SeriesSpec,
+    ref: SourceRef,
+    frame: pd.DataFrame,
+    as_of: date,
+    *,
+    point_in_time: bool,
+    stored_dates: pd.DatetimeIndex | None = None,
 ) -> pd.DataFrame:
-    """Scale, drop missing values and what was not yet known on `as_of`, and fill realtime_start."""
+    """Scale, drop missing values and what was not yet known on `as_of`, and fill realtime_start.
+
+    A date the store already holds can only change by revision, which this fetch (as of `as_of`) is the first to
+    see: its realtime_start is `as_of`, so the store keeps the value in effect before as the earlier vintage."""
     out = frame.copy()
     out["date"] = pd.to_datetime(out["date"]).dt.normalize()
     out["value"] = out["value"].astype("float64") * ref.scale
@@ -115,6 +124,8 @@ def to_observations(
         if not point_in_time:
             # A live fetch proves the value is known today, whatever the usual publication lag says.
             out["realtime_start"] = out["realtime_start"].clip(upper=cutoff)
+        if stored_dates is not None and len(stored_dates):
+            out.loc[out["date"].isin(stored_dates), "realtime_start"] = cutoff
     out = out[out["realtime_start"] <= cutoff]
     return out.sort_values(["date", "realtime_start"]).reset_index(drop=True)[["date", "value", "realtime_start"]]
 
@@ -165,11 +176,12 @@ def fetch_series(
         payloads = [
             Payload(_redact_bytes(r.body, secrets), r.request.redacted_url, r.request.replay_name) for r in responses
         ]
-        observations = to_observations(spec, ref, frame, as_of, point_in_time=point_in_time)
+        history = store.latest(spec.id)
+        observations = to_observations(spec, ref, frame, as_of, point_in_time=point_in_time, stored_dates=history.index)
         sessions = calendars.sessions(spec.calendar) if spec.freq == "B" and spec.calendar else None
         parsed = frame.assign(value=frame["value"] * ref.scale)
         parsed = parsed[pd.to_datetime(parsed["date"]) <= pd.Timestamp(as_of)]
-        issues = tuple(check_batch(spec, parsed, as_of, store.latest(spec.id), sessions))
+        issues = tuple(check_batch(spec, parsed, as_of, history, sessions))
         errors = [i for i in issues if i.severity == ERROR]
         if errors:
             message = "; ".join(f"{i.check}: {i.message}" for i in errors)

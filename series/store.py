@@ -392,18 +392,20 @@ class Store:
                 WHERE rn = 1 ORDER BY date""",
             args,
         ).fetchall()
-        index = pd.DatetimeIndex([r[0] for r in rows], name="date")
+        index = pd.DatetimeIndex(pd.to_datetime([r[0] for r in rows]), name="date").as_unit("ns")
         return pd.Series([r[1] for r in rows], index=index, name=series_id, dtype="float64")
 
     def vintages(self, series_id: str) -> pd.DataFrame:
         """Every stored row of a series: date, value, realtime_start, fetched_at, source, run_id."""
-        return pd.read_sql_query(
+        frame = pd.read_sql_query(
             "SELECT date, value, realtime_start, fetched_at, source, run_id FROM observations "
             "WHERE series_id=? ORDER BY date, realtime_start, id",
             self._conn,
             params=(series_id,),
-            parse_dates=["date", "realtime_start"],
         )
+        for col in ("date", "realtime_start"):
+            frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
+        return frame
 
     def last_date(self, series_id: str) -> date | None:
         row = self._conn.execute("SELECT MAX(date) FROM observations WHERE series_id=?", (series_id,)).fetchone()
@@ -440,7 +442,7 @@ class Store:
         return out
 
     def fetches(self, series_id: str | None = None, run_id: int | None = None) -> list[dict[str, Any]]:
-        sql, args = "SELECT * FROM fetches WHERE 1=1", []
+        sql, args = "SELECT * FROM fetches WHERE 1=1", list[Any]()
         if series_id is not None:
             sql, args = sql + " AND series_id=?", [*args, series_id]
         if run_id is not None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from monitor.errors import MonitorError
 
@@ -40,12 +40,15 @@ def run(argv: list[str] | None = None) -> int:
 
     try:
         rv = app(args=argv, prog_name="monitor", standalone_mode=False)
-    except click.exceptions.Exit as e:  # raised by typer.Exit / --help
-        return int(e.exit_code or 0)
-    except click.exceptions.Abort:
+    except typer.Exit as e:  # raised by typer.Exit and --help
+        return int(getattr(e, "exit_code", 0) or 0)
+    except typer.Abort:
         return _fail("aborted", 130)
-    except click.exceptions.ClickException as e:  # usage errors: bad option, missing argument ...
-        return _fail(e.format_message().replace("\n", " "), EXIT_USAGE)
+    except TyperException as e:  # usage errors: bad option, missing argument, bad value ...
+        message = e.format_message() if hasattr(e, "format_message") else str(e)
+        if not message.strip():  # `monitor series` without a subcommand: the help was printed
+            return EXIT_USAGE
+        return _fail(message.replace("\n", " "), EXIT_USAGE)
     except (MonitorError, SeriesError) as e:
         return _fail(str(e), e.exit_code)
     except KeyboardInterrupt:

@@ -1,0 +1,163 @@
+"""The store's invariants: idempotent append, vintages kept, no look-ahead, atomic fetches, one writer."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from series.errors import StoreError, StoreLocked
+from series.store import Payload, Store
+
+BASE = date(2020, 1, 1)
+
+
+def frame(rows: list[tuple[int, float, int]]) -> pd.DataFrame:
+    """rows of (day offset, value, realtime offset in days after the date)."""
+    return pd.DataFrame(
+        {
+            "date": [pd.Timestamp(BASE + timedelta(days=d)) for d, _, _ in rows],
+            "value": [v for _, v, _ in rows],
+            "realtime_start": [pd.Timestamp(BASE + timedelta(days=d + r)) for d, _, r in rows],
+        }
+    )
+
+
+values = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+batches = st.lists(
+    st.tuples(st.integers(0, 60), values, st.integers(0, 30)), min_size=1, max_size=40, unique_by=lambda r: r[0]
+)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(tmp_path / "m.sqlite", writer="test") as s:
+        yield s
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=batches)
+def test_appending_any_batch_twice_changes_nothing(tmp_path_factory, batch):
+    with Store.open(tmp_path_factory.mktemp("s") / "m.sqlite", writer="test") as store:
+        first = store.append("x", frame(batch), source="t")
+        before = store.vintages("x")
+        second = store.append("x", frame(batch), source="t")
+        assert first.added == len(batch)
+        assert second.rows == 0 and second.unchanged == len(batch)
+        pd.testing.assert_frame_equal(store.vintages("x"), before)
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=batches, b=batches, probe=st.integers(0, 100))
+def test_as_of_never_returns_a_row_first_known_after_the_date(tmp_path_factory, a, b, probe):
+    with Store.open(tmp_path_factory.mktemp("s") / "m.sqlite", writer="test") as store:
+        store.append("x", frame(a), source="t")
+        store.append("x", frame(b), source="t")
+        when = BASE + timedelta(days=probe)
+        known = store.as_of("x", when)
+        vint = store.vintages("x")
+        # Independent computation: for each date, the last vintage with realtime_start <= when.
+        eligible = vint[vint["realtime_start"] <= pd.Timestamp(when)]
+        expected = eligible.groupby("date")["value"].last()
+        pd.testing.assert_series_equal(known, expected.rename("x"), check_names=False, check_freq=False)
+        firsts = vint.groupby("date")["realtime_start"].min()
+        assert (firsts.loc[known.index] <= pd.Timestamp(when)).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(batch=batches, bump=st.floats(min_value=0.5, max_value=100))
+def test_revisions_keep_every_vintage(tmp_path_factory, batch, bump):
+    with Store.open(tmp_path_factory.mktemp("s") / "m.sqlite", writer="test") as store:
+        store.append("x", frame(batch), source="t")
+        late = [(d, v + bump, 200) for d, v, _ in batch]  # every value revised, known 200 days later
+        result = store.append("x", frame(late), source="t")
+        assert result.revised == len(batch) and result.added == 0
+        vint = store.vintages("x")
+        assert len(vint) == 2 * len(batch)
+        for d, v, r in batch:
+            day = pd.Timestamp(BASE + timedelta(days=d))
+            assert store.as_of("x", day + pd.Timedelta(days=r)).loc[day] == v
+            assert store.as_of("x", day + pd.Timedelta(days=200)).loc[day] == pytest.approx(v + bump)
+        assert store.latest("x").tolist() == pytest.approx([v + bump for _, v, _ in sorted(batch)])
+
+
+def test_a_value_back_to_an_old_vintage_is_a_new_vintage(store):
+    store.append("x", frame([(0, 1.0, 0)]), source="t")
+    store.append("x", frame([(0, 2.0, 5)]), source="t")
+    store.append("x", frame([(0, 1.0, 9)]), source="t")
+    assert store.vintages("x")["value"].tolist() == [1.0, 2.0, 1.0]
+    assert store.as_of("x", BASE + timedelta(days=6)).iloc[0] == 2.0
+    # The same numbers printed differently (1187.7100 vs 1187.71) are not a revision.
+    assert store.append("x", frame([(0, 1.0000000000001, 12)]), source="t").rows == 0
+
+
+def test_save_fetch_archives_payloads_and_links_them_for_replay(store, tmp_path):
+    body = b"observation_date,DEXKOUS\n2020-01-01,1156.0\n"
+    run = store.begin_run("fetch", BASE)
+    store.save_fetch(
+        series_id="krw",
+        source="fredgraph",
+        key="DEXKOUS",
+        run_id=run,
+        payloads=[Payload(body, "https://fred.stlouisfed.org/graph/fredgraph.csv?id=DEXKOUS", "fredgraph/DEXKOUS.csv")],
+        observations=frame([(0, 1156.0, 0)]),
+    )
+    store.finish_run(run, "ok", {"krw": {"status": "ok"}})
+    [fetch] = store.fetches(run_id=run)
+    assert fetch["n_obs"] == 1 and fetch["n_added"] == 1
+    written = store.export_replay(run, tmp_path / "replay")
+    assert [p.read_bytes() for p in written] == [body]
+    assert written[0] == tmp_path / "replay" / "fredgraph" / "DEXKOUS.csv"
+    raw = store.connection.execute("SELECT size, length(body) FROM payloads").fetchone()
+    assert raw[0] == len(body)  # stored compressed, size of the original kept
+    assert store.run(run)["outcomes"] == {"krw": {"status": "ok"}}
+
+
+def test_a_failing_write_stores_nothing_of_that_fetch(store):
+    bad = frame([(0, 1.0, 0), (1, 2.0, 0)])
+    bad.loc[1, "value"] = float("nan")
+    with pytest.raises(ValueError):
+        store.save_fetch(series_id="x", source="t", key="k", payloads=[Payload(b"x", "u", "t/k")], observations=bad)
+    assert store.count() == 0 and store.fetches() == []
+
+
+def test_second_writer_is_refused_with_the_holder_named(tmp_path):
+    path = tmp_path / "m.sqlite"
+    with Store.open(path, writer="monitor run --as-of 2026-03-27"):
+        with pytest.raises(StoreLocked) as e:
+            Store.open(path, writer="monitor fetch")
+        assert "monitor run --as-of 2026-03-27" in str(e.value) and "pid" in str(e.value)
+        assert e.value.exit_code == 3
+        with Store.open(path) as reader:  # readers are never blocked
+            assert reader.count() == 0
+    Store.open(path, writer="after").close()  # released on close
+
+
+def test_not_a_store_and_missing_store_are_clear_errors(tmp_path):
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a readable monitor store"):
+        Store.open(junk, writer="t")
+    with pytest.raises(StoreError, match="no store at"):
+        Store.open(tmp_path / "none.sqlite")
+
+
+def test_newer_schema_is_refused_and_migrations_run_forward(tmp_path):
+    path = tmp_path / "m.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version=999")
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this monitor"):
+        Store.open(path, writer="t")
+    fresh = tmp_path / "fresh.sqlite"
+    with Store.open(fresh, writer="t") as s:
+        from series.store import SCHEMA_VERSION
+
+        assert s.schema_version() == SCHEMA_VERSION
+        tables = {r[0] for r in s.connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"observations", "payloads", "fetches", "fetch_payloads", "runs"} <= tables
+        assert s.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -1,0 +1,1 @@
+"""DATA OUT: the chart registry, the HTML report and e-mail rendering, and the exports folder."""

@@ -35,6 +35,7 @@ from series.errors import StoreError, StoreLocked
 
 # Forward migrations: index i upgrades schema version i to i + 1. Never edit a released step; append a new one.
 MIGRATIONS: list[str] = [
+    # 1: runs, the raw payload archive, fetches and observations
     """
     CREATE TABLE runs(
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -87,6 +88,17 @@ MIGRATIONS: list[str] = [
         fetch_id INTEGER REFERENCES fetches(id)
     );
     CREATE INDEX observations_key ON observations(series_id, date, realtime_start, id);
+    """,
+    # 2: model results (monitor.results), one compressed JSON body per (model, as_of)
+    """
+    CREATE TABLE model_results(
+        model TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        run_id INTEGER,
+        created_at TEXT NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY(model, as_of)
+    );
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,47 @@
+"""The alert timeline: which rules fired when."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from reports.charts import ChartSkipped, chart
+from reports.charts.common import periods
+from reports.context import ReportContext
+from reports.style import ORANGE, SEVERITY_COLOURS, date_axis, figure, footer
+
+YEARS = 3
+
+
+@chart("alert_timeline", "Alerts", "Which rules fired when?")
+def alert_timeline(ctx: ReportContext) -> Figure:
+    if not ctx.rules:
+        raise ChartSkipped("no alert rules are configured")
+    start = pd.Timestamp(ctx.as_of) - pd.DateOffset(years=YEARS)
+    end = pd.Timestamp(ctx.as_of)
+    rules = list(ctx.rules)
+    fig, (ax,) = figure(
+        "Alert timeline",
+        f"Bars: periods each rule was firing over the last {YEARS} years (colour = severity)",
+        size=(10.0, max(3.2, 1.6 + 0.32 * len(rules))),
+    )
+    for row, rule in enumerate(rules):
+        colour = SEVERITY_COLOURS.get(rule.severity, ORANGE)
+        spans = [(a, b) for a, b in periods(rule.firing) if b >= start]
+        for first, last in spans:
+            first = max(first, start)
+            ax.broken_barh(
+                [(first, last - first + pd.Timedelta(days=1))],
+                (row - 0.35, 0.7),
+                color=colour,
+                gid=f"episode:{rule.name}:{first:%Y-%m-%d}:{last:%Y-%m-%d}",
+            )
+    ax.set_yticks(range(len(rules)), [r.name for r in rules], fontsize=8)
+    ax.set_ylim(-0.7, len(rules) - 0.3)
+    ax.invert_yaxis()
+    ax.set_xlim(start, end + pd.Timedelta(days=5))
+    ax.grid(axis="y", visible=False)
+    date_axis(ax)
+    fig.subplots_adjust(left=0.25)
+    footer(fig, "rule evaluations on the stored series (point in time)", ctx.as_of)
+    return fig

@@ -1,0 +1,122 @@
+"""Policy rates and the KRW: where are the Fed, BOJ and BOK, and is the won past its alert thresholds?"""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from reports.charts import ChartSkipped, chart
+from reports.charts.common import changes, clip_years, shade_firing
+from reports.context import ReportContext
+from reports.style import BLACK, BLUE, GREEN, GREY, ORANGE, SEVERITY_COLOURS, SKY, VERMILION, date_axis, figure, footer
+from reports.style import legend as draw_legend
+
+YEARS = 10
+
+
+@chart("policy_rates", "Rates & FX", "Where do the Fed, BOJ and BOK stand, and how wide is the BOK-Fed gap?")
+def policy_rates(ctx: ReportContext) -> Figure:
+    upper, lower, eff = ctx.values("fed_upper"), ctx.values("fed_lower"), ctx.values("fed_effective")
+    boj, bok = ctx.values("boj"), ctx.values("bok")
+    if upper is None and bok is None and boj is None:
+        raise ChartSkipped("no policy-rate series in the store")
+    start = pd.Timestamp(ctx.as_of) - pd.DateOffset(years=YEARS)
+    fig, (ax, ax2) = figure(
+        "Policy rates: Fed, BOJ and BOK",
+        "Fed target range (band) and effective rate; BOJ and BOK policy rates; dots mark decisions (rate changes)",
+        rows=2,
+        heights=(2.3, 1.0),
+    )
+    if upper is not None and lower is not None:
+        band = pd.concat([lower, upper], axis=1, keys=["lo", "hi"]).dropna()
+        band = clip_years(band, start)
+        ax.fill_between(
+            band.index,
+            band["lo"],
+            band["hi"],
+            step="post",
+            color=SKY,
+            alpha=0.35,
+            lw=0,
+            label="Fed target range",
+            gid="fed_range",
+        )
+    for s, label, colour, style, gid in (
+        (eff, "Fed effective", BLUE, "-", "fed_effective"),
+        (boj, ctx.label("boj"), VERMILION, "--", "boj"),
+        (bok, ctx.label("bok"), GREEN, "-", "bok"),
+    ):
+        if s is None:
+            continue
+        s = clip_years(s, start)
+        ax.plot(s.index, s.values, drawstyle="steps-post", color=colour, ls=style, lw=1.6, label=label, gid=gid)
+        if gid != "fed_effective":
+            moves = changes(s)
+            ax.scatter(moves.index, moves.values, s=14, color=colour, zorder=3, gid=f"{gid}_decisions")
+    if upper is not None:
+        moves = changes(clip_years(upper, start))
+        ax.scatter(moves.index, moves.values, s=14, color=BLUE, zorder=3, gid="fed_decisions")
+    ax.set_ylabel("% per year")
+    draw_legend(ax)
+    if bok is not None and upper is not None:
+        gap = bok.reindex(bok.index.union(upper.index)).ffill() - upper.reindex(bok.index.union(upper.index)).ffill()
+        gap = clip_years(gap.dropna(), start)
+        ax2.plot(
+            gap.index,
+            gap.values,
+            drawstyle="steps-post",
+            color=BLACK,
+            lw=1.4,
+            label="BOK minus Fed upper",
+            gid="bok_fed_gap",
+        )
+        ax2.axhline(0, color=GREY, lw=0.8)
+        for rule in ctx.rules_on("bok"):
+            if rule.threshold is not None and set(rule.series) >= {ctx.role("bok"), ctx.role("fed_upper")}:
+                ax2.axhline(
+                    rule.threshold,
+                    color=SEVERITY_COLOURS.get(rule.severity, ORANGE),
+                    ls="--",
+                    lw=1,
+                    label=f"alert: {rule.threshold:+.2f} pp",
+                    gid=f"threshold:{rule.name}",
+                )
+        ax2.set_ylabel("pp")
+        draw_legend(ax2)
+    else:
+        ax2.text(0.5, 0.5, "BOK-Fed differential needs both rates", transform=ax2.transAxes, ha="center")
+    date_axis(ax2)
+    footer(fig, ctx.source_of("fed_upper", "fed_effective", "boj", "bok"), ctx.as_of)
+    return fig
+
+
+@chart("krw_usd", "Rates & FX", "How weak is the won, and when was it past the alert thresholds?")
+def krw_usd(ctx: ReportContext) -> Figure:
+    s = ctx.values("krw_usd")
+    if s is None:
+        raise ChartSkipped("no KRW/USD series in the store")
+    start = pd.Timestamp(ctx.as_of) - pd.DateOffset(years=3)
+    s = clip_years(s, start)
+    fig, (ax,) = figure(
+        f"KRW per USD: {s.iloc[-1]:,.1f} on {s.index[-1]:%Y-%m-%d}",
+        f"{ctx.label('krw_usd')}; higher = weaker won; dashed lines: alert thresholds, shading: alert firing",
+    )
+    ax.plot(s.index, s.values, color=BLUE, lw=1.4, label=ctx.label("krw_usd"), gid="krw_usd")
+    for rule in ctx.rules_on("krw_usd"):
+        colour = SEVERITY_COLOURS.get(rule.severity, ORANGE)
+        if rule.threshold is not None and rule.series == (ctx.role("krw_usd"),):
+            ax.axhline(
+                rule.threshold,
+                color=colour,
+                ls="--",
+                lw=1.1,
+                label=f"{rule.severity} {rule.op or ''} {rule.threshold:,.0f}",
+                gid=f"threshold:{rule.name}",
+            )
+        shade_firing(ax, rule, start, colour)
+    ax.set_ylabel(ctx.units("krw_usd"))
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+    draw_legend(ax)
+    date_axis(ax)
+    footer(fig, ctx.source_of("krw_usd"), ctx.as_of)
+    return fig

@@ -1,0 +1,282 @@
+"""Spillovers: how connected are the markets, who transmits to whom, and how do Fed and BOJ shocks propagate?"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
+
+from reports.charts import ChartSkipped, chart
+from reports.context import ReportContext
+from reports.style import (
+    BLACK,
+    BLUE,
+    GREY,
+    LINESTYLES,
+    NEGATIVE,
+    ORANGE,
+    PALETTE,
+    POSITIVE,
+    SKY,
+    date_axis,
+    figure,
+    footer,
+)
+from reports.style import legend as draw_legend
+
+PERCENTILE = 0.90
+
+
+def _model(ctx: ReportContext, role: str = "daily_model"):  # type: ignore[no-untyped-def]
+    model = ctx.model(role) or ctx.model("monthly_model" if role == "daily_model" else "daily_model")
+    if model is None:
+        raise ChartSkipped("no spillover model was estimated for this date")
+    return model
+
+
+def _labels(ctx: ReportContext, model) -> list[str]:  # type: ignore[no-untyped-def]
+    return (
+        [
+            ctx.info[s].label.split(" (")[0] if s in ctx.info else v
+            for s, v in zip(model.series, model.variables, strict=True)
+        ]
+        if model.series
+        else list(model.variables)
+    )
+
+
+def _method(model) -> str:  # type: ignore[no-untyped-def]
+    window = f", {model.window}-observation windows" if model.window else ""
+    return f"{model.method}({model.lags}), generalized FEVD, H = {model.horizon}{window}"
+
+
+def expanding_percentile(s: pd.Series, q: float) -> pd.Series:
+    """Point in time: the q-quantile of everything up to and including each date."""
+    return s.expanding(min_periods=min(len(s), 20)).quantile(q)
+
+
+@chart("spillover_tci", "Spillovers", "Is total connectedness unusually high right now?")
+def spillover_tci(ctx: ReportContext) -> Figure:
+    model = _model(ctx)
+    if model.rolling is None or model.rolling.empty or "TCI" not in model.rolling:
+        raise ChartSkipped(f"model {model.name} has no rolling or TVP results")
+    r = model.rolling
+    pct = expanding_percentile(r["TCI"], PERCENTILE)
+    fig, (ax,) = figure(
+        f"Total connectedness: TCI {r['TCI'].iloc[-1]:.1f}% on {r.index[-1]:%Y-%m-%d}",
+        f"{model.label or model.name}: {_method(model)}; dotted: expanding {PERCENTILE:.0%} percentile of TCI",
+    )
+    ax.plot(r.index, r["TCI"], color=BLUE, lw=1.5, label="TCI", gid="tci")
+    if "cTCI" in r:
+        ax.plot(r.index, r["cTCI"], color=ORANGE, lw=1.2, ls="--", label="cTCI (corrected, x N/(N-1))", gid="ctci")
+    ax.plot(
+        pct.index,
+        pct.values,
+        color=BLACK,
+        lw=1.0,
+        ls=":",
+        label=f"TCI {PERCENTILE:.0%} percentile (expanding)",
+        gid="tci_percentile",
+    )
+    if {"TCI_lo", "TCI_hi"} <= set(r.columns):
+        ax.fill_between(r.index, r["TCI_lo"], r["TCI_hi"], color=SKY, alpha=0.3, lw=0, label="TCI band", gid="tci_band")
+    ax.set_ylabel("% of forecast-error variance")
+    draw_legend(ax)
+    date_axis(ax)
+    footer(fig, "model estimates from the stored series", ctx.as_of)
+    return fig
+
+
+@chart("spillover_net", "Spillovers", "Which markets are net transmitters of shocks, and which receive them?")
+def spillover_net(ctx: ReportContext) -> Figure:
+    model = _model(ctx)
+    if model.rolling is None or model.rolling.empty:
+        raise ChartSkipped(f"model {model.name} has no rolling or TVP results")
+    r = model.rolling
+    fig, (ax,) = figure(
+        "Net spillovers by variable (TO minus FROM)",
+        f"Above zero: net transmitter of shocks; below: net receiver. {_method(model)}",
+    )
+    for k, (var, label) in enumerate(zip(model.variables, _labels(ctx, model), strict=True)):
+        col = f"NET_{var}"
+        if col in r:
+            ax.plot(
+                r.index,
+                r[col],
+                color=PALETTE[k % len(PALETTE)],
+                ls=LINESTYLES[k % len(LINESTYLES)],
+                lw=1.3,
+                label=label,
+                gid=f"net:{var}",
+            )
+    ax.axhline(0, color=GREY, lw=0.8)
+    ax.set_ylabel("percentage points")
+    draw_legend(ax, ncols=3)
+    date_axis(ax)
+    footer(fig, "model estimates from the stored series", ctx.as_of)
+    return fig
+
+
+@chart("spillover_table", "Spillovers", "Who drives whom right now (the latest connectedness table)?")
+def spillover_table(ctx: ReportContext) -> Figure:
+    model = _model(ctx)
+    if model.table is None:
+        raise ChartSkipped(f"model {model.name} has no connectedness table")
+    t = model.table
+    labels = _labels(ctx, model)
+    n = len(labels)
+    fig, (ax,) = figure(
+        f"Connectedness table: TCI {t.tci:.1f}%",
+        "Row i, column j: % of i's forecast-error variance due to shocks in j (rows receive, columns transmit)",
+        size=(10.0, 6.2),
+    )
+    ax.grid(False)
+    matrix = np.asarray(t.matrix, dtype=float)
+    shown = matrix.copy()
+    np.fill_diagonal(shown, np.nan)  # own shares would swamp the colour scale
+    image = ax.imshow(shown, cmap="cividis", vmin=0, vmax=max(np.nanmax(shown), 1.0), gid="heatmap")
+    for i in range(n):
+        for j in range(n):
+            value = matrix[i, j]
+            colour = "white" if (i != j and value < 0.6 * np.nanmax(shown)) else BLACK
+            ax.text(
+                j,
+                i,
+                f"{value:.1f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color=colour,
+                fontweight="bold" if i == j else "normal",
+                gid=f"cell:{i}:{j}",
+            )
+    ax.set_xticks(range(n), labels, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(n), labels, fontsize=8)
+    ax.set_xlabel("transmitter (shock in)")
+    ax.set_ylabel("receiver")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="% (off-diagonal)")
+    fig.subplots_adjust(left=0.22, bottom=0.22)
+    footer(fig, "model estimates from the stored series", ctx.as_of, _method(model))
+    return fig
+
+
+@chart("spillover_network", "Spillovers", "Which way do net pairwise spillovers run?")
+def spillover_network(ctx: ReportContext) -> Figure:
+    model = _model(ctx)
+    if model.table is None:
+        raise ChartSkipped(f"model {model.name} has no connectedness table")
+    npdc = np.asarray(model.table.npdc, dtype=float)  # npdc[i, j] > 0: i is a net transmitter to j
+    net = np.asarray(model.table.net, dtype=float)
+    labels = _labels(ctx, model)
+    n = len(labels)
+    fig, (ax,) = figure(
+        "Net pairwise spillovers",
+        "Arrow i -> j: i transmits more to j than it receives from j; width = net share. "
+        "Blue nodes: net transmitters, red: net receivers",
+        size=(10.0, 6.2),
+    )
+    ax.set_axis_off()
+    angles = [math.pi / 2 - 2 * math.pi * k / n for k in range(n)]
+    pos = [(math.cos(a), math.sin(a)) for a in angles]
+    biggest = max(float(np.max(npdc)), 1e-9)
+    for i in range(n):
+        for j in range(n):
+            if i != j and npdc[i, j] > 0:
+                width = 0.5 + 5.0 * npdc[i, j] / biggest
+                ax.add_patch(
+                    FancyArrowPatch(
+                        pos[i],
+                        pos[j],
+                        arrowstyle="-|>",
+                        mutation_scale=12 + 2 * width,
+                        lw=width,
+                        color=GREY,
+                        alpha=0.8,
+                        shrinkA=22,
+                        shrinkB=22,
+                        connectionstyle="arc3,rad=0.08",
+                        gid=f"edge:{i}:{j}",
+                    )
+                )
+    for k, ((x, y), label) in enumerate(zip(pos, labels, strict=True)):
+        colour = POSITIVE if net[k] >= 0 else NEGATIVE
+        ax.scatter([x], [y], s=900, color=colour, zorder=3, edgecolors="white", gid=f"node:{k}")
+        ax.annotate(
+            f"{label}\nNET {net[k]:+.1f}",
+            (x, y),
+            xytext=(0, -30 if y < 0 else 26),
+            textcoords="offset points",
+            ha="center",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_xlim(-1.6, 1.6)
+    ax.set_ylim(-1.45, 1.45)
+    ax.set_aspect("equal")
+    footer(fig, "model estimates from the stored series", ctx.as_of, _method(model))
+    return fig
+
+
+IRF_SHOCKS = ("fed_upper", "boj")
+IRF_RESPONSES = ("krw_usd", "kospi")
+
+
+@chart("irf_grid", "Spillovers", "How do KRW/USD and KOSPI respond to a Fed or BOJ shock?")
+def irf_grid(ctx: ReportContext) -> Figure:
+    model = ctx.model("monthly_model") or ctx.model("daily_model")
+    if model is None or model.irf is None:
+        raise ChartSkipped("no VAR with impulse responses was estimated for this date")
+    index = {s: k for k, s in enumerate(model.series)}
+    shocks = [r for r in IRF_SHOCKS if ctx.role(r) in index]
+    responses = [r for r in IRF_RESPONSES if ctx.role(r) in index]
+    if not shocks or not responses:
+        raise ChartSkipped(f"model {model.name} does not contain the Fed/BOJ shocks and KRW/KOSPI responses")
+    fig = figure("Impulse responses", "", rows=1)[0]
+    fig.clear()
+    fig.suptitle(
+        "Impulse responses: Fed and BOJ shocks on the won and KOSPI",
+        x=0.01,
+        y=0.985,
+        ha="left",
+        fontsize=13,
+        fontweight="bold",
+    )
+    fig.text(
+        0.01,
+        0.925,
+        f"Orthogonalised one-s.d. shocks, {model.label or model.name}, {model.freq}-frequency "
+        f"VAR({model.lags}); shaded: 95% band. Responses in the units of the transformed variable",
+        ha="left",
+        va="top",
+        fontsize=9,
+        color="#444444",
+    )
+    axes = fig.subplots(len(responses), len(shocks), squeeze=False, sharex=True)
+    steps = np.arange(model.irf.shape[0])
+    for r, resp in enumerate(responses):
+        for c, shock in enumerate(shocks):
+            ax = axes[r][c]
+            i, j = index[ctx.role(resp)], index[ctx.role(shock)]
+            ax.plot(steps, model.irf[:, i, j], color=BLUE, lw=1.5, gid=f"irf:{resp}:{shock}")
+            if model.irf_lower is not None and model.irf_upper is not None:
+                ax.fill_between(
+                    steps,
+                    model.irf_lower[:, i, j],
+                    model.irf_upper[:, i, j],
+                    color=SKY,
+                    alpha=0.35,
+                    lw=0,
+                    gid=f"band:{resp}:{shock}",
+                )
+            ax.axhline(0, color=GREY, lw=0.8)
+            ax.set_title(
+                f"{ctx.label(resp).split(' (')[0]} <- {ctx.label(shock).split(' (')[0]}", fontsize=9, loc="left"
+            )
+            if r == len(responses) - 1:
+                ax.set_xlabel("months after the shock" if model.freq == "M" else "sessions after the shock")
+    fig.subplots_adjust(left=0.08, right=0.97, top=0.82, bottom=0.13, hspace=0.35, wspace=0.2)
+    footer(fig, "model estimates from the stored series", ctx.as_of)
+    return fig

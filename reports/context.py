@@ -1,0 +1,232 @@
+"""What a report is drawn from: plain data, assembled from the store and the model results (never fetched).
+
+Charts and templates read only a `ReportContext`; `monitor/pipeline.py` and `monitor report` build it. Keeping
+it plain (pandas objects, small dataclasses) lets the chart tests build one by hand from a small fixture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from monitor.results import ModelResult, load_results
+from series.spec import SeriesSpec
+from series.store import Store
+
+# Which series plays which part in the standard charts (the shipped config's ids). A chart whose series are
+# absent from the store is skipped and the report says why.
+DEFAULT_ROLES: Mapping[str, str] = {
+    "fed_upper": "fed_upper",
+    "fed_lower": "fed_lower",
+    "fed_effective": "fed_effective",
+    "boj": "boj_rate",
+    "bok": "bok_rate",
+    "krw_usd": "krw_usd",
+    "kospi": "kospi",
+    "foreign_flows": "foreign_net_kospi",
+    "exports_total": "exports_total",
+    "exports_semis": "exports_semis",
+    "daily_model": "market_daily",
+    "monthly_model": "macro_monthly",
+}
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    id: str
+    label: str
+    units: str
+    source: str
+    key: str
+    freq: str
+
+
+@dataclass(frozen=True)
+class RuleTrace:
+    """One rule's history for drawing: its threshold and, per date, whether it was firing."""
+
+    name: str
+    severity: str
+    series: tuple[str, ...]
+    label: str
+    firing: pd.Series  # bool, indexed by date
+    threshold: float | None = None
+    op: str | None = None  # ">=", "<=", ...
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """A notification-worthy alert of this run: what the headline and the e-mail show."""
+
+    name: str
+    severity: str
+    state: str  # firing | resolved | pending
+    summary: str
+    value: float | None = None
+    threshold: float | None = None
+    since: date | None = None
+    series: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Freshness:
+    series_id: str
+    label: str
+    source: str
+    last_date: date | None
+    last_fetched: str | None
+    status: str  # ok | stale | failed | no data
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    """A series' latest value now against the previous run's."""
+
+    series_id: str
+    label: str
+    units: str
+    previous: float | None
+    current: float | None
+    date: date | None
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    as_of: date
+    series: Mapping[str, pd.Series]
+    info: Mapping[str, SeriesInfo]
+    models: Mapping[str, ModelResult] = field(default_factory=dict)
+    rules: Sequence[RuleTrace] = ()
+    alerts: Sequence[AlertItem] = ()
+    freshness: Sequence[Freshness] = ()
+    changes: Sequence[Change] = ()
+    run: Mapping[str, Any] = field(default_factory=dict)
+    roles: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ROLES))
+    title: str = "Korea macro & market monitor"
+
+    def role(self, name: str) -> str:
+        return self.roles.get(name, name)
+
+    def values(self, role: str) -> pd.Series | None:
+        """The series playing `role`, as known on the as-of date, or None when the store has none."""
+        s = self.series.get(self.role(role))
+        return s if s is not None and not s.empty else None
+
+    def label(self, role: str) -> str:
+        sid = self.role(role)
+        return self.info[sid].label if sid in self.info else sid
+
+    def units(self, role: str) -> str:
+        sid = self.role(role)
+        return self.info[sid].units if sid in self.info else ""
+
+    def source_of(self, *roles: str) -> str:
+        """'FRED DEXKOUS, Yahoo ^KS11' for a chart footer."""
+        parts = []
+        for r in roles:
+            i = self.info.get(self.role(r))
+            if i is not None:
+                parts.append(f"{_SOURCE_NAMES.get(i.source, i.source)} {i.key}" if i.source != "csv" else i.label)
+        return ", ".join(dict.fromkeys(parts))
+
+    def model(self, role: str) -> ModelResult | None:
+        m = self.models.get(self.role(role))
+        return m if m is not None and not m.error else None
+
+    def rules_on(self, role: str) -> list[RuleTrace]:
+        sid = self.role(role)
+        return [r for r in self.rules if sid in r.series]
+
+
+_SOURCE_NAMES = {
+    "fred": "FRED",
+    "fredgraph": "FRED",
+    "bis": "BIS",
+    "ecos": "Bank of Korea ECOS",
+    "boj": "Bank of Japan",
+    "yahoo": "Yahoo Finance",
+    "krx": "KRX",
+    "customs": "Korea Customs Service",
+}
+
+
+def load_context(
+    store: Store,
+    specs: Sequence[SeriesSpec],
+    as_of: date,
+    *,
+    rules: Sequence[RuleTrace] = (),
+    alerts: Sequence[AlertItem] = (),
+    run: Mapping[str, Any] | None = None,
+    failed: Mapping[str, str] | None = None,
+    roles: Mapping[str, str] | None = None,
+) -> ReportContext:
+    """Read everything a report needs from the store, as known on `as_of` (nothing is fetched).
+
+    `failed` maps series ids whose fetch failed in this run to the reason (shown in the freshness table)."""
+    from series.validate import period_end
+
+    failed = dict(failed or {})
+    summaries = store.summaries()
+    series = {s.id: store.as_of(s.id, as_of) for s in specs}
+    info, freshness = {}, []
+    for spec in specs:
+        summary = summaries.get(spec.id)
+        source = summary.source if summary and summary.source else spec.source
+        ref = next((r for r in spec.refs() if r.source == source), spec.primary)
+        info[spec.id] = SeriesInfo(spec.id, spec.label, spec.units, source, ref.key, spec.freq)
+        values = series[spec.id].dropna()
+        last = values.index[-1].date() if not values.empty else None
+        if spec.id in failed:
+            status, message = "failed", failed[spec.id]
+        elif last is None:
+            status, message = "no data", ""
+        else:
+            age = (pd.Timestamp(as_of) - period_end(pd.Timestamp(last), spec.freq)).days
+            status, message = ("stale", f"{age} days old") if age > spec.stale_days else ("ok", "")
+        freshness.append(
+            Freshness(spec.id, spec.label, source, last, summary.last_fetched if summary else None, status, message)
+        )
+    return ReportContext(
+        as_of=as_of,
+        series=series,
+        info=info,
+        models=load_results(store, as_of),
+        rules=rules,
+        alerts=alerts,
+        freshness=freshness,
+        changes=_changes(store, specs, as_of, series),
+        run=dict(run or {}),
+        roles=dict(roles or DEFAULT_ROLES),
+    )
+
+
+def _changes(store: Store, specs: Sequence[SeriesSpec], as_of: date, series: Mapping[str, pd.Series]) -> list[Change]:
+    """Each series' latest value against what the previous daily run saw."""
+    previous = [
+        r
+        for r in store.runs(200)
+        if r["kind"] == "run" and r["as_of"] < as_of.isoformat() and r["status"] in ("ok", "errors")
+    ]
+    if not previous:
+        return []
+    before = date.fromisoformat(previous[0]["as_of"])
+    out = []
+    for spec in specs:
+        now, then = series[spec.id].dropna(), store.as_of(spec.id, before).dropna()
+        out.append(
+            Change(
+                spec.id,
+                spec.label,
+                spec.units,
+                float(then.iloc[-1]) if not then.empty else None,
+                float(now.iloc[-1]) if not now.empty else None,
+                now.index[-1].date() if not now.empty else None,
+            )
+        )
+    return out

@@ -1,0 +1,113 @@
+"""Write `exports/<as_of>/`: every chart as PNG, SVG and PDF, CSV tables, run.json and report.html.
+
+Files are written to a temporary name and moved into place, so a crash never leaves a half-written report, and
+re-running a date rewrites the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from reports import charts
+from reports.context import ReportContext
+from reports.html import render_report
+from reports.style import DPI, house_style
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    directory: Path
+    charts: dict[str, list[Path]]  # chart name -> files
+    skipped: dict[str, str]  # chart name -> why it was not drawn
+    report: Path
+    pngs: dict[str, bytes]  # for the e-mail's inline images
+
+
+def export_all(
+    ctx: ReportContext, root: Path, formats: Sequence[str] = charts.FORMATS, run: Mapping[str, Any] | None = None
+) -> ExportResult:
+    out = Path(root) / ctx.as_of.isoformat()
+    (out / "charts").mkdir(parents=True, exist_ok=True)
+    drawn: dict[str, list[Path]] = {}
+    pngs: dict[str, bytes] = {}
+    skipped: dict[str, str] = {}
+    for name in charts.names():
+        try:
+            fig = charts.render(name, ctx)
+        except charts.ChartSkipped as e:
+            skipped[name] = str(e)
+            continue
+        pngs[name] = figure_bytes(fig, "png")
+        files: list[Path] = []
+        for fmt in formats:
+            path = out / "charts" / f"{name}.{fmt}"
+            _write_bytes(path, pngs[name] if fmt == "png" else figure_bytes(fig, fmt))
+            files.append(path)
+        drawn[name] = files
+    _write_tables(ctx, out)
+    _write_text(
+        out / "run.json",
+        json.dumps(run if run is not None else dict(ctx.run), indent=2, sort_keys=True, default=str) + "\n",
+    )
+    report = out / "report.html"
+    _write_text(report, render_report(ctx, pngs, skipped))
+    return ExportResult(out, drawn, skipped, report, pngs)
+
+
+# No timestamps in the files: re-running a date rewrites byte-identical charts.
+_METADATA = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
+def figure_bytes(fig: Figure, fmt: str) -> bytes:
+    buffer = BytesIO()
+    with house_style():
+        fig.savefig(buffer, format=fmt, dpi=DPI, metadata=_METADATA.get(fmt, {}))
+    return buffer.getvalue()
+
+
+def _write_tables(ctx: ReportContext, out: Path) -> None:
+    rows = []
+    for sid, s in ctx.series.items():
+        s = s.dropna() if s is not None else s
+        if s is None or s.empty:
+            continue
+        info = ctx.info.get(sid)
+        rows.append(
+            {
+                "series": sid,
+                "label": info.label if info else sid,
+                "date": f"{s.index[-1]:%Y-%m-%d}",
+                "value": float(s.iloc[-1]),
+                "units": info.units if info else "",
+                "source": info.source if info else "",
+                "key": info.key if info else "",
+            }
+        )
+    _write_text(out / "latest_values.csv", pd.DataFrame(rows).to_csv(index=False))
+    for name, model in ctx.models.items():
+        if model.table is not None:
+            _write_text(out / f"spillover_{name}_table.csv", model.table.frame().to_csv(float_format="%.6f"))
+        if model.rolling is not None and not model.rolling.empty:
+            _write_text(
+                out / f"spillover_{name}_rolling.csv", model.rolling.to_csv(float_format="%.6f", date_format="%Y-%m-%d")
+            )
+
+
+def _write_text(path: Path, text: str) -> None:
+    _write_bytes(path, text.encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)

@@ -1,0 +1,404 @@
+"""Load and validate config.toml, collecting every problem with its key path before anything runs.
+
+Unknown keys are errors everywhere (a typo must never be silently ignored). `load_config` raises one
+`ConfigError` that lists every problem as `<key path>: <what is wrong>`, e.g.
+`series[3].freq: 'Monthly' is not one of D, B, W, M, Q`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitor.errors import MonitorError
+from series.spec import FREQUENCIES, SeriesSpec, SourceRef
+
+DEFAULT_CONFIG = Path("config.toml")
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+SLUG = r"^[a-z][a-z0-9_]*$"
+
+
+class ConfigError(MonitorError):
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        self.path, self.problems = Path(path), problems
+        head = f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__("\n".join([head, *(f"  {p}" for p in problems)]))
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+Freq = Literal["D", "B", "W", "M", "Q"]
+assert set(Freq.__args__) == set(FREQUENCIES)  # type: ignore[attr-defined]
+
+
+class PathsBlock(_Block):
+    store: str = "data/monitor.sqlite"
+    exports: str = "exports"
+
+
+class RunBlock(_Block):
+    timezone: str = "Asia/Seoul"
+    calendar: str = "XKRX"  # the session calendar of the daily run
+    catch_up_days: int = Field(5, ge=0, le=31)
+    heartbeat_url: str = ""
+
+
+class FetchBlock(_Block):
+    timeout_seconds: float = Field(30.0, gt=0)
+    retries: int = Field(4, ge=0, le=10)
+    # Per-source base URL overrides (a mirror, a proxy, a local test server): {fred = "http://127.0.0.1:8080"}.
+    endpoints: dict[str, str] = {}
+
+
+class SourceRefBlock(_Block):
+    """Another route to the SAME numbers (e.g. FRED API -> fredgraph CSV); never a different measure."""
+
+    source: str
+    key: str = Field(min_length=1)
+    params: dict[str, Any] = {}
+    scale: float = 1.0
+
+
+class SeriesBlock(_Block):
+    id: str = Field(pattern=SLUG)
+    label: str = Field(min_length=1)
+    source: str
+    key: str = Field(min_length=1)
+    freq: Freq
+    units: str = Field(min_length=1)
+    params: dict[str, Any] = {}
+    fallback: list[SourceRefBlock] = []
+    start: date | None = None
+    calendar: Literal["XKRX", "XNYS", "XTKS"] | None = None
+    release_lag_days: int = Field(0, ge=0, le=400)
+    stale_after_days: int | None = Field(None, gt=0)
+    min: float | None = None
+    max: float | None = None
+    max_jump: float | None = Field(None, gt=0)
+    scale: float = 1.0
+
+    @model_validator(mode="after")
+    def _range(self) -> SeriesBlock:
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+class VariableBlock(_Block):
+    series: str
+    transform: Literal["level", "diff", "log", "log_diff", "pct_change", "yoy"] = "level"
+    agg: Literal["last", "mean", "sum"] = "last"
+    timing: Literal["auto", "kr", "us", "none"] = "auto"  # auto: from the series calendar (XNYS -> us)
+    name: str | None = None  # column name in the model; defaults to the series id
+
+
+class ModelBlock(_Block):
+    name: str = Field(pattern=SLUG)
+    label: str = ""
+    freq: Literal["D", "M"]
+    variables: list[VariableBlock] = Field(min_length=2)
+    lags: int | Literal["aic", "bic", "hqic"] = "bic"
+    max_lags: int = Field(8, ge=1, le=60)
+    horizon: int = Field(10, ge=1, le=500)
+    window: int | None = Field(None, ge=10)
+    tvp: bool = False
+    orthogonal: bool = False
+    start: date | None = None
+
+    @field_validator("lags")
+    @classmethod
+    def _lags(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and v < 1:
+            raise ValueError("lags must be >= 1 or one of aic, bic, hqic")
+        return v
+
+
+class ReceiverBlock(_Block):
+    name: str = Field(pattern=SLUG)
+    kind: Literal["email", "file"] = "email"
+    to: list[str] = Field(default_factory=list)
+    from_: str = Field("", alias="from")
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password_env: str = ""
+    directory: str = ""  # kind = "file": where the .eml files go
+    severities: list[Literal["info", "warning", "critical"]] = ["warning", "critical"]
+    repeat_interval_days: int = Field(7, ge=0)
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, v: str) -> str:
+        if v and not ENV_NAME.match(v):
+            # Looks like a password pasted into the config: say so without echoing it.
+            raise ValueError(
+                "must be the NAME of an environment variable (e.g. MONITOR_SMTP_PASSWORD), never the password itself"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _complete(self) -> ReceiverBlock:
+        if self.kind == "email":
+            missing = [k for k, v in (("to", self.to), ("from", self.from_), ("host", self.host)) if not v]
+            if missing:
+                raise ValueError(f"an email receiver needs {', '.join(missing)}")
+        return self
+
+
+class SilenceBlock(_Block):
+    matchers: dict[str, str] = Field(min_length=1)
+    expires: date
+    comment: str = ""
+    created_by: str = ""
+
+
+class RuleBlock(BaseModel):
+    """Rule blocks are validated by their kind in monitor.alerts.rules; here only the common keys."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str = Field(pattern=SLUG)
+    kind: str
+
+
+class ComputeBlock(_Block):
+    scheduler: Literal["serial", "processes", "dask"] = "serial"
+    workers: int = Field(2, ge=1)
+    address: str = ""
+
+
+class Config(_Block):
+    paths: PathsBlock = PathsBlock()
+    run: RunBlock = RunBlock()
+    fetch: FetchBlock = FetchBlock()
+    compute: ComputeBlock = ComputeBlock()
+    series: list[SeriesBlock] = Field(min_length=1)
+    models: list[ModelBlock] = []
+    rules: list[RuleBlock] = []
+    receivers: list[ReceiverBlock] = []
+    silences: list[SilenceBlock] = []
+
+    # Set by load_config: the folder relative paths are resolved against.
+    base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
+
+    def series_by_id(self) -> dict[str, SeriesBlock]:
+        return {s.id: s for s in self.series}
+
+    def store_path(self) -> Path:
+        return self._resolve(self.paths.store)
+
+    def exports_dir(self) -> Path:
+        return self._resolve(self.paths.exports)
+
+    def _resolve(self, p: str) -> Path:
+        path = Path(p).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    def series_specs(self) -> list[SeriesSpec]:
+        return [self._spec(s) for s in self.series]
+
+    def _ref(self, source: str, key: str, params: dict[str, Any], scale: float) -> SourceRef:
+        from series import sources
+
+        if sources.get(source).key_is_path:
+            key = str(self._resolve(key))
+        return SourceRef(source, key, MappingProxyType(dict(params)), scale)
+
+    def _spec(self, s: SeriesBlock) -> SeriesSpec:
+        return SeriesSpec(
+            id=s.id,
+            label=s.label,
+            freq=s.freq,
+            units=s.units,
+            primary=self._ref(s.source, s.key, s.params, s.scale),
+            fallbacks=tuple(self._ref(f.source, f.key, f.params, f.scale) for f in s.fallback),
+            start=s.start,
+            calendar=s.calendar,
+            release_lag_days=s.release_lag_days,
+            stale_after_days=s.stale_after_days,
+            valid_min=s.min,
+            valid_max=s.max,
+            max_jump=s.max_jump,
+        )
+
+
+# ------------------------------------------------------------------------------------------------------------
+def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
+    """Read and validate a config file; raise ConfigError listing every problem at once."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            path, ["file not found: pass --config PATH or run from the folder with config.toml"]
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(path, [f"cannot read the file: {e}"]) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(path, [f"not valid TOML: {e}"]) from None
+    return validate_config(raw, path)
+
+
+def validate_config(raw: dict[str, Any], path: Path | str = "config.toml") -> Config:
+    path = Path(path)
+    problems: list[str] = []
+    config: Config | None = None
+    try:
+        config = Config.model_validate({**raw, "base_dir": path.resolve().parent})
+    except ValidationError as e:
+        problems += [_describe(err, raw) for err in e.errors()]
+    # Cross-block checks read the raw tables, so they are reported even when a block failed validation above.
+    problems += _cross_checks(raw)
+    if problems:
+        raise ConfigError(path, problems)
+    assert config is not None
+    return config
+
+
+def _items(raw: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]]]:
+    items = raw.get(section)
+    return [(i, x) for i, x in enumerate(items) if isinstance(x, dict)] if isinstance(items, list) else []
+
+
+def _cross_checks(raw: dict[str, Any]) -> list[str]:
+    """Checks that span blocks: duplicate ids, references between blocks, source-specific parameters."""
+    from series import sources
+
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for i, s in _items(raw, "series"):
+        sid = s.get("id")
+        if isinstance(sid, str):
+            if sid in seen:
+                problems.append(f"series[{i}].id: duplicate id {sid!r} (first used by series[{seen[sid]}])")
+            seen.setdefault(sid, i)
+        refs = [(f"series[{i}]", s.get("source"), s.get("params", {}))]
+        fallbacks = s.get("fallback") if isinstance(s.get("fallback"), list) else []
+        refs += [
+            (f"series[{i}].fallback[{j}]", f.get("source"), f.get("params", {}))
+            for j, f in enumerate(fallbacks)
+            if isinstance(f, dict)
+        ]
+        for where, source, params in refs:
+            if not isinstance(source, str):
+                continue  # reported by the block validation
+            try:
+                src = sources.get(source)
+            except KeyError as e:
+                problems.append(f"{where}.source: {e.args[0]}")
+                continue
+            if not isinstance(params, dict):
+                continue
+            if src.params_model is None:
+                if params:
+                    problems.append(f"{where}.params: source {source!r} takes no params")
+                continue
+            try:
+                src.params_model.model_validate(params)
+            except ValidationError as e:
+                problems += [_describe(err, params, prefix=f"{where}.params") for err in e.errors()]
+    for section in ("models", "rules", "receivers"):
+        names: dict[str, int] = {}
+        for i, item in _items(raw, section):
+            name = item.get("name")
+            if not isinstance(name, str):
+                continue
+            if name in names:
+                problems.append(
+                    f"{section}[{i}].name: duplicate name {name!r} (first used by {section}[{names[name]}])"
+                )
+            names.setdefault(name, i)
+    for i, m in _items(raw, "models"):
+        variables = m.get("variables") if isinstance(m.get("variables"), list) else []
+        for j, v in enumerate(variables):
+            ref = v.get("series") if isinstance(v, dict) else None
+            if isinstance(ref, str) and ref not in seen:
+                problems.append(f"models[{i}].variables[{j}].series: unknown series {ref!r}{_suggest(ref, list(seen))}")
+        if m.get("window") is not None and m.get("tvp"):
+            problems.append(f"models[{i}]: choose either window (rolling) or tvp = true, not both")
+    return problems
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _loc(loc: tuple[int | str, ...], prefix: str = "") -> str:
+    out = prefix
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _describe(err: Any, raw: Any, prefix: str = "") -> str:
+    loc = tuple(p for p in err["loc"] if p != "from_")
+    kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
+    # Union members add their type name to the location (e.g. "int", "literal['aic','bic']"): drop them.
+    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "str", "float"))))
+    where = _loc(loc, prefix)
+    if kind == "extra_forbidden":
+        parent = loc[:-1]
+        allowed = _allowed_keys(err, raw, parent)
+        return f"{where}: unknown key{_suggest(str(loc[-1]), allowed)}"
+    if kind == "missing":
+        return f"{where}: required key is missing"
+    if kind == "literal_error":
+        expected = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
+        return f"{where}: {value!r} is not one of {expected}"
+    if kind == "string_pattern_mismatch":
+        return f"{where}: {value!r} must be lowercase letters, digits and underscores, starting with a letter"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        wanted = kind.split("_")[0].replace("dict", "table").replace("list", "array").replace("bool", "true/false")
+        if kind.startswith("date"):
+            wanted = "a date (YYYY-MM-DD)"
+        return f"{where}: expected {wanted}, got {value!r}"
+    if kind == "value_error":
+        return f"{where}: {str(err['msg']).removeprefix('Value error, ')}"
+    return f"{where}: {err['msg']}" + ("" if isinstance(value, (dict, list)) else f" (got {value!r})")
+
+
+def _allowed_keys(err: Any, raw: Any, parent: tuple[int | str, ...]) -> list[str]:
+    """Field names of the block that holds an unknown key, for a 'did you mean' hint."""
+    model: Any = Config
+    for part in parent:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        model = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if model is None:
+            return []
+    if model is Config and parent:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()] if hasattr(model, "model_fields") else []
+
+
+def secret_env_names(config: Config) -> list[str]:
+    """Every environment variable that may hold a secret, so logs and messages can redact their values."""
+    names = ["FRED_API_KEY", "ECOS_API_KEY", "DATA_GO_KR_KEY", "KRX_PW"]
+    names += [r.password_env for r in config.receivers if r.password_env]
+    return names
+
+
+def secret_values(config: Config, env: dict[str, str] | None = None) -> list[str]:
+    env = dict(os.environ) if env is None else env
+    return [env[n] for n in secret_env_names(config) if env.get(n)]

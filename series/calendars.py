@@ -1,0 +1,66 @@
+"""Exchange session calendars (KRX, NYSE, Tokyo) from exchange_calendars, cached on disk.
+
+Building the KRX calendar takes several seconds (lunisolar holidays), so the sessions are computed once per
+exchange_calendars version and year and kept as a small text file in the cache folder
+(`MONITOR_CACHE_DIR`, default `~/.cache/kr-macro-monitor`).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+CALENDARS = ("XKRX", "XNYS", "XTKS")
+_EARLIEST = pd.Timestamp("1990-01-01")
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("MONITOR_CACHE_DIR") or Path.home() / ".cache" / "kr-macro-monitor")
+
+
+@functools.cache
+def sessions(code: str) -> pd.DatetimeIndex:
+    """Every session of `code` from 1990 (or the calendar's first evaluable date) to the end of next year."""
+    end = pd.Timestamp(date.today().year + 1, 12, 31)
+    # importlib.metadata, not `import exchange_calendars`: a cache hit should not pay the library's import.
+    path = cache_dir() / "calendars" / f"{code}-{metadata.version('exchange_calendars')}-{end.year}.txt"
+    if path.is_file():
+        return pd.DatetimeIndex(pd.to_datetime(path.read_text().split()), name="date")
+    import exchange_calendars as xc
+
+    start = max(_EARLIEST, _bound_min(code))
+    cal = xc.get_calendar(code, start=start, end=end)
+    index = pd.DatetimeIndex(cal.sessions.tz_localize(None) if cal.sessions.tz else cal.sessions, name="date")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("\n".join(index.strftime("%Y-%m-%d")))
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home still works, only slower
+    return index
+
+
+def _bound_min(code: str) -> pd.Timestamp:
+    import exchange_calendars as xc
+
+    # The earliest date a calendar can be evaluated from (XTKS: 1997); asking earlier raises.
+    bound = xc.calendar_utils._default_calendar_factories[code].bound_min()
+    return pd.Timestamp(bound).tz_localize(None) if bound is not None else _EARLIEST
+
+
+def next_session(code: str, day: pd.Timestamp | date) -> pd.Timestamp:
+    """The first session strictly after `day`."""
+    s = sessions(code)
+    i = s.searchsorted(pd.Timestamp(day), side="right")
+    return s[i] if i < len(s) else pd.Timestamp(day) + pd.offsets.BDay(1)
+
+
+def sessions_between(code: str, start: pd.Timestamp | date, end: pd.Timestamp | date) -> pd.DatetimeIndex:
+    s = sessions(code)
+    return s[(s >= pd.Timestamp(start)) & (s <= pd.Timestamp(end))]

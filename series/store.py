@@ -1,0 +1,561 @@
+"""The SQLite store: observations with vintages, the raw payload archive, fetches, runs and the writer lock.
+
+Invariants:
+- observations are append-only. A row is (series, date, value, realtime_start = first known). Appending a value
+  equal to the one in effect at that realtime_start adds nothing; a different value adds a new vintage row.
+- one fetch (its payloads, its fetch row and its observations) is written in one transaction, so a writer killed
+  mid-write leaves either the whole fetch or none of it.
+- `as_of(d)` never returns a row first known after `d`.
+- one writer at a time: writers hold an exclusive `flock` on `<store>.lock`; the kernel drops it if the writer
+  dies, so a SIGKILL never leaves the store locked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import math
+import os
+import socket
+import sqlite3
+import sys
+import zlib
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from series.errors import StoreError, StoreLocked
+
+# Forward migrations: index i upgrades schema version i to i + 1. Never edit a released step; append a new one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE runs(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        started TEXT NOT NULL,
+        finished TEXT,
+        status TEXT NOT NULL,
+        command TEXT NOT NULL DEFAULT '',
+        outcomes TEXT NOT NULL DEFAULT '{}',
+        summary TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE payloads(
+        hash TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        codec TEXT NOT NULL,
+        body BLOB NOT NULL
+    );
+    CREATE TABLE fetches(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id INTEGER REFERENCES runs(id),
+        series_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        n_obs INTEGER NOT NULL DEFAULT 0,
+        n_added INTEGER NOT NULL DEFAULT 0,
+        n_revised INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX fetches_series ON fetches(series_id, fetched_at);
+    CREATE TABLE fetch_payloads(
+        fetch_id INTEGER NOT NULL REFERENCES fetches(id),
+        seq INTEGER NOT NULL,
+        payload_hash TEXT NOT NULL REFERENCES payloads(hash),
+        url TEXT NOT NULL,
+        replay_name TEXT NOT NULL,
+        PRIMARY KEY(fetch_id, seq)
+    );
+    CREATE TABLE observations(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        series_id TEXT NOT NULL,
+        date TEXT NOT NULL,
+        value REAL NOT NULL,
+        realtime_start TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        run_id INTEGER,
+        fetch_id INTEGER REFERENCES fetches(id)
+    );
+    CREATE INDEX observations_key ON observations(series_id, date, realtime_start, id);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _iso(d: date | datetime | pd.Timestamp | str) -> str:
+    return pd.Timestamp(d).strftime("%Y-%m-%d")
+
+
+def same_value(a: float, b: float) -> bool:
+    # Sources print the same number with different trailing digits (1187.7100 vs 1187.71): compare as numbers.
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    added: int = 0  # observations for dates not stored before
+    revised: int = 0  # new vintages of stored dates
+    unchanged: int = 0
+
+    @property
+    def rows(self) -> int:
+        return self.added + self.revised
+
+
+@dataclass(frozen=True)
+class Payload:
+    """One raw response body as served, with where it came from (URL already redacted)."""
+
+    body: bytes
+    url: str
+    replay_name: str
+
+
+@dataclass(frozen=True)
+class SeriesSummary:
+    series_id: str
+    n_obs: int
+    first: date | None
+    last: date | None
+    last_value: float | None
+    last_fetched: str | None
+    source: str | None
+
+
+class Store:
+    """Open with `Store.open(path)` to read or `Store.open(path, writer="monitor run")` to write."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int | None) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock_fd = lock_fd
+
+    # -- opening, locking, migrations --------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, *, writer: str | None = None) -> Store:
+        """Open the store. With `writer` (a description such as "monitor run"), take the single-writer lock
+        first (raises StoreLocked naming the holder) and create the store if it does not exist."""
+        path = Path(path)
+        lock_fd = None
+        if writer is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(
+                    f"cannot create the store folder {path.parent}: {e.strerror} (set [paths].store in config.toml)"
+                ) from None
+            lock_fd = _acquire_lock(path, writer)
+        elif not path.exists():
+            raise StoreError(f"no store at {path} yet: run `monitor fetch` or `monitor run` first")
+        try:
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys=ON")
+            if writer is not None:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+            store = cls(path, conn, lock_fd)
+            store._migrate(can_write=writer is not None)
+        except sqlite3.DatabaseError as e:
+            _release_lock(lock_fd)
+            raise StoreError(
+                f"{path} is not a readable monitor store ({e}): move it away or set [paths].store"
+            ) from None
+        except StoreError:
+            _release_lock(lock_fd)
+            raise
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+        _release_lock(self._lock_fd)
+        self._lock_fd = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def is_writer(self) -> bool:
+        return self._lock_fd is not None
+
+    def schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self, *, can_write: bool) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema v{version}, newer than this monitor knows "
+                f"(v{SCHEMA_VERSION}): upgrade the monitor"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if not can_write:
+            raise StoreError(
+                f"store {self.path} has schema v{version} and needs v{SCHEMA_VERSION}: run any "
+                "writing command (monitor fetch) once to upgrade it"
+            )
+        for step in range(version, SCHEMA_VERSION):
+            with self._transaction() as c:
+                c.executescript_in_tx(MIGRATIONS[step])
+                c.execute(f"PRAGMA user_version={step + 1}")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[_Tx]:
+        self._require_writer()
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Tx(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            # Disk full, I/O error, read-only file: the transaction is rolled back, nothing partial remains.
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+            raise StoreError(f"cannot write the store {self.path}: {e} (nothing from this step was stored)") from None
+
+    def _require_writer(self) -> None:
+        if self._lock_fd is None:
+            raise StoreError("the store was opened read-only; writers open it with Store.open(path, writer=...)")
+
+    # -- runs ----------------------------------------------------------------------------------------------
+    def begin_run(self, kind: str, as_of: date | str, command: str = "") -> int:
+        with self._transaction() as c:
+            cur = c.execute(
+                "INSERT INTO runs(kind, as_of, started, status, command) VALUES (?, ?, ?, 'running', ?)",
+                (kind, _iso(as_of), utcnow(), command),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self, run_id: int, status: str, outcomes: dict[str, Any] | None = None, summary: dict[str, Any] | None = None
+    ) -> None:
+        with self._transaction() as c:
+            c.execute(
+                "UPDATE runs SET finished=?, status=?, outcomes=?, summary=? WHERE id=?",
+                (
+                    utcnow(),
+                    status,
+                    json.dumps(outcomes or {}, sort_keys=True),
+                    json.dumps(summary or {}, sort_keys=True, default=str),
+                    run_id,
+                ),
+            )
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self._conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [_run_dict(r) for r in rows]
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        row = self._conn.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        return _run_dict(row) if row else None
+
+    # -- fetches: payloads + fetch row + observations in one transaction -----------------------------------
+    def save_fetch(
+        self,
+        *,
+        series_id: str,
+        source: str,
+        key: str,
+        payloads: Sequence[Payload] = (),
+        observations: pd.DataFrame | None = None,
+        status: str = "ok",
+        message: str = "",
+        run_id: int | None = None,
+        fetched_at: str | None = None,
+    ) -> AppendResult:
+        """Archive the raw payloads, record the fetch and append its observations, all or nothing.
+
+        `observations` has columns date, value, realtime_start (no NaN values; one row per date and
+        realtime_start, so several vintages of a date may come in one batch)."""
+        fetched_at = fetched_at or utcnow()
+        rows = _observation_rows(observations) if observations is not None else []
+        with self._transaction() as c:
+            cur = c.execute(
+                "INSERT INTO fetches(run_id, series_id, source, key, fetched_at, status, message, n_obs) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, series_id, source, key, fetched_at, status, message, len(rows)),
+            )
+            fetch_id = int(cur.lastrowid or 0)
+            for seq, p in enumerate(payloads):
+                digest = hashlib.sha256(p.body).hexdigest()
+                c.execute(
+                    "INSERT OR IGNORE INTO payloads(hash, size, codec, body) VALUES (?, ?, 'zlib', ?)",
+                    (digest, len(p.body), zlib.compress(p.body, 6)),
+                )
+                c.execute(
+                    "INSERT INTO fetch_payloads(fetch_id, seq, payload_hash, url, replay_name) VALUES (?,?,?,?,?)",
+                    (fetch_id, seq, digest, p.url, p.replay_name),
+                )
+            result = self._append_rows(
+                c, series_id, rows, source=source, fetched_at=fetched_at, run_id=run_id, fetch_id=fetch_id
+            )
+            c.execute("UPDATE fetches SET n_added=?, n_revised=? WHERE id=?", (result.added, result.revised, fetch_id))
+        return result
+
+    def append(
+        self,
+        series_id: str,
+        observations: pd.DataFrame,
+        *,
+        source: str,
+        run_id: int | None = None,
+        fetched_at: str | None = None,
+    ) -> AppendResult:
+        """Append observations without a fetch record (imports, tests)."""
+        rows = _observation_rows(observations)
+        with self._transaction() as c:
+            return self._append_rows(
+                c, series_id, rows, source=source, fetched_at=fetched_at or utcnow(), run_id=run_id, fetch_id=None
+            )
+
+    def _append_rows(
+        self,
+        c: _Tx,
+        series_id: str,
+        rows: list[tuple[str, float, str]],
+        *,
+        source: str,
+        fetched_at: str,
+        run_id: int | None,
+        fetch_id: int | None,
+    ) -> AppendResult:
+        if not rows:
+            return AppendResult()
+        # history[date] = (sorted realtime_starts, values): the vintages in effect over time for that date.
+        history: dict[str, tuple[list[str], list[float]]] = {}
+        for d, rt, v in c.execute(
+            "SELECT date, realtime_start, value FROM observations WHERE series_id=? ORDER BY date, realtime_start, id",
+            (series_id,),
+        ):
+            rts, vals = history.setdefault(d, ([], []))
+            rts.append(rt)
+            vals.append(v)
+        added = revised = unchanged = 0
+        inserts = []
+        for d, value, rt in rows:
+            rts, vals = history.setdefault(d, ([], []))
+            i = bisect_right(rts, rt)
+            if i > 0 and same_value(vals[i - 1], value):
+                unchanged += 1
+                continue
+            if rts:
+                revised += 1
+            else:
+                added += 1
+            rts.insert(i, rt)
+            vals.insert(i, value)
+            inserts.append((series_id, d, value, rt, fetched_at, source, run_id, fetch_id))
+        c.executemany(
+            "INSERT INTO observations(series_id, date, value, realtime_start, fetched_at, source, run_id, fetch_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
+        return AppendResult(added, revised, unchanged)
+
+    # -- reads -----------------------------------------------------------------------------------------------
+    def latest(self, series_id: str) -> pd.Series:
+        """The latest known value for every date."""
+        return self._values(series_id, None)
+
+    def as_of(self, series_id: str, when: date | str | pd.Timestamp) -> pd.Series:
+        """The values as they were known on `when`: never a row first known after it."""
+        return self._values(series_id, _iso(when))
+
+    def _values(self, series_id: str, as_of: str | None) -> pd.Series:
+        where, args = ("AND realtime_start <= ?", (series_id, as_of)) if as_of else ("", (series_id,))
+        rows = self._conn.execute(
+            f"""SELECT date, value FROM (
+                    SELECT date, value, ROW_NUMBER() OVER (
+                        PARTITION BY date ORDER BY realtime_start DESC, id DESC) AS rn
+                    FROM observations WHERE series_id=? {where})
+                WHERE rn = 1 ORDER BY date""",
+            args,
+        ).fetchall()
+        index = pd.DatetimeIndex([r[0] for r in rows], name="date")
+        return pd.Series([r[1] for r in rows], index=index, name=series_id, dtype="float64")
+
+    def vintages(self, series_id: str) -> pd.DataFrame:
+        """Every stored row of a series: date, value, realtime_start, fetched_at, source, run_id."""
+        return pd.read_sql_query(
+            "SELECT date, value, realtime_start, fetched_at, source, run_id FROM observations "
+            "WHERE series_id=? ORDER BY date, realtime_start, id",
+            self._conn,
+            params=(series_id,),
+            parse_dates=["date", "realtime_start"],
+        )
+
+    def last_date(self, series_id: str) -> date | None:
+        row = self._conn.execute("SELECT MAX(date) FROM observations WHERE series_id=?", (series_id,)).fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
+
+    def count(self, series_id: str | None = None) -> int:
+        if series_id is None:
+            return int(self._conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0])
+        return int(
+            self._conn.execute("SELECT COUNT(*) FROM observations WHERE series_id=?", (series_id,)).fetchone()[0]
+        )
+
+    def summaries(self) -> dict[str, SeriesSummary]:
+        out: dict[str, SeriesSummary] = {}
+        for r in self._conn.execute(
+            """SELECT series_id, COUNT(DISTINCT date) AS n, MIN(date) AS first, MAX(date) AS last,
+                      MAX(fetched_at) AS fetched FROM observations GROUP BY series_id"""
+        ):
+            sid = r["series_id"]
+            last_row = self._conn.execute(
+                "SELECT value, source FROM observations WHERE series_id=? AND date=? "
+                "ORDER BY realtime_start DESC, id DESC LIMIT 1",
+                (sid, r["last"]),
+            ).fetchone()
+            out[sid] = SeriesSummary(
+                sid,
+                int(r["n"]),
+                date.fromisoformat(r["first"]),
+                date.fromisoformat(r["last"]),
+                float(last_row["value"]),
+                r["fetched"],
+                last_row["source"],
+            )
+        return out
+
+    def fetches(self, series_id: str | None = None, run_id: int | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM fetches WHERE 1=1", []
+        if series_id is not None:
+            sql, args = sql + " AND series_id=?", [*args, series_id]
+        if run_id is not None:
+            sql, args = sql + " AND run_id=?", [*args, run_id]
+        return [dict(r) for r in self._conn.execute(sql + " ORDER BY id", args)]
+
+    def payload(self, digest: str) -> bytes:
+        row = self._conn.execute("SELECT codec, body FROM payloads WHERE hash=?", (digest,)).fetchone()
+        if row is None:
+            raise StoreError(f"no payload {digest} in the archive")
+        return zlib.decompress(row["body"])
+
+    def fetch_payloads(self, fetch_id: int) -> list[dict[str, Any]]:
+        return [
+            dict(r)
+            for r in self._conn.execute(
+                "SELECT seq, payload_hash, url, replay_name FROM fetch_payloads WHERE fetch_id=? ORDER BY seq",
+                (fetch_id,),
+            )
+        ]
+
+    def export_replay(self, run_id: int, directory: Path) -> list[Path]:
+        """Write every raw body a run fetched as a replay directory, so the run can be replayed exactly."""
+        written = []
+        for f in self.fetches(run_id=run_id):
+            for p in self.fetch_payloads(int(f["id"])):
+                path = Path(directory) / p["replay_name"]
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(self.payload(p["payload_hash"]))
+                written.append(path)
+        return written
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """For the store's sibling modules (alert state, outbox, model results) that add their own tables."""
+        return self._conn
+
+    def transaction(self) -> contextlib.AbstractContextManager[_Tx]:
+        """A write transaction for sibling modules: all or nothing, disk errors become StoreError."""
+        return self._transaction()
+
+
+class _Tx:
+    """The connection inside BEGIN IMMEDIATE ... COMMIT (executescript would commit early, so split it)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, args)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
+        return self._conn.executemany(sql, rows)
+
+    def executescript_in_tx(self, script: str) -> None:
+        for statement in script.split(";"):
+            if statement.strip():
+                self._conn.execute(statement)
+
+
+def _observation_rows(frame: pd.DataFrame) -> list[tuple[str, float, str]]:
+    missing = {"date", "value", "realtime_start"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"observations need columns date, value, realtime_start; missing {sorted(missing)}")
+    if frame["value"].isna().any():
+        raise ValueError("observations contain NaN values; drop missing values before storing")
+    dates = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
+    rts = pd.to_datetime(frame["realtime_start"]).dt.strftime("%Y-%m-%d")
+    if pd.DataFrame({"d": dates, "r": rts}).duplicated().any():
+        raise ValueError("observations have duplicate (date, realtime_start) pairs; validate before storing")
+    # Several vintages of one date (ALFRED) are applied oldest first.
+    return sorted(zip(dates, frame["value"].astype(float), rts, strict=True), key=lambda r: (r[0], r[2]))
+
+
+def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
+    d = dict(row)
+    d["outcomes"] = json.loads(d["outcomes"])
+    d["summary"] = json.loads(d["summary"])
+    return d
+
+
+def _acquire_lock(path: Path, writer: str) -> int:
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _read_holder(fd)
+        os.close(fd)
+        raise StoreLocked(f"store {path} is in use by {holder}; wait for it to finish or stop it") from None
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "writer": writer,
+        "since": utcnow(),
+        "argv": " ".join(sys.argv[:3]),
+    }
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(info).encode(), 0)
+    return fd
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        return (
+            f"{info.get('writer', 'another writer')} (pid {info.get('pid', '?')} on {info.get('host', '?')}, "
+            f"since {info.get('since', '?')})"
+        )
+    except (OSError, ValueError):
+        return "another writer"
+
+
+def _release_lock(fd: int | None) -> None:
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)

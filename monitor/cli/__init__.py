@@ -11,6 +11,7 @@ import sys
 
 import click
 import typer
+from typer._click import exceptions as typer_click  # typer >= 0.29 raises its vendored click's exceptions
 
 from monitor.errors import MonitorError
 
@@ -40,11 +41,11 @@ def run(argv: list[str] | None = None) -> int:
 
     try:
         rv = app(args=argv, prog_name="monitor", standalone_mode=False)
-    except click.exceptions.Exit as e:  # raised by typer.Exit / --help
+    except (click.exceptions.Exit, typer.Exit) as e:  # raised by typer.Exit / --help
         return int(e.exit_code or 0)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         return _fail("aborted", 130)
-    except click.exceptions.ClickException as e:  # usage errors: bad option, missing argument ...
+    except (click.exceptions.ClickException, typer_click.ClickException) as e:  # bad option, missing argument ...
         return _fail(e.format_message().replace("\n", " "), EXIT_USAGE)
     except (MonitorError, SeriesError) as e:
         return _fail(str(e), e.exit_code)

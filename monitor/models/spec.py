@@ -7,6 +7,7 @@ They validate themselves so that a bad combination fails with one clear line whe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from monitor.errors import MonitorError
 
@@ -87,17 +88,20 @@ class ModelSpec:
     horizon: H, the number of MA terms h = 0..H-1 in the forecast-error variance decomposition.
     window: rolling window in raw observations (W rows of data), or None; tvp: TVP-VAR settings, or None.
     orthogonal: Cholesky (ordering-dependent) FEVD instead of the generalized one.
+    start: first date of the estimation sample (None: all the data).
     """
 
     name: str
     freq: str
     variables: tuple[VariableSpec, ...]
-    lags: int | str = "aic"
-    max_lags: int = 12
+    lags: int | str = "bic"
+    max_lags: int = 8
     horizon: int = 10
     window: int | None = None
     tvp: TvpSettings | None = None
     orthogonal: bool = False
+    start: date | None = None
+    label: str = ""
 
     def __post_init__(self) -> None:
         _check(bool(self.name), "a model needs a name")

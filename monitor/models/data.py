@@ -27,8 +27,28 @@ def _label(index: pd.Index, pos: int) -> str:
     return f"row {pos + 1}" if isinstance(index, pd.RangeIndex) else str(value)
 
 
-def check_frame(data: Any, lags: int, *, window: int | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
+def _check_index(index: pd.Index, start: int) -> None:
+    if isinstance(index, pd.DatetimeIndex):
+        stamps = index.asi8[start:]
+        if len(stamps) < 2 or bool((stamps[1:] > stamps[:-1]).all()):
+            return  # the common case, without building index objects
+    index = index[start:]
+    if index.has_duplicates:
+        dup = index[index.duplicated()][0]
+        raise InputDataError(f"repeated date {dup} in the data; keep one row per date")
+    if not index.is_monotonic_increasing:
+        pos = int(np.flatnonzero(np.asarray(index[1:] < index[:-1]))[0]) + 1
+        raise InputDataError(f"dates are not in increasing order (near {_label(index, pos)}); sort the rows by date")
+
+
+def check_frame(
+    data: Any, lags: int, *, window: int | None = None, start: int = 0, thorough: bool = True
+) -> tuple[np.ndarray, tuple[str, ...]]:
     """Validate a model frame and return its float values (T, N) and the variable names.
+
+    start: check and return only the rows from this position on (an incremental update needs just the tail).
+    thorough=False skips the constant and linear-dependence checks, for callers whose regressions detect those
+    themselves and come back here (thorough) to name the problem.
 
     Raises InputDataError for: not a frame, fewer than two variables, repeated or identical columns,
     non-numeric columns, unordered or repeated dates, missing or infinite values, a constant column, linearly
@@ -39,23 +59,23 @@ def check_frame(data: Any, lags: int, *, window: int | None = None) -> tuple[np.
         raise InputDataError(f"model data must be a pandas DataFrame (dates x variables), got {type(data).__name__}")
     if isinstance(lags, bool) or not isinstance(lags, int | np.integer) or lags < 1:
         raise InputDataError(f"lags must be a positive integer, got {lags!r}")
-    names: list[Hashable] = list(data.columns)
+    names: list[Hashable] = data.columns.tolist()
     if len(names) < 2:
         raise InputDataError(f"a VAR needs at least two variables, got {len(names)}: {', '.join(map(str, names))}")
     repeated = sorted({str(c) for c in names if names.count(c) > 1})
     if repeated:
         raise InputDataError(f"repeated column name(s): {', '.join(repeated)}; each variable needs its own name")
-    bad = [str(c) for c in names if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])]
+    # dtype kinds: i/u integers, f floats (numpy or pandas' nullable types); bool, object and strings are out.
+    dtypes = data.dtypes.tolist()
+    bad = [str(c) for c, dt in zip(names, dtypes, strict=True) if getattr(dt, "kind", "O") not in "iuf"]
     if bad:
         raise InputDataError(f"non-numeric column(s): {', '.join(bad)}; every variable must hold numbers")
     index = data.index
-    if index.has_duplicates:
-        dup = index[index.duplicated()][0]
-        raise InputDataError(f"repeated date {dup} in the data; keep one row per date")
-    if not index.is_monotonic_increasing:
-        pos = int(np.flatnonzero(np.asarray(index[1:] < index[:-1]))[0]) + 1
-        raise InputDataError(f"dates are not in increasing order (near {_label(index, pos)}); sort the rows by date")
-    values = data.to_numpy(dtype=float, copy=True)
+    _check_index(index, start)
+    if all(isinstance(dt, np.dtype) for dt in dtypes):
+        values = data.to_numpy(dtype=float)[start:].copy()  # a view of one float block: no copy of the rest
+    else:  # pandas' nullable dtypes: their NA becomes NaN
+        values = data.to_numpy(dtype=float, na_value=np.nan)[start:].copy()
     t, n = values.shape
     finite = np.isfinite(values)
     if not finite.all():
@@ -63,7 +83,7 @@ def check_frame(data: Any, lags: int, *, window: int | None = None) -> tuple[np.
         kind = "missing value" if np.isnan(values[row, col]) else "infinite value"
         count = int((~finite).sum())
         raise InputDataError(
-            f"{kind} in column {names[col]} at {_label(index, row)} ({count} non-finite cell(s) in the sample); "
+            f"{kind} in column {names[col]} at {_label(index, start + row)} ({count} non-finite cell(s) in the sample); "
             "fill or drop them, or shorten the sample"
         )
     need = min_observations(n, lags)
@@ -82,18 +102,24 @@ def check_frame(data: Any, lags: int, *, window: int | None = None) -> tuple[np.
             )
         if window > t:
             raise InputDataError(f"window {window} is longer than the data ({t} rows)")
-    constant = [str(names[j]) for j in range(n) if np.ptp(values[:, j]) == 0.0]
+    if not thorough:
+        return values, tuple(str(c) for c in names)
+    constant = [str(names[j]) for j in np.flatnonzero(values.max(axis=0) == values.min(axis=0))]
     if constant:
         raise InputDataError(
             f"constant column(s): {', '.join(constant)}; a constant series carries no shocks, drop it"
         )
-    for j in range(n):
-        for k in range(j + 1, n):
-            if np.array_equal(values[:, j], values[:, k]):
-                raise InputDataError(f"columns {names[j]} and {names[k]} are identical; keep one of them")
-    std = values.std(axis=0)
-    corr = np.corrcoef((values - values.mean(axis=0)) / std, rowvar=False)
-    if np.linalg.eigvalsh(corr)[0] < 1e-12:
+    centred = values - values.sum(axis=0) / t
+    z = centred / np.sqrt(np.einsum("ij,ij->j", centred, centred))
+    try:  # the correlation matrix is (numerically) singular when a Cholesky pivot vanishes
+        singular = float(np.min(np.diagonal(np.linalg.cholesky(z.T @ z)))) ** 2 < 1e-12
+    except np.linalg.LinAlgError:
+        singular = True
+    if singular:
+        for j in range(n):
+            for k in range(j + 1, n):
+                if np.array_equal(values[:, j], values[:, k]):
+                    raise InputDataError(f"columns {names[j]} and {names[k]} are identical; keep one of them")
         raise InputDataError(
             "the columns are linearly dependent (one is an exact combination of the others); drop one of them"
         )

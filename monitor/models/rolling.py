@@ -16,6 +16,7 @@ to it), so long samples of trending levels do not lose digits to cancellation.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ import pandas as pd
 from monitor.errors import InputDataError
 from monitor.models.fevd import fevd_shares, measures
 
-BLOCK = 64
+BLOCK = 128  # windows between recomputations of the sums from scratch
 
 
 def embed(values: np.ndarray, lags: int) -> np.ndarray:
@@ -37,7 +38,11 @@ def embed(values: np.ndarray, lags: int) -> np.ndarray:
 
 
 def sliding_moments(emb: np.ndarray, length: int, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
-    """Sums (nw, D) and cross-products (nw, D, D) of every run of `length` consecutive rows of emb."""
+    """Sums (nw, D) and cross-products (nw, D, D) of every run of `length` consecutive rows of emb.
+
+    Each block of windows starts from sums computed directly; the next windows add the running sum of their
+    slides (row in minus row out). Blocks keep the slide terms small enough to stay in cache.
+    """
     rows, d = emb.shape
     nw = rows - length + 1
     sums = np.empty((nw, d))
@@ -50,16 +55,31 @@ def sliding_moments(emb: np.ndarray, length: int, block: int = BLOCK) -> tuple[n
         if k > 1:
             add = emb[s0 + length : s0 + length + k - 1]
             rem = emb[s0 : s0 + k - 1]
-            sums[s0 + 1 : s0 + k] = sums[s0] + np.cumsum(add - rem, axis=0)
-            delta = add[:, :, None] * add[:, None, :] - rem[:, :, None] * rem[:, None, :]
-            cross[s0 + 1 : s0 + k] = cross[s0] + np.cumsum(delta, axis=0)
+            np.cumsum(add - rem, axis=0, out=sums[s0 + 1 : s0 + k])
+            sums[s0 + 1 : s0 + k] += sums[s0]
+            delta = np.einsum("ri,rj->rij", add, add)
+            delta -= np.einsum("ri,rj->rij", rem, rem)
+            np.cumsum(delta, axis=0, out=cross[s0 + 1 : s0 + k])
+            cross[s0 + 1 : s0 + k] += cross[s0]
     return sums, cross
 
 
-def window_moments(emb: np.ndarray, starts: Sequence[int], length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sums and cross-products of the windows emb[s : s + length] for the given starts, computed directly."""
-    blocks = np.stack([emb[s : s + length] for s in starts])
-    return blocks.sum(axis=1), np.swapaxes(blocks, 1, 2) @ blocks
+def window_moments(
+    values: np.ndarray, starts: Sequence[int], window: int, lags: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Zero sums and centred cross-products of the embedded windows values[s : s + window], computed directly
+    (each window standardised by its own mean and scale, so nothing cancels), for a few windows."""
+    n = values.shape[1]
+    sums = np.zeros((len(starts), n * (lags + 1)))
+    cross = np.empty((len(starts), n * (lags + 1), n * (lags + 1)))
+    for k, s in enumerate(starts):
+        block = values[s : s + window]
+        centred = block - block.sum(axis=0) / window
+        scale = np.sqrt(np.einsum("ij,ij->j", centred, centred) / window)
+        emb = embed(centred / np.where(scale > 0, scale, 1.0), lags)
+        emb -= emb.sum(axis=0) / len(emb)
+        cross[k] = emb.T @ emb
+    return sums, cross
 
 
 def var_from_moments(
@@ -80,27 +100,29 @@ def standardise(values: np.ndarray) -> np.ndarray:
     return (values - values.mean(axis=0)) / values.std(axis=0)
 
 
-def _check_windows(
-    sums: np.ndarray, cross: np.ndarray, length: int, names: Sequence[str], ends: Sequence[object]
-) -> None:
+def _label(ends: pd.Index, w: int) -> str:
+    v = ends[w]
+    return v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else str(v)
+
+
+def _check_windows(sums: np.ndarray, cross: np.ndarray, length: int, names: Sequence[str], ends: pd.Index) -> None:
     # A column that does not move inside a window makes that window's regression singular: say which and where.
     n = len(names)
     var = (np.diagonal(cross, axis1=1, axis2=2) - sums**2 / length) / length
-    bad = np.argwhere(var < 1e-10)
-    if bad.size:
+    if var.min() < 1e-10:
+        bad = np.argwhere(var < 1e-10)
         w, col = (int(v) for v in bad[0])
-        lag = col // n + 1
-        what = "" if col >= var.shape[1] - n else f" (as lag {lag})"
+        what = "" if col >= var.shape[1] - n else f" (as lag {col // n + 1})"
         raise InputDataError(
-            f"column {names[col % n]} is constant{what} in the window ending {ends[w]}; a rolling VAR cannot be "
-            "estimated there: use a longer window, or drop or transform that variable"
+            f"column {names[col % n]} is constant{what} in the window ending {_label(ends, w)}; a rolling VAR "
+            "cannot be estimated there: use a longer window, or drop or transform that variable"
         )
 
 
 def window_tables(
     values: np.ndarray,
     names: Sequence[str],
-    ends: Sequence[object],
+    ends: pd.Index,
     lags: int,
     horizon: int,
     window: int,
@@ -111,15 +133,14 @@ def window_tables(
     """Percent connectedness tables (nw, N, N) for the windows of `window` raw rows of `values`.
 
     starts=None: every window, sliding; otherwise only the windows starting at those raw rows (computed directly,
-    for incremental updates). `ends` labels each window in error messages.
+    for incremental updates). `ends` holds each window's last date, for error messages.
     """
     n = values.shape[1]
     length = window - lags
-    emb = embed(standardise(values), lags)
     if starts is None:
-        sums, cross = sliding_moments(emb, length)
+        sums, cross = sliding_moments(embed(standardise(values), lags), length)
     else:
-        sums, cross = window_moments(emb, starts, length)
+        sums, cross = window_moments(values, starts, window, lags)
     _check_windows(sums, cross, length, names, ends)
     try:
         coefs, sigma = var_from_moments(sums, cross, length, n, lags)
@@ -132,11 +153,17 @@ def window_tables(
     if not np.isfinite(shares).all():
         w = int(np.argwhere(~np.isfinite(shares))[0][0])
         raise InputDataError(
-            f"the window ending {ends[w]} gives a degenerate VAR (nearly collinear columns); "
+            f"the window ending {_label(ends, w)} gives a degenerate VAR (nearly collinear columns); "
             "use a longer window or drop one of the collinear variables"
         )
     tables: np.ndarray = 100.0 * shares
     return tables
+
+
+@lru_cache(maxsize=16)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    iu, ju = np.triu_indices(n, k=1)
+    return iu, ju
 
 
 def frame_columns(names: Sequence[str]) -> list[str]:
@@ -149,12 +176,15 @@ def frame_columns(names: Sequence[str]) -> list[str]:
     return cols
 
 
-def measures_frame(tables: np.ndarray, names: Sequence[str], index: pd.Index) -> pd.DataFrame:
-    """Per-date measures of percent tables (nw, N, N): TCI, cTCI, TO_, FROM_, NET_, NPT_ and NPDC_<i>_<j>, i < j."""
+def measures_frame(
+    tables: np.ndarray, names: Sequence[str], index: pd.Index, columns: pd.Index | None = None
+) -> pd.DataFrame:
+    """Per-date measures of percent tables (nw, N, N): TCI, cTCI, TO_, FROM_, NET_, NPT_ and NPDC_<i>_<j>, i < j.
+
+    columns: `frame_columns(names)` as an Index when the caller has it (saves building it again)."""
     m = measures(tables)
-    n = len(names)
-    iu, ju = np.triu_indices(n, k=1)
+    iu, ju = _pairs(len(names))
     block = np.concatenate(
         [m.tci[:, None], m.ctci[:, None], m.to, m.from_, m.net, m.npt.astype(float), m.npdc[:, iu, ju]], axis=1
     )
-    return pd.DataFrame(block, index=index, columns=frame_columns(names))
+    return pd.DataFrame(block, index=index, columns=frame_columns(names) if columns is None else columns)

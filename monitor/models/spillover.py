@@ -217,14 +217,6 @@ def connectedness(data: pd.DataFrame, lags: int, horizon: int, *, orthogonal: bo
     )
 
 
-def _window_labels(index: pd.Index, ends: np.ndarray) -> list[object]:
-    out: list[object] = []
-    for e in ends:
-        v = index[int(e)]
-        out.append(v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else v)
-    return out
-
-
 def rolling_connectedness(
     data: pd.DataFrame,
     lags: int,
@@ -249,10 +241,9 @@ def rolling_connectedness(
         values, names = check_frame(data, lags, window=window)
         starts = np.arange(values.shape[0] - window + 1)
         ends = starts + window - 1
-        tables = window_tables(
-            values, names, _window_labels(data.index, ends), lags, horizon, window, orthogonal=orthogonal
-        )
-        out = measures_frame(tables, names, data.index[ends])
+        labels = data.index[ends]
+        tables = window_tables(values, names, labels, lags, horizon, window, orthogonal=orthogonal)
+        out = measures_frame(tables, names, labels)
     out.attrs.update(_settings(lags, horizon, window, orthogonal))
     return out
 
@@ -278,8 +269,8 @@ def update_rolling(
     _check_horizon(horizon)
     if not isinstance(data, pd.DataFrame):
         raise InputDataError(f"model data must be a pandas DataFrame, got {type(data).__name__}")
-    names = tuple(str(c) for c in data.columns)
-    if list(previous.columns) != frame_columns(names):
+    names = tuple(str(c) for c in data.columns.tolist())
+    if previous.columns.tolist() != frame_columns(names):
         raise InputDataError(
             "the stored rolling result has different columns from this data's variables; recompute it in full"
         )
@@ -293,16 +284,13 @@ def update_rolling(
     if len(previous) == 0:
         return rolling_connectedness(data, lags, horizon, window, orthogonal=orthogonal)
     last = previous.index[-1]
-    try:
-        pos = data.index.get_loc(last)
-    except KeyError:
+    pos = int(data.index.searchsorted(last))  # the dates are checked to be increasing below
+    if pos >= len(data) or data.index[pos] != last:
         raise InputDataError(
             f"the stored rolling result ends at {last}, which is not in the data; recompute it in full"
-        ) from None
-    if not isinstance(pos, int | np.integer):
-        raise InputDataError(f"the date {last} appears more than once in the data")
+        )
     t = len(data)
-    first_end = int(pos) + 1
+    first_end = pos + 1
     if first_end >= t:
         return previous.iloc[:0]
     first_start = first_end - window + 1
@@ -310,21 +298,16 @@ def update_rolling(
         raise InputDataError(
             f"the stored rolling result ends before the first full window of {window} rows; recompute it in full"
         )
-    tail = data.iloc[first_start:]
-    values, names = check_frame(tail, lags, window=window)
-    starts = np.arange(t - first_end)
-    ends = starts + window - 1
-    tables = window_tables(
-        values,
-        names,
-        _window_labels(tail.index, ends),
-        lags,
-        horizon,
-        window,
-        orthogonal=orthogonal,
-        starts=starts.tolist(),
-    )
-    return measures_frame(tables, names, tail.index[ends])
+    values, names = check_frame(data, lags, window=window, start=first_start, thorough=False)
+    labels = data.index[first_end:]
+    try:
+        tables = window_tables(
+            values, names, labels, lags, horizon, window, orthogonal=orthogonal, starts=range(t - first_end)
+        )
+    except InputDataError:
+        check_frame(data, lags, window=window, start=first_start)  # names a constant or duplicated column
+        raise
+    return measures_frame(tables, names, labels, previous.columns)
 
 
 def tvp_connectedness(

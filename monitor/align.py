@@ -10,6 +10,7 @@ mean or sum) and leave out a month that is not over yet as of the run date.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,20 +36,26 @@ class Panel:
     notes: tuple[str, ...] = ()
 
 
-@lru_cache(maxsize=8)
-def _xkrx_sessions(start: str, end: str) -> pd.DatetimeIndex:
+@lru_cache(maxsize=4)
+def _xkrx_sessions(start_year: int) -> pd.DatetimeIndex:
     import exchange_calendars as xcals
 
-    cal = xcals.get_calendar("XKRX", start=start, end=end)
+    with warnings.catch_warnings():  # the library's own pandas deprecation notices are not the user's concern
+        warnings.simplefilter("ignore")
+        cal = xcals.get_calendar("XKRX", start=f"{start_year}-01-01")
     return pd.DatetimeIndex(cal.sessions).tz_localize(None)
 
 
 def krx_sessions(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
-    """KRX sessions between two dates (inclusive)."""
+    """KRX sessions between two dates (inclusive). The calendar is built once per process (from 1990, or from
+    the requested start when earlier) and sliced."""
     try:
-        return _xkrx_sessions(start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d"))
+        sessions = _xkrx_sessions(min(start.year, 1990))
     except Exception as e:  # exchange_calendars raises several kinds for dates outside its bounds
-        raise InputDataError(f"the KRX calendar does not cover {start:%Y-%m-%d} to {end:%Y-%m-%d}: {e}") from e
+        raise InputDataError(f"the KRX calendar does not cover {start:%Y-%m-%d}: {e}") from e
+    if end > sessions[-1]:
+        raise InputDataError(f"the KRX calendar ends {sessions[-1]:%Y-%m-%d}, before {end:%Y-%m-%d}")
+    return sessions[(sessions >= start) & (sessions <= end)]
 
 
 def _clean(series_id: str, raw: pd.Series | None, as_of: pd.Timestamp, notes: list[str]) -> pd.Series:
@@ -85,7 +92,7 @@ def _finish(
     for v in variables:
         raw = aligned[v.name].reindex(index)
         last_valid = raw.last_valid_index()
-        filled = raw.ffill(limit=ffill_limit)
+        filled = raw.ffill(limit=ffill_limit) if ffill_limit > 0 else raw
         n_filled = int(filled.notna().sum() - raw.notna().sum())
         if n_filled:
             notes.append(f"{v.name}: {n_filled} value(s) filled forward (at most {ffill_limit} in a row)")

@@ -92,13 +92,13 @@ def _kpss(x: np.ndarray, regression: str) -> tuple[float, float, str]:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        stat, pvalue, *_ = kpss(x, regression=regression, nlags="auto")
+        res = kpss(x, regression=regression, nlags="auto", result_object=True)
     bound = ""
     for w in caught:
         if issubclass(w.category, InterpolationWarning):
             # The statistic is outside the tabulated range: the p-value is only a bound.
             bound = "<" if "smaller" in str(w.message) else ">"
-    return float(stat), float(pvalue), bound
+    return float(res.statistic), float(res.pvalue), bound
 
 
 def stationarity_table(frame: pd.DataFrame, *, alpha: float = 0.05, regression: str = "c") -> pd.DataFrame:
@@ -119,7 +119,8 @@ def stationarity_table(frame: pd.DataFrame, *, alpha: float = 0.05, regression: 
         elif np.ptp(x) == 0:
             row["verdict"] = "constant"
         else:
-            adf_stat, adf_p, adf_lags, *_ = adfuller(x, regression=regression, autolag="AIC")
+            adf = adfuller(x, regression=regression, autolag="AIC", result_object=True)
+            adf_p = float(adf.pvalue)
             kpss_stat, kpss_p, bound = _kpss(x, regression)
             unit_root = adf_p >= alpha
             not_stationary = kpss_p < alpha
@@ -132,9 +133,9 @@ def stationarity_table(frame: pd.DataFrame, *, alpha: float = 0.05, regression: 
             else:
                 verdict = "inconclusive"
             row.update(
-                adf_stat=float(adf_stat),
-                adf_pvalue=float(adf_p),
-                adf_lags=int(adf_lags),
+                adf_stat=float(adf.statistic),
+                adf_pvalue=adf_p,
+                adf_lags=int(adf.lags),
                 kpss_stat=kpss_stat,
                 kpss_pvalue=kpss_p,
                 kpss_bound=bound,

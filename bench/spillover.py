@@ -23,8 +23,8 @@ from statsmodels.tsa.vector_ar.var_model import VAR
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout, not an installed copy
 
-from monitor.models.rolling import window_tables  # noqa: E402
-from monitor.models.spillover import rolling_connectedness, update_rolling  # noqa: E402
+from monitor.models.rolling import window_tables
+from monitor.models.spillover import rolling_connectedness, update_rolling
 
 T, N, P, H, W = 5000, 6, 2, 10, 250
 

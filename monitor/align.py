@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -144,7 +145,7 @@ def daily_panel(
     aligned = {}
     for v in variables:
         s = clean[v.name]
-        side = "right" if v.timing == "us" else "left"
+        side: Literal["left", "right"] = "right" if v.timing == "us" else "left"
         pos = np.searchsorted(cal.as_unit("ns").asi8, s.index.normalize().as_unit("ns").asi8, side=side)
         keep = pos < len(cal)  # known only after the last session up to as_of
         placed = pd.Series(s.to_numpy()[keep], index=cal[pos[keep]])

@@ -80,7 +80,9 @@ def test_transforms_apply_after_alignment_and_stale_inputs_are_noted() -> None:
 def test_monthly_aggregation_per_variable() -> None:
     idx = pd.bdate_range("2024-01-01", "2024-04-15")
     daily = pd.Series(np.arange(len(idx), dtype=float), index=idx)
-    monthly = pd.Series([1.0, 2.0, 3.0, 4.0], index=pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"]))
+    monthly = pd.Series(
+        [1.0, 2.0, 3.0, 4.0], index=pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"])
+    )
     specs = [
         VariableSpec("d", aggregation="last", name="d_last"),
         VariableSpec("d", aggregation="mean", name="d_mean"),

@@ -51,7 +51,7 @@ def test_daily_yoy_takes_the_value_as_of_the_same_day_a_year_before() -> None:
 
 def test_log_needs_positive_values(s: pd.Series) -> None:
     s.iloc[2] = -1.0
-    with pytest.raises(InputDataError, match="log_diff of series x needs positive values.*2024-03-31"):
+    with pytest.raises(InputDataError, match=r"log_diff of series x needs positive values.*2024-03-31"):
         transform(s, "log_diff")
     with pytest.raises(InputDataError, match="unknown transform 'cube'"):
         transform(s, "cube")

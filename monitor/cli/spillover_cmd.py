@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -108,22 +108,26 @@ def _print_table(table: SpilloverTable, title: str) -> None:
 
 @app.command("spillover")
 def spillover(
-    file: Path = typer.Argument(..., help="CSV file: first column the date, every other column a variable."),
-    lags: int = typer.Option(..., "--lags", "-p", min=1, help="VAR lag order P."),
-    horizon: int = typer.Option(
-        ..., "--horizon", "-H", min=1, help="H: MA terms h = 0..H-1 (ConnectednessApproach's nfore)."
-    ),
-    window: int | None = typer.Option(None, "--window", "-w", help="Rolling window W in rows (needs --out)."),
-    tvp: bool = typer.Option(False, "--tvp", help="TVP-VAR (Antonakakis et al. 2020) instead (needs --out)."),
-    orthogonal: bool = typer.Option(False, "--orthogonal", help="Cholesky FEVD in column order."),
-    transform: Transform | None = typer.Option(None, "--transform", help="Transform every column first."),
-    as_json: bool = typer.Option(False, "--json", help="Print the full-sample result as JSON."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Where to write the per-date series (CSV)."),
-    kappa1: float = typer.Option(0.99, "--kappa1", help="TVP-VAR forgetting factor of the coefficients."),
-    kappa2: float = typer.Option(0.99, "--kappa2", help="TVP-VAR decay factor of the error covariance."),
-    prior_window: int | None = typer.Option(
-        None, "--prior-window", help="TVP-VAR prior from the first N rows (default: all rows)."
-    ),
+    file: Annotated[Path, typer.Argument(help="CSV file: first column the date, every other column a variable.")],
+    lags: Annotated[int, typer.Option("--lags", "-p", min=1, help="VAR lag order P.")],
+    horizon: Annotated[
+        int, typer.Option("--horizon", "-H", min=1, help="H: MA terms h = 0..H-1 (ConnectednessApproach's nfore).")
+    ],
+    window: Annotated[
+        int | None, typer.Option("--window", "-w", help="Rolling window W in rows (needs --out).")
+    ] = None,
+    tvp: Annotated[
+        bool, typer.Option("--tvp", help="TVP-VAR (Antonakakis et al. 2020) instead (needs --out).")
+    ] = False,
+    orthogonal: Annotated[bool, typer.Option("--orthogonal", help="Cholesky FEVD in column order.")] = False,
+    transform: Annotated[Transform | None, typer.Option("--transform", help="Transform every column first.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full-sample result as JSON.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the per-date series (CSV).")] = None,
+    kappa1: Annotated[float, typer.Option("--kappa1", help="TVP-VAR forgetting factor of the coefficients.")] = 0.99,
+    kappa2: Annotated[float, typer.Option("--kappa2", help="TVP-VAR decay factor of the error covariance.")] = 0.99,
+    prior_window: Annotated[
+        int | None, typer.Option("--prior-window", help="TVP-VAR prior from the first N rows (default: all rows).")
+    ] = None,
 ) -> None:
     """Diebold-Yilmaz connectedness table of a VAR(P) with a constant (generalized FEVD unless --orthogonal).
 

@@ -83,14 +83,13 @@ def check_frame(
         kind = "missing value" if np.isnan(values[row, col]) else "infinite value"
         count = int((~finite).sum())
         raise InputDataError(
-            f"{kind} in column {names[col]} at {_label(index, start + row)} ({count} non-finite cell(s) in the sample); "
-            "fill or drop them, or shorten the sample"
+            f"{kind} in column {names[col]} at {_label(index, start + row)} ({count} non-finite cell(s) in the "
+            "sample); fill or drop them, or shorten the sample"
         )
     need = min_observations(n, lags)
     if t < need:
         raise InputDataError(
-            f"{t} observations are too few for a VAR({lags}) in {n} variables with a constant: "
-            f"it needs at least {need}"
+            f"{t} observations are too few for a VAR({lags}) in {n} variables with a constant: it needs at least {need}"
         )
     if window is not None:
         if isinstance(window, bool) or not isinstance(window, int | np.integer):
@@ -106,9 +105,7 @@ def check_frame(
         return values, tuple(str(c) for c in names)
     constant = [str(names[j]) for j in np.flatnonzero(values.max(axis=0) == values.min(axis=0))]
     if constant:
-        raise InputDataError(
-            f"constant column(s): {', '.join(constant)}; a constant series carries no shocks, drop it"
-        )
+        raise InputDataError(f"constant column(s): {', '.join(constant)}; a constant series carries no shocks, drop it")
     centred = values - values.sum(axis=0) / t
     z = centred / np.sqrt(np.einsum("ij,ij->j", centred, centred))
     try:  # the correlation matrix is (numerically) singular when a Cholesky pivot vanishes

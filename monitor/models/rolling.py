@@ -64,9 +64,7 @@ def sliding_moments(emb: np.ndarray, length: int, block: int = BLOCK) -> tuple[n
     return sums, cross
 
 
-def window_moments(
-    values: np.ndarray, starts: Sequence[int], window: int, lags: int
-) -> tuple[np.ndarray, np.ndarray]:
+def window_moments(values: np.ndarray, starts: Sequence[int], window: int, lags: int) -> tuple[np.ndarray, np.ndarray]:
     """Zero sums and centred cross-products of the embedded windows values[s : s + window], computed directly
     (each window standardised by its own mean and scale, so nothing cancels), for a few windows."""
     n = values.shape[1]

@@ -12,7 +12,6 @@ from statsmodels.tsa.vector_ar.var_model import VAR
 
 from monitor.errors import InputDataError
 from monitor.models.spillover import SpilloverTable, connectedness, connectedness_from_coefs
-
 from tests.models.simulate import simulate_var
 
 
@@ -142,5 +141,5 @@ def test_minimum_sample_is_exact() -> None:
     # VAR(2) in 4 variables with a constant: T - 2 rows, 9 regressors; needs T - 2 - 9 >= 1, so T >= 12.
     data = simulate_var(n_obs=12, n_vars=4, lags=2, seed=1)
     assert connectedness(data, 2, 5).nobs == 10
-    with pytest.raises(InputDataError, match="11 observations are too few.*at least 12"):
+    with pytest.raises(InputDataError, match=r"11 observations are too few.*at least 12"):
         connectedness(data.iloc[:11], 2, 5)

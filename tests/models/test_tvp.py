@@ -34,8 +34,9 @@ def r_style_tvp(x_raw: np.ndarray, nlag: int, k1: float, k2: float) -> tuple[np.
     flag = [np.zeros((r, m))] * nlag + [
         np.hstack([np.kron(np.eye(r), x[i - j][None, :]) for j in range(1, nlag + 1)]) for i in range(nlag, t)
     ]
-    beta_update, sb, qs, betas = np.zeros((m, t)), [None] * t, np.zeros((t, r, r)), np.zeros((t, nlag, r, r))
-    big_b = None
+    beta_update, qs, betas = np.zeros((m, t)), np.zeros((t, r, r)), np.zeros((t, nlag, r, r))
+    sb = np.zeros((t, m, m))
+    big_b = np.zeros((r * nlag, r * nlag))
     for irep in range(1, t + 1):
         i = irep - 1
         if irep == 1:
@@ -49,7 +50,7 @@ def r_style_tvp(x_raw: np.ndarray, nlag: int, k1: float, k2: float) -> tuple[np.
                 gf = np.outer(e, e)
             qs[i] = k2 * qs[i - 1] + (1 - k2) * gf
         if irep <= nlag + 1:
-            pred, rb = b_prior.copy(), v_prior
+            pred, rb = b_prior.copy(), np.array(v_prior)
             beta_update[:, i] = pred
         else:
             pred, rb = beta_update[:, i - 1].copy(), sb[i - 1] / k1

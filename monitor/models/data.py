@@ -65,17 +65,16 @@ def check_frame(
     repeated = sorted({str(c) for c in names if names.count(c) > 1})
     if repeated:
         raise InputDataError(f"repeated column name(s): {', '.join(repeated)}; each variable needs its own name")
-    # dtype kinds: i/u integers, f floats (numpy or pandas' nullable types); bool, object and strings are out.
-    dtypes = data.dtypes.tolist()
-    bad = [str(c) for c, dt in zip(names, dtypes, strict=True) if getattr(dt, "kind", "O") not in "iuf"]
-    if bad:
-        raise InputDataError(f"non-numeric column(s): {', '.join(bad)}; every variable must hold numbers")
+    raw = data.to_numpy()
+    if raw.dtype.kind not in "iuf":  # some column is not plain numbers: find which (kinds i/u/f only)
+        dtypes = data.dtypes.tolist()
+        bad = [str(c) for c, dt in zip(names, dtypes, strict=True) if getattr(dt, "kind", "O") not in "iuf"]
+        if bad:
+            raise InputDataError(f"non-numeric column(s): {', '.join(bad)}; every variable must hold numbers")
+        raw = data.to_numpy(dtype=float, na_value=np.nan)  # pandas' nullable numbers: NA becomes NaN
     index = data.index
     _check_index(index, start)
-    if all(isinstance(dt, np.dtype) for dt in dtypes):
-        values = data.to_numpy(dtype=float)[start:].copy()  # a view of one float block: no copy of the rest
-    else:  # pandas' nullable dtypes: their NA becomes NaN
-        values = data.to_numpy(dtype=float, na_value=np.nan)[start:].copy()
+    values = raw[start:].astype(float)  # a copy: callers may keep it
     t, n = values.shape
     finite = np.isfinite(values)
     if not finite.all():

@@ -164,14 +164,19 @@ def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return iu, ju
 
 
-def frame_columns(names: Sequence[str]) -> list[str]:
-    """Columns of a per-date connectedness frame, in order."""
+@lru_cache(maxsize=64)
+def _columns(names: tuple[str, ...]) -> tuple[str, ...]:
     cols = ["TCI", "cTCI"]
     for prefix in ("TO", "FROM", "NET", "NPT"):
         cols += [f"{prefix}_{v}" for v in names]
     n = len(names)
     cols += [f"NPDC_{names[i]}_{names[j]}" for i in range(n) for j in range(i + 1, n)]
-    return cols
+    return tuple(cols)
+
+
+def frame_columns(names: Sequence[str]) -> list[str]:
+    """Columns of a per-date connectedness frame, in order."""
+    return list(_columns(tuple(names)))
 
 
 def measures_frame(

@@ -40,6 +40,11 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
             f"{path}: needs a date column and at least two variable columns, found {raw.shape[1]} column(s)"
         )
     first = raw.columns[0]
+    if pd.api.types.is_numeric_dtype(raw[first]):
+        raise InputDataError(
+            f"{path}: the first column ({first}) must hold dates such as 2024-05-31, found numbers; "
+            "put the date column first"
+        )
     dates = pd.to_datetime(raw[first], errors="coerce", format="mixed")
     if dates.isna().any():
         row = int(np.flatnonzero(dates.isna().to_numpy())[0])

@@ -196,10 +196,16 @@ def fit_var(
         irf = np.asarray(irf_obj.orth_irfs, dtype=float)
         z = NormalDist().inv_cdf(1.0 - alpha / 2.0)
         try:
-            se = np.asarray(irf_obj.stderr(orth=True), dtype=float)
+            with np.errstate(invalid="ignore"):
+                se = np.asarray(irf_obj.stderr(orth=True), dtype=float)
         except (np.linalg.LinAlgError, ValueError) as e:
             se = np.full_like(irf, np.nan)
             notes.append(f"IRF error bands could not be computed ({e}); the responses are shown without bands")
+        if not np.isfinite(se).all():
+            notes.append(
+                "some IRF error bands are undefined (negative variance estimates, usually from nearly collinear "
+                "variables); drop or combine those variables for usable bands"
+            )
         fevd = 100.0 * np.asarray(results.fevd(horizon).decomp, dtype=float)[:, horizon - 1, :]
     for w in caught:
         msg = f"statsmodels: {w.message}"

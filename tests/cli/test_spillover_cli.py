@@ -104,6 +104,7 @@ def _bad_files(frame: pd.DataFrame) -> dict[str, tuple[str, str]]:
         "non-numeric": (text.to_csv(index_label="date"), "column ust is not numeric: row 32"),
         "bad dates": (frame.to_csv(index_label="date").replace("2015-01-07", "someday", 1), "must hold dates"),
         "one variable": (frame[["krw"]].to_csv(index_label="date"), "at least two variable columns"),
+        "no date column": (frame.to_csv(index=False), "must hold dates such as 2024-05-31, found numbers"),
         "empty": ("", "not a readable CSV file"),
     }
 

@@ -1,0 +1,134 @@
+"""What a model is: the variables (with their transform, aggregation and timing) and the estimation settings.
+
+The config loader builds these from `[[models]]` blocks; the aligner, the VAR and the spillover engine read them.
+They validate themselves so that a bad combination fails with one clear line wherever the spec comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from monitor.errors import MonitorError
+
+TRANSFORMS = ("level", "diff", "log", "log_diff", "pct_change", "yoy", "zscore")
+AGGREGATIONS = ("last", "mean", "sum")
+TIMINGS = ("us", "kr", "none")
+FREQS = ("D", "M")
+CRITERIA = ("aic", "bic", "hqic")
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise MonitorError(message)
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    """One model variable.
+
+    series_id: the stored series; name: the column name in panels and tables (defaults to series_id);
+    transform: one of TRANSFORMS, applied after alignment; aggregation: how a daily series becomes monthly
+    (last, mean or sum; ignored in daily models); timing: "us" for series set by a US close (known in Seoul on
+    the next KRX session), "kr" for Seoul-timed series, "none" for series without intraday timing (policy rates,
+    monthly statistics).
+    """
+
+    series_id: str
+    transform: str = "level"
+    aggregation: str = "last"
+    timing: str = "none"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        _check(bool(self.series_id), "a model variable needs a series id")
+        _check(
+            self.transform in TRANSFORMS,
+            f"variable {self.series_id}: unknown transform {self.transform!r} (use one of {', '.join(TRANSFORMS)})",
+        )
+        _check(
+            self.aggregation in AGGREGATIONS,
+            f"variable {self.series_id}: unknown aggregation {self.aggregation!r} "
+            f"(use one of {', '.join(AGGREGATIONS)})",
+        )
+        _check(
+            self.timing in TIMINGS,
+            f"variable {self.series_id}: unknown timing {self.timing!r} (use one of {', '.join(TIMINGS)})",
+        )
+        if not self.name:
+            object.__setattr__(self, "name", self.series_id)
+
+
+@dataclass(frozen=True)
+class TvpSettings:
+    """TVP-VAR settings (Antonakakis, Chatziantoniou & Gabauer 2020; defaults of R's ConnectednessApproach).
+
+    prior_window: observations used for the constant-coefficient VAR that sets the prior; None = all of them,
+    which is what ConnectednessApproach does when no window is given.
+    """
+
+    kappa1: float = 0.99
+    kappa2: float = 0.99
+    prior_window: int | None = None
+
+    def __post_init__(self) -> None:
+        for label, k in (("kappa1", self.kappa1), ("kappa2", self.kappa2)):
+            _check(0.0 < k <= 1.0, f"TVP-VAR {label} must be in (0, 1], got {k}")
+        _check(
+            self.prior_window is None or self.prior_window > 0,
+            f"TVP-VAR prior_window must be a positive number of observations, got {self.prior_window}",
+        )
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A VAR / spillover model.
+
+    lags: a fixed order, or an information criterion ("aic", "bic", "hqic") searched up to max_lags.
+    horizon: H, the number of MA terms h = 0..H-1 in the forecast-error variance decomposition.
+    window: rolling window in raw observations (W rows of data), or None; tvp: TVP-VAR settings, or None.
+    orthogonal: Cholesky (ordering-dependent) FEVD instead of the generalized one.
+    start: first date of the estimation sample (None: all the data).
+    """
+
+    name: str
+    freq: str
+    variables: tuple[VariableSpec, ...]
+    lags: int | str = "bic"
+    max_lags: int = 8
+    horizon: int = 10
+    window: int | None = None
+    tvp: TvpSettings | None = None
+    orthogonal: bool = False
+    start: date | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        _check(bool(self.name), "a model needs a name")
+        where = f"model {self.name}"
+        _check(self.freq in FREQS, f"{where}: frequency must be one of {', '.join(FREQS)}, got {self.freq!r}")
+        _check(len(self.variables) >= 2, f"{where}: needs at least two variables, got {len(self.variables)}")
+        names = [v.name for v in self.variables]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        _check(not dupes, f"{where}: variable names must be unique, repeated: {', '.join(dupes)}")
+        if isinstance(self.lags, str):
+            _check(
+                self.lags in CRITERIA,
+                f"{where}: lags must be a positive integer or one of {', '.join(CRITERIA)}, got {self.lags!r}",
+            )
+            _check(self.max_lags >= 1, f"{where}: max_lags must be at least 1, got {self.max_lags}")
+        else:
+            _check(
+                not isinstance(self.lags, bool) and self.lags >= 1,
+                f"{where}: lags must be a positive integer, got {self.lags}",
+            )
+        _check(self.horizon >= 1, f"{where}: horizon must be at least 1, got {self.horizon}")
+        _check(self.window is None or self.window > 0, f"{where}: window must be positive, got {self.window}")
+        _check(
+            self.window is None or self.tvp is None,
+            f"{where}: choose either a rolling window or a TVP-VAR, not both",
+        )
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.variables)

@@ -1,0 +1,105 @@
+"""TVP-VAR by Kalman filter with forgetting factors (Koop & Korobilis 2014; Antonakakis, Chatziantoniou &
+Gabauer 2020), following the defaults of the R package ConnectednessApproach (`TVPVAR` with `BayesPrior`):
+
+- Prior: OLS VAR(p) with a constant on the first `prior_window` raw observations (all of them by default): its
+  slope coefficients are the prior mean, the matching block of (X'X)^+ (one copy per equation) the prior
+  variance, and SSE / (rows) the initial error covariance Q_0.
+- Filter on the data centred by their sample means, without a constant. At step t (0-based):
+  Q_t = kappa2 Q_{t-1} + (1 - kappa2) e_t e_t', with e_t the one-step error of the previous step's coefficients
+  (for t <= p, while there are no usable lags yet, e_t e_t' is replaced by 0.1 y_t y_t'); the coefficient
+  covariance is inflated by 1/kappa1 before each update; the first p steps keep the prior.
+- A step whose coefficients give an explosive VAR (largest companion root above 1) keeps the previous step's
+  coefficients for the decomposition and shrinks the state to 0.99 times the previous state, as the package
+  does; like the package, the next step's error still uses the rejected coefficients.
+- Every date gets (Phi_t, Q_t), including the first p ones that only carry the prior, as in the package.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def bayes_prior(values: np.ndarray, lags: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Prior mean (p N^2,), prior variance (p N^2, p N^2) and Q_0 (N, N) from the first `size` raw rows.
+
+    The state is ordered lag-major, then equation, then regressor: beta[l N^2 + i N + j] = Phi_{l+1}[i, j].
+    """
+    n = values.shape[1]
+    head = values[:size]
+    rows = size - lags
+    x = np.ones((rows, 1 + n * lags))
+    for lag in range(1, lags + 1):
+        x[:, 1 + (lag - 1) * n : 1 + lag * n] = head[lags - lag : size - lag]
+    y = head[lags:]
+    xtx_inv = np.linalg.pinv(x.T @ x)
+    b = xtx_inv @ (x.T @ y)  # (1 + Np, N): row = regressor, column = equation
+    coefs = b[1:].reshape(lags, n, n).swapaxes(1, 2)  # (p, N, N): Phi_l[i, j]
+    resid = y - x @ b
+    q0 = resid.T @ resid / rows
+    g = xtx_inv[1:, 1:].reshape(lags, n, lags, n)  # (lag1, j1, lag2, j2)
+    var = np.zeros((lags, n, n, lags, n, n))
+    for i in range(n):
+        var[:, i, :, :, i, :] = g
+    m = lags * n * n
+    return coefs.reshape(m), var.reshape(m, m), q0
+
+
+def tvp_var(
+    values: np.ndarray, lags: int, *, kappa1: float = 0.99, kappa2: float = 0.99, prior_window: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Filtered coefficients (T, p, N, N) and error covariances (T, N, N) for every date of values (T, N)."""
+    t_all, n = values.shape
+    m = lags * n * n
+    beta0, v0, q0 = bayes_prior(values, lags, t_all if prior_window is None else prior_window)
+    x = values - values.mean(axis=0)
+
+    # F_t maps the state to the conditional mean: row i holds the lags (y_{t-1}, ..., y_{t-p}) at columns
+    # l N^2 + i N + j.
+    lag_of = np.repeat(np.arange(lags), n)
+    var_of = np.tile(np.arange(n), lags)
+    rows = np.repeat(np.arange(n), lags * n).reshape(n, lags * n)
+    cols = lag_of[None, :] * n * n + np.arange(n)[:, None] * n + var_of[None, :]
+    design = np.zeros((n, m))
+    companion = np.zeros((n * lags, n * lags))
+    if lags > 1:
+        companion[n:, :-n] = np.eye(n * (lags - 1))
+
+    phis = np.empty((t_all, lags, n, n))
+    qs = np.empty((t_all, n, n))
+    q = q0
+    beta = beta0
+    cov = np.zeros((m, m))
+    last_phi = beta0.reshape(lags, n, n)  # coefficients behind the next step's error (pre stability check)
+    for t in range(t_all):
+        if t > 0:
+            if t <= lags:
+                err = x[t]
+                shock = 0.1 * np.outer(err, err)
+            else:
+                lagged = x[t - lags : t][::-1]  # (p, N): y_{t-1}, ..., y_{t-p}
+                err = x[t] - np.einsum("lij,lj->i", last_phi, lagged)
+                shock = np.outer(err, err)
+            q = kappa2 * q + (1.0 - kappa2) * shock
+        if t <= lags:
+            pred, prior_cov = beta0, v0
+        else:
+            pred, prior_cov = beta, cov / kappa1
+        if t >= lags:
+            design[rows, cols] = x[t - lags : t][::-1].reshape(-1)[None, :]
+            rx = prior_cov @ design.T
+            gain = rx @ np.linalg.pinv(q + design @ rx)
+            new_beta = pred + gain @ (x[t] - design @ pred)
+            cov = prior_cov - gain @ (design @ prior_cov)
+        else:
+            new_beta = pred
+        phi = new_beta.reshape(lags, n, n)
+        companion[:n, :] = phi.swapaxes(0, 1).reshape(n, n * lags)
+        if t == 0 or np.max(np.abs(np.linalg.eigvals(companion))) <= 1.0:
+            phis[t] = phi
+            beta = new_beta
+        else:
+            phis[t] = phis[t - 1]
+            beta = 0.99 * beta
+        qs[t] = q
+        last_phi = phi
+    return phis, qs

@@ -75,9 +75,7 @@ def transform(series: pd.Series, how: str, *, freq: str | None = None) -> pd.Ser
     return pd.Series(100.0 * (s.to_numpy() / year_ago.to_numpy() - 1.0), index=s.index, name=s.name)
 
 
-def transform_frame(
-    frame: pd.DataFrame, how: str | Mapping[str, str], *, freq: str | None = None
-) -> pd.DataFrame:
+def transform_frame(frame: pd.DataFrame, how: str | Mapping[str, str], *, freq: str | None = None) -> pd.DataFrame:
     """Transform every column (one transform for all, or a mapping column -> transform; unlisted: level)."""
     out = {}
     for col in frame.columns:
@@ -141,7 +139,5 @@ def stationarity_table(frame: pd.DataFrame, *, alpha: float = 0.05, regression: 
                 verdict=verdict,
             )
         rows.append(row)
-    cols = [
-        "variable", "n", "adf_stat", "adf_pvalue", "adf_lags", "kpss_stat", "kpss_pvalue", "kpss_bound", "verdict"
-    ]
+    cols = ["variable", "n", "adf_stat", "adf_pvalue", "adf_lags", "kpss_stat", "kpss_pvalue", "kpss_bound", "verdict"]
     return pd.DataFrame(rows, columns=cols).set_index("variable")

@@ -57,6 +57,7 @@ RC = {
     "xtick.labelsize": 8.5,
     "ytick.labelsize": 8.5,
     "svg.fonttype": "none",  # text stays text in SVG exports (editable in slides)
+    "svg.hashsalt": "kr-macro-monitor",  # stable ids: re-running a date rewrites identical SVGs
     "pdf.fonttype": 42,
 }
 
@@ -107,7 +108,7 @@ def footer(fig: Figure, source: str, as_of: date, note: str = "") -> None:
     fig.text(0.99, 0.015, "KR macro monitor", ha="right", va="bottom", fontsize=7.5, color=GREY)
 
 
-def legend(ax: Axes, **kwargs: object) -> None:
+def legend(ax: Axes, *, loc: str = "upper left", ncols: int | None = None) -> None:
     handles, _ = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(loc=kwargs.pop("loc", "upper left"), ncols=kwargs.pop("ncols", min(len(handles), 4)), **kwargs)
+        ax.legend(loc=loc, ncols=ncols or min(len(handles), 4))

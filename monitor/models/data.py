@@ -69,8 +69,7 @@ def check_frame(data: Any, lags: int, *, window: int | None = None) -> tuple[np.
     need = min_observations(n, lags)
     if t < need:
         raise InputDataError(
-            f"{t} observations are too few for a VAR({lags}) in {n} variables with a constant: "
-            f"it needs at least {need}"
+            f"{t} observations are too few for a VAR({lags}) in {n} variables with a constant: it needs at least {need}"
         )
     if window is not None:
         if isinstance(window, bool) or not isinstance(window, int | np.integer):
@@ -84,9 +83,7 @@ def check_frame(data: Any, lags: int, *, window: int | None = None) -> tuple[np.
             raise InputDataError(f"window {window} is longer than the data ({t} rows)")
     constant = [str(names[j]) for j in range(n) if np.ptp(values[:, j]) == 0.0]
     if constant:
-        raise InputDataError(
-            f"constant column(s): {', '.join(constant)}; a constant series carries no shocks, drop it"
-        )
+        raise InputDataError(f"constant column(s): {', '.join(constant)}; a constant series carries no shocks, drop it")
     for j in range(n):
         for k in range(j + 1, n):
             if np.array_equal(values[:, j], values[:, k]):

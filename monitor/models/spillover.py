@@ -212,9 +212,7 @@ def connectedness(data: pd.DataFrame, lags: int, horizon: int, *, orthogonal: bo
     tables = 100.0 * fevd_shares(coefs, sigma, horizon, orthogonal=orthogonal)
     if not np.isfinite(tables).all():
         raise InputDataError("the VAR is degenerate (nearly collinear columns); drop one of the collinear variables")
-    return SpilloverTable.from_matrix(
-        tables[0], names, horizon=horizon, lags=lags, orthogonal=orthogonal, nobs=length
-    )
+    return SpilloverTable.from_matrix(tables[0], names, horizon=horizon, lags=lags, orthogonal=orthogonal, nobs=length)
 
 
 def _window_labels(index: pd.Index, ends: np.ndarray) -> list[object]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from datetime import date
+from typing import Any
 
 import matplotlib
+from cycler import cycler
 
 matplotlib.use("Agg")  # headless: the report renders in cron and CI
 
@@ -37,7 +39,7 @@ GREY = "#6b6b6b"
 SIZE = (10.0, 5.6)  # 16:9-ish for slides; PNG at 150 dpi is 1500 px wide
 DPI = 150
 
-RC = {
+RC: dict[str, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "axes.titlesize": 12,
@@ -49,7 +51,7 @@ RC = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
-    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.prop_cycle": cycler(color=PALETTE),
     "grid.color": "#e3e3e3",
     "grid.linewidth": 0.7,
     "legend.frameon": False,
@@ -87,7 +89,7 @@ def figure(
 
 
 def house_style() -> AbstractContextManager[None]:
-    return plt.rc_context(RC)  # type: ignore[return-value]
+    return plt.rc_context(RC)  # type: ignore[arg-type,return-value]
 
 
 def date_axis(ax: Axes) -> None:
@@ -111,4 +113,4 @@ def footer(fig: Figure, source: str, as_of: date, note: str = "") -> None:
 def legend(ax: Axes, *, loc: str = "upper left", ncols: int | None = None) -> None:
     handles, _ = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(loc=loc, ncols=ncols or min(len(handles), 4))
+        ax.legend(loc=loc, ncols=ncols or min(len(handles), 4))  # type: ignore[call-overload]

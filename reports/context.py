@@ -35,6 +35,25 @@ DEFAULT_ROLES: Mapping[str, str] = {
 }
 
 
+# Short names for axis ticks, network nodes and panel titles; other series use their label, shortened.
+SHORT_NAMES: Mapping[str, str] = {
+    "fed_upper": "Fed (upper)",
+    "fed_lower": "Fed (lower)",
+    "fed_effective": "Fed effective",
+    "boj_rate": "BOJ",
+    "boj_call_rate": "JP call rate",
+    "bok_rate": "BOK",
+    "krw_usd": "KRW/USD",
+    "krw_usd_spot": "KRW/USD spot",
+    "jpy_usd": "JPY/USD",
+    "us_10y": "UST 10y",
+    "kospi": "KOSPI",
+    "foreign_net_kospi": "Foreign flows",
+    "exports_total": "Exports",
+    "exports_semis": "Chip exports",
+}
+
+
 @dataclass(frozen=True)
 class SeriesInfo:
     id: str
@@ -120,6 +139,14 @@ class ReportContext:
     def label(self, role: str) -> str:
         sid = self.role(role)
         return self.info[sid].label if sid in self.info else sid
+
+    def short(self, series_id: str) -> str:
+        """A short name for a series id (not a role): ticks, nodes and small panel titles."""
+        if series_id in SHORT_NAMES:
+            return SHORT_NAMES[series_id]
+        label = self.info[series_id].label if series_id in self.info else series_id
+        label = label.split(" (")[0]
+        return label if len(label) <= 24 else label[:23] + "…"
 
     def units(self, role: str) -> str:
         sid = self.role(role)

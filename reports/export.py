@@ -98,7 +98,8 @@ def _write_tables(ctx: ReportContext, out: Path) -> None:
             _write_text(out / f"spillover_{name}_table.csv", model.table.frame().to_csv(float_format="%.6f"))
         if model.rolling is not None and not model.rolling.empty:
             _write_text(
-                out / f"spillover_{name}_rolling.csv", model.rolling.to_csv(float_format="%.6f", date_format="%Y-%m-%d")
+                out / f"spillover_{name}_rolling.csv",
+                model.rolling.to_csv(float_format="%.6f", date_format="%Y-%m-%d", index_label="date"),
             )
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from datetime import date
+from typing import Any
 
 import matplotlib
+from cycler import cycler
 
 matplotlib.use("Agg")  # headless: the report renders in cron and CI
 
@@ -37,7 +39,7 @@ GREY = "#6b6b6b"
 SIZE = (10.0, 5.6)  # 16:9-ish for slides; PNG at 150 dpi is 1500 px wide
 DPI = 150
 
-RC = {
+RC: dict[str, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "axes.titlesize": 12,
@@ -49,7 +51,7 @@ RC = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
-    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.prop_cycle": cycler(color=PALETTE),
     "grid.color": "#e3e3e3",
     "grid.linewidth": 0.7,
     "legend.frameon": False,
@@ -57,6 +59,7 @@ RC = {
     "xtick.labelsize": 8.5,
     "ytick.labelsize": 8.5,
     "svg.fonttype": "none",  # text stays text in SVG exports (editable in slides)
+    "svg.hashsalt": "kr-macro-monitor",  # stable ids: re-running a date rewrites identical SVGs
     "pdf.fonttype": 42,
 }
 
@@ -86,7 +89,7 @@ def figure(
 
 
 def house_style() -> AbstractContextManager[None]:
-    return plt.rc_context(RC)  # type: ignore[return-value]
+    return plt.rc_context(RC)  # type: ignore[arg-type,return-value]
 
 
 def date_axis(ax: Axes) -> None:
@@ -107,7 +110,7 @@ def footer(fig: Figure, source: str, as_of: date, note: str = "") -> None:
     fig.text(0.99, 0.015, "KR macro monitor", ha="right", va="bottom", fontsize=7.5, color=GREY)
 
 
-def legend(ax: Axes, **kwargs: object) -> None:
+def legend(ax: Axes, *, loc: str = "upper left", ncols: int | None = None) -> None:
     handles, _ = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(loc=kwargs.pop("loc", "upper left"), ncols=kwargs.pop("ncols", min(len(handles), 4)), **kwargs)
+        ax.legend(loc=loc, ncols=ncols or min(len(handles), 4))  # type: ignore[call-overload]

@@ -14,6 +14,8 @@ from reports.context import ReportContext
 from reports.style import house_style
 
 FORMATS = ("png", "svg", "pdf")
+# The order of the report: from the data the morning meeting starts with to the models and the alert history.
+SECTIONS = ("Rates & FX", "Markets", "Trade", "Spillovers", "Alerts")
 
 
 class ChartSkipped(Exception):
@@ -46,8 +48,9 @@ def render(name: str, ctx: ReportContext) -> Figure:
 
 
 def names() -> list[str]:
+    """Chart names in report order (by section, then registration order)."""
     _load_all()
-    return list(REGISTRY)
+    return sorted(REGISTRY, key=lambda n: SECTIONS.index(REGISTRY[n].section))
 
 
 def _load_all() -> None:

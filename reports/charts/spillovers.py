@@ -38,14 +38,8 @@ def _model(ctx: ReportContext, role: str = "daily_model"):  # type: ignore[no-un
 
 
 def _labels(ctx: ReportContext, model) -> list[str]:  # type: ignore[no-untyped-def]
-    return (
-        [
-            ctx.info[s].label.split(" (")[0] if s in ctx.info else v
-            for s, v in zip(model.series, model.variables, strict=True)
-        ]
-        if model.series
-        else list(model.variables)
-    )
+    series = model.series or model.variables
+    return [ctx.short(s) for s in series]
 
 
 def _method(model) -> str:  # type: ignore[no-untyped-def]
@@ -272,9 +266,7 @@ def irf_grid(ctx: ReportContext) -> Figure:
                     gid=f"band:{resp}:{shock}",
                 )
             ax.axhline(0, color=GREY, lw=0.8)
-            ax.set_title(
-                f"{ctx.label(resp).split(' (')[0]} <- {ctx.label(shock).split(' (')[0]}", fontsize=9, loc="left"
-            )
+            ax.set_title(f"{ctx.short(ctx.role(resp))} <- {ctx.short(ctx.role(shock))} shock", fontsize=9, loc="left")
             if r == len(responses) - 1:
                 ax.set_xlabel("months after the shock" if model.freq == "M" else "sessions after the shock")
     fig.subplots_adjust(left=0.08, right=0.97, top=0.82, bottom=0.13, hspace=0.35, wspace=0.2)

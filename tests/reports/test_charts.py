@@ -1,0 +1,178 @@
+"""Every registered chart renders from a small fixture store, with the right axes, units, dates, thresholds and
+shaded periods (checked against the data, never pixel by pixel)."""
+
+from __future__ import annotations
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+import pytest
+
+from reports import charts
+from reports.charts.common import periods
+from tests.reports.fixture import AS_OF, context
+
+
+@pytest.fixture(scope="module")
+def fixture(tmp_path_factory):
+    return context(tmp_path_factory.mktemp("store") / "m.sqlite")
+
+
+@pytest.fixture(scope="module")
+def figs(fixture):
+    ctx, _ = fixture
+    return {name: charts.render(name, ctx) for name in charts.names()}
+
+
+def by_gid(fig, gid):
+    found = [a for ax in fig.axes for a in ax.get_children() if a.get_gid() == gid]
+    assert found, f"no artist {gid!r}"
+    return found[0]
+
+
+def gids(fig, prefix):
+    return sorted(a.get_gid() for ax in fig.axes for a in ax.get_children() if (a.get_gid() or "").startswith(prefix))
+
+
+def day(x: float) -> pd.Timestamp:
+    return pd.Timestamp(mdates.num2date(x)).tz_localize(None).normalize()
+
+
+def test_every_registered_chart_renders_with_source_and_as_of_footer(figs):
+    assert set(figs) == {
+        "policy_rates",
+        "krw_usd",
+        "kospi_flows",
+        "exports",
+        "spillover_tci",
+        "spillover_net",
+        "spillover_table",
+        "spillover_network",
+        "irf_grid",
+        "alert_timeline",
+    }
+    for name, fig in figs.items():
+        footer = [t.get_text() for t in fig.texts if t.get_gid() == "footer"]
+        assert footer and "Source: " in footer[0] and f"as of {AS_OF}" in footer[0], name
+        assert fig._suptitle is not None and fig._suptitle.get_text(), name
+
+
+def test_policy_rates_gap_threshold_and_decisions(figs, fixture):
+    _, values = fixture
+    fig = figs["policy_rates"]
+    gap = by_gid(fig, "bok_fed_gap")
+    expected = values["bok_rate"].iloc[-1] - values["fed_upper"].iloc[-1]
+    assert gap.get_ydata()[-1] == pytest.approx(expected)
+    assert by_gid(fig, "threshold:bok_fed_gap").get_ydata()[0] == -1.75
+    decisions = by_gid(fig, "bok_decisions").get_offsets()
+    bok = values["bok_rate"]
+    window = bok[bok.index >= pd.Timestamp(AS_OF) - pd.DateOffset(years=10)]
+    moved = window[window.ne(window.shift())].iloc[1:]
+    assert [day(x) for x in decisions[:, 0]] == list(moved.index)
+    assert fig.axes[0].get_ylabel() == "% per year" and fig.axes[1].get_ylabel() == "pp"
+
+
+def test_krw_chart_draws_thresholds_and_shades_exactly_the_firing_periods(figs, fixture):
+    _, values = fixture
+    fig = figs["krw_usd"]
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "KRW per USD"
+    last = values["krw_usd"]
+    assert f"{last.iloc[-1]:,.1f} on {last.index[-1]:%Y-%m-%d}" in fig._suptitle.get_text()
+    assert by_gid(fig, "threshold:krw_usd_warning").get_ydata()[0] == 1450
+    assert by_gid(fig, "threshold:krw_usd_critical").get_ydata()[0] == 1500
+    start = pd.Timestamp(AS_OF) - pd.DateOffset(years=3)
+    krw = values["krw_usd"][values["krw_usd"].index >= start]
+    for rule, level in (("krw_usd_warning", 1450), ("krw_usd_critical", 1500)):
+        expected = [f"firing:{rule}:{a:%Y-%m-%d}:{b:%Y-%m-%d}" for a, b in periods(krw >= level)]
+        assert expected and gids(fig, f"firing:{rule}:") == sorted(expected)
+
+
+def test_kospi_flows_bars_and_cumulative_sum(figs, fixture):
+    _, values = fixture
+    fig = figs["kospi_flows"]
+    flows = values["foreign_net_kospi"]
+    cumulative = by_gid(fig, "flows_cumulative")
+    assert cumulative.get_ydata()[-1] == pytest.approx(flows.iloc[-20:].sum())
+    start = pd.Timestamp(AS_OF) - pd.DateOffset(months=12)
+    bars = [p for p in fig.axes[1].patches if p.get_gid() == "flows_daily"]
+    inside = flows[flows.index >= start]
+    assert len(bars) == len(inside)
+    assert [b.get_height() for b in bars[-3:]] == pytest.approx(inside.iloc[-3:].tolist())
+    assert fig.axes[0].get_ylabel() == "points"
+
+
+def test_exports_levels_in_billions_and_yoy_against_an_independent_computation(figs, fixture):
+    _, values = fixture
+    fig = figs["exports"]
+    total = values["exports_total"]  # thousand USD, monthly
+    level = by_gid(fig, "exports_total_level")
+    assert level.get_ydata()[-1] == pytest.approx(total.iloc[-1] / 1e6)
+    growth = by_gid(fig, "exports_total_yoy")
+    assert growth.get_ydata()[-1] == pytest.approx((total.iloc[-1] / total.iloc[-13] - 1) * 100)
+    semis = by_gid(fig, "exports_semis_level")
+    assert semis.get_ydata()[-1] == pytest.approx(values["exports_semis"].iloc[-1] / 1e9)
+    assert fig.axes[0].get_ylabel() == "billion USD" and fig.axes[1].get_ylabel() == "YoY %"
+
+
+def test_tci_chart_and_its_point_in_time_percentile(figs, fixture):
+    ctx, _ = fixture
+    rolling = ctx.models["market_daily"].rolling
+    fig = figs["spillover_tci"]
+    np.testing.assert_allclose(by_gid(fig, "tci").get_ydata(), rolling["TCI"].to_numpy())
+    pct = by_gid(fig, "tci_percentile").get_ydata()
+    tci = rolling["TCI"].to_numpy()
+    for k in (30, 120, len(tci) - 1):  # the percentile at k uses only TCI up to k
+        assert pct[k] == pytest.approx(np.quantile(tci[: k + 1], 0.9))
+    assert [day(x) for x in by_gid(fig, "tci").get_xdata(orig=False)[-1:]] == [rolling.index[-1]]
+
+
+def test_table_heatmap_and_network_follow_the_table(figs, fixture):
+    ctx, _ = fixture
+    table = ctx.models["market_daily"].table
+    heat = figs["spillover_table"]
+    n = len(table.variables)
+    for i in range(n):
+        for j in range(n):
+            assert by_gid(heat, f"cell:{i}:{j}").get_text() == f"{table.matrix[i, j]:.1f}"
+    network = figs["spillover_network"]
+    expected = sorted(f"edge:{i}:{j}" for i in range(n) for j in range(n) if i != j and table.npdc[i, j] > 0)
+    assert gids(network, "edge:") == expected and expected
+
+
+def test_irf_grid_lines_are_the_stored_responses(figs, fixture):
+    ctx, _ = fixture
+    model = ctx.models["macro_monthly"]
+    fig = figs["irf_grid"]
+    k = {s: i for i, s in enumerate(model.series)}
+    for resp, shock, sid_r, sid_s in (
+        ("krw_usd", "fed_upper", "krw_usd", "fed_upper"),
+        ("kospi", "boj", "kospi", "boj_rate"),
+    ):
+        line = by_gid(fig, f"irf:{resp}:{shock}")
+        np.testing.assert_allclose(line.get_ydata(), model.irf[:, k[sid_r], k[sid_s]])
+    assert len(fig.axes) == 4
+
+
+def test_alert_timeline_has_one_bar_per_episode(figs, fixture):
+    ctx, _ = fixture
+    fig = figs["alert_timeline"]
+    start = pd.Timestamp(AS_OF) - pd.DateOffset(years=3)
+    for rule in ctx.rules:
+        expected = [a for a, b in periods(rule.firing) if b >= start]
+        assert len(gids(fig, f"episode:{rule.name}:")) == len(expected)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [r.name for r in ctx.rules]
+
+
+def test_a_chart_without_its_data_is_skipped_with_a_reason(fixture):
+    ctx, _ = fixture
+    from dataclasses import replace
+
+    empty = replace(ctx, series={k: v for k, v in ctx.series.items() if not k.startswith("exports")}, models={})
+    for name, reason in (
+        ("exports", "no export series"),
+        ("spillover_tci", "no spillover model"),
+        ("irf_grid", "no VAR"),
+    ):
+        with pytest.raises(charts.ChartSkipped, match=reason):
+            charts.render(name, empty)

@@ -1,0 +1,101 @@
+"""The exports folder and report.html: complete, self-contained, escaped, reproducible, and clean in a browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from reports import charts
+from reports.export import export_all
+from tests.reports.fixture import AS_OF, XSS, context
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    ctx, _ = context(tmp_path_factory.mktemp("store") / "m.sqlite")
+    root = tmp_path_factory.mktemp("exports")
+    return ctx, export_all(ctx, root, run={"status": "ok", "as_of": AS_OF.isoformat(), "fired": []}), root
+
+
+def test_exports_hold_every_chart_in_three_formats_tables_run_json_and_the_report(exported):
+    ctx, result, root = exported
+    out = root / AS_OF.isoformat()
+    assert result.directory == out and not result.skipped
+    for name in charts.names():
+        for fmt in ("png", "svg", "pdf"):
+            path = out / "charts" / f"{name}.{fmt}"
+            assert path.stat().st_size > 1000, path
+    assert (out / "charts" / "krw_usd.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "charts" / "krw_usd.pdf").read_bytes()[:5] == b"%PDF-"
+    assert b"<svg" in (out / "charts" / "krw_usd.svg").read_bytes()[:500]
+    latest = (out / "latest_values.csv").read_text().splitlines()
+    assert latest[0] == "series,label,date,value,units,source,key" and len(latest) == 1 + len(ctx.series)
+    table = (out / "spillover_market_daily_table.csv").read_text().splitlines()
+    assert table[0].endswith(",FROM") and table[-1].startswith("NET,")
+    assert (out / "spillover_market_daily_rolling.csv").read_text().startswith("date,TCI,cTCI")
+    assert json.loads((out / "run.json").read_text())["status"] == "ok"
+
+
+def test_report_is_self_contained_and_escapes_every_text(exported):
+    _, result, _ = exported
+    html = result.report.read_text()
+    assert XSS not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html.lower()  # the report runs no script at all
+    assert not re.search(r"""(src|href)=["'](https?:|//|file:)""", html)  # nothing loaded from elsewhere
+    assert html.count("data:image/png;base64,") == len(charts.names())
+    assert 'id="headline"' in html and 'id="freshness"' in html and 'id="changes"' in html
+
+
+def test_re_exporting_the_same_date_rewrites_identical_files(exported, tmp_path):
+    ctx, first, _ = exported
+    again = export_all(ctx, tmp_path, run={"status": "ok", "as_of": AS_OF.isoformat(), "fired": []})
+    for name, files in first.charts.items():
+        for a, b in zip(files, again.charts[name], strict=True):
+            assert a.read_bytes() == b.read_bytes(), a.name
+    assert first.report.read_bytes() == again.report.read_bytes()
+
+
+@pytest.mark.browser
+def test_report_opens_cleanly_in_headless_chromium(exported, tmp_path):
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip("Debian's chromium and chromium-driver are not installed (.ci/run installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    _, result, _ = exported
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1280,2000",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        browser.get(result.report.as_uri())
+        widths = browser.execute_script("return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);")
+        assert len(widths) == len(charts.names())
+        assert all(done and width > 0 for done, width in widths), widths
+        assert browser.find_element("id", "headline").is_displayed()
+        shot = tmp_path / "report.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+        errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        assert errors == []
+        # Readable on a phone: no horizontal scrolling of the page itself at a narrow width.
+        browser.set_window_size(390, 844)
+        assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1;")
+    finally:
+        browser.quit()

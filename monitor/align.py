@@ -10,10 +10,8 @@ mean or sum) and leave out a month that is not over yet as of the run date.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -22,6 +20,7 @@ import pandas as pd
 from monitor.errors import InputDataError
 from monitor.models.spec import ModelSpec, VariableSpec
 from monitor.transforms import infer_freq, transform
+from series import calendars
 
 DEFAULT_FFILL = {"D": 3, "M": 1}
 
@@ -37,23 +36,10 @@ class Panel:
     notes: tuple[str, ...] = ()
 
 
-@lru_cache(maxsize=4)
-def _xkrx_sessions(start_year: int) -> pd.DatetimeIndex:
-    import exchange_calendars as xcals
-
-    with warnings.catch_warnings():  # the library's own pandas deprecation notices are not the user's concern
-        warnings.simplefilter("ignore")
-        cal = xcals.get_calendar("XKRX", start=f"{start_year}-01-01")
-    return pd.DatetimeIndex(cal.sessions).tz_localize(None)
-
-
 def krx_sessions(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
-    """KRX sessions between two dates (inclusive). The calendar is built once per process (from 1990, or from
-    the requested start when earlier) and sliced."""
-    try:
-        sessions = _xkrx_sessions(min(start.year, 1990))
-    except Exception as e:  # exchange_calendars raises several kinds for dates outside its bounds
-        raise InputDataError(f"the KRX calendar does not cover {start:%Y-%m-%d}: {e}") from e
+    """KRX sessions between two dates (inclusive), from the disk-cached calendar (which starts in 1990:
+    earlier observations cannot be placed on a session and are left out of daily panels)."""
+    sessions = calendars.sessions("XKRX")
     if end > sessions[-1]:
         raise InputDataError(f"the KRX calendar ends {sessions[-1]:%Y-%m-%d}, before {end:%Y-%m-%d}")
     return sessions[(sessions >= start) & (sessions <= end)]
@@ -147,7 +133,8 @@ def daily_panel(
         s = clean[v.name]
         side: Literal["left", "right"] = "right" if v.timing == "us" else "left"
         pos = np.searchsorted(cal.as_unit("ns").asi8, s.index.normalize().as_unit("ns").asi8, side=side)
-        keep = pos < len(cal)  # known only after the last session up to as_of
+        # Known only after the last session up to as_of, or dated before the calendar's first session.
+        keep = (pos < len(cal)) & (s.index.normalize() >= cal[0])
         placed = pd.Series(s.to_numpy()[keep], index=cal[pos[keep]])
         aligned[v.name] = placed[~placed.index.duplicated(keep="last")]
     return _finish(aligned, variables, cal, "D", as_of, ffill_limit, notes)

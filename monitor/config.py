@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.errors import MonitorError
+from monitor.models.spec import ModelSpec, TvpSettings, VariableSpec
 from series.spec import FREQUENCIES, SeriesSpec, SourceRef
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -123,6 +124,10 @@ class ModelBlock(_Block):
         return v
 
 
+# A variable's timing from its series' home market: a US close is known in Seoul the next session.
+_TIMING = {"XNYS": "us", "XKRX": "kr"}
+
+
 class ReceiverBlock(_Block):
     name: str = Field(pattern=SLUG)
     kind: Literal["email", "file"] = "email"
@@ -206,6 +211,35 @@ class Config(_Block):
 
     def series_specs(self) -> list[SeriesSpec]:
         return [self._spec(s) for s in self.series]
+
+    def model_specs(self) -> list[ModelSpec]:
+        return [self._model(m) for m in self.models]
+
+    def _model(self, m: ModelBlock) -> ModelSpec:
+        blocks = self.series_by_id()
+        variables = tuple(
+            VariableSpec(
+                series_id=v.series,
+                transform=v.transform,
+                aggregation=v.agg,
+                timing=_TIMING.get(blocks[v.series].calendar or "", "none") if v.timing == "auto" else v.timing,
+                name=v.name or v.series,
+            )
+            for v in m.variables
+        )
+        return ModelSpec(
+            name=m.name,
+            freq=m.freq,
+            variables=variables,
+            lags=m.lags,
+            max_lags=m.max_lags,
+            horizon=m.horizon,
+            window=m.window,
+            tvp=TvpSettings() if m.tvp else None,
+            orthogonal=m.orthogonal,
+            start=m.start,
+            label=m.label,
+        )
 
     def _ref(self, source: str, key: str, params: dict[str, Any], scale: float) -> SourceRef:
         from series import sources

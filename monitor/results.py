@@ -37,8 +37,9 @@ class ModelResult:
     sample_start: date | None = None
     sample_end: date | None = None
     nobs: int = 0
-    table: SpilloverTable | None = None
-    rolling: pd.DataFrame | None = None  # per-date TCI, cTCI, TO_*, FROM_*, NET_*, NPDC_*
+    table: SpilloverTable | None = None  # full sample
+    latest_table: SpilloverTable | None = None  # rolling: the last window's table; TVP: the last date's
+    rolling: pd.DataFrame | None = None  # per-date TCI, cTCI, TO_*, FROM_*, NET_*, NPT_*, NPDC_*
     irf: np.ndarray | None = None  # (H + 1, N, N) [step, response, shock], orthogonalised
     irf_lower: np.ndarray | None = None
     irf_upper: np.ndarray | None = None
@@ -49,6 +50,11 @@ class ModelResult:
     dropped: tuple[str, ...] = ()  # inputs left out (stale, missing), each "series: why"
     error: str = ""  # why the model could not be estimated at all ("" = estimated)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def current_table(self) -> SpilloverTable | None:
+        """The table that describes now: the latest window's (rolling, TVP) or the full sample's."""
+        return self.latest_table if self.latest_table is not None else self.table
 
     # -- JSON ----------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -68,6 +74,7 @@ class ModelResult:
             "sample_end": _iso(self.sample_end),
             "nobs": self.nobs,
             "table": self.table.to_dict() if self.table is not None else None,
+            "latest_table": self.latest_table.to_dict() if self.latest_table is not None else None,
             "rolling": _frame_to_dict(self.rolling),
             "irf": _array(self.irf),
             "irf_lower": _array(self.irf_lower),
@@ -99,6 +106,7 @@ class ModelResult:
             sample_end=_date(d.get("sample_end")),
             nobs=int(d.get("nobs", 0)),
             table=SpilloverTable.from_dict(d["table"]) if d.get("table") else None,
+            latest_table=SpilloverTable.from_dict(d["latest_table"]) if d.get("latest_table") else None,
             rolling=_frame_from_dict(d.get("rolling"), dates=True),
             irf=_from_array(d.get("irf")),
             irf_lower=_from_array(d.get("irf_lower")),

@@ -94,8 +94,12 @@ def _write_tables(ctx: ReportContext, out: Path) -> None:
         )
     _write_text(out / "latest_values.csv", pd.DataFrame(rows).to_csv(index=False))
     for name, model in ctx.models.items():
-        if model.table is not None:
-            _write_text(out / f"spillover_{name}_table.csv", model.table.frame().to_csv(float_format="%.6f"))
+        current = model.current_table
+        if current is not None:
+            _write_text(out / f"spillover_{name}_table.csv", current.frame().to_csv(float_format="%.6f"))
+        if model.latest_table is not None and model.table is not None:
+            full = model.table.frame().to_csv(float_format="%.6f")
+            _write_text(out / f"spillover_{name}_table_full_sample.csv", full)
         if model.rolling is not None and not model.rolling.empty:
             _write_text(
                 out / f"spillover_{name}_rolling.csv",

@@ -130,3 +130,16 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
     assert config.store_path() == (tmp_path / "sub" / "data" / "monitor.sqlite").resolve()
     [spec] = config.series_specs()
     assert spec.key == str((tmp_path / "sub" / "krw.csv").resolve())  # csv keys are file paths
+
+
+def test_models_become_model_specs_with_timing_from_the_series_calendar():
+    config = load_config(REPO / "config.toml")
+    specs = {m.name: m for m in config.model_specs()}
+    daily = specs["market_daily"]
+    timing = {v.series_id: v.timing for v in daily.variables}
+    assert timing["krw_usd"] == "us" and timing["kospi"] == "kr" and timing["us_10y"] == "us"
+    assert daily.window == 250 and daily.freq == "D" and daily.horizon == 10
+    monthly = specs["macro_monthly"]
+    aggregation = {v.series_id: v.aggregation for v in monthly.variables}
+    assert aggregation["krw_usd"] == "mean" and aggregation["foreign_net_kospi"] == "sum"
+    assert monthly.lags == "bic" and monthly.tvp is None

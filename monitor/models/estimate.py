@@ -1,10 +1,10 @@
 """One model, estimated as of a date: the VAR with its diagnostics, the full-sample connectedness table, the
-rolling or TVP-VAR per-date measures, and the stationarity table of its inputs (the pipeline's one call)."""
+rolling or TVP-VAR per-date measures with the latest window's table, and the stationarity table of its inputs
+(the pipeline's one call). The result is the `ModelResult` that is stored with the run."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -12,68 +12,21 @@ import pandas as pd
 from monitor.align import Panel
 from monitor.errors import InputDataError
 from monitor.models.spec import ModelSpec
-from monitor.models.spillover import (
-    SpilloverTable,
-    TvpConnectedness,
-    connectedness,
-    rolling_connectedness,
-    tvp_connectedness,
-)
-from monitor.models.var import VarFit, fit_var
+from monitor.models.spillover import connectedness, rolling_connectedness, tvp_connectedness
+from monitor.models.var import fit_var
+from monitor.results import ModelResult
 from monitor.transforms import stationarity_table
 
 
-@dataclass(frozen=True, eq=False)
-class ModelResult:
-    """Everything one model produced in a run. `per_date` is the rolling or TVP-VAR frame (None without either)."""
-
-    spec: ModelSpec
-    as_of: pd.Timestamp
-    nobs: int
-    var: VarFit
-    table: SpilloverTable
-    per_date: pd.DataFrame | None
-    tvp: TvpConnectedness | None
-    stationarity: pd.DataFrame
-    notes: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable summary for the run record (the per-date frame is stored separately)."""
-
-        def clean(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return [
-                {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
-                for row in frame.reset_index().to_dict(orient="records")
-            ]
-
-        latest = None
-        if self.per_date is not None and len(self.per_date):
-            row = self.per_date.iloc[-1]
-            latest = {"date": str(self.per_date.index[-1].date()), **{k: float(v) for k, v in row.items()}}
-        return {
-            "model": self.spec.name,
-            "as_of": str(self.as_of.date()),
-            "nobs": self.nobs,
-            "lags": self.var.lags,
-            "criterion": self.var.criterion,
-            "stable": self.var.stable,
-            "max_root": self.var.max_root,
-            "table": self.table.to_dict(),
-            "latest": latest,
-            "rolling": dict(self.per_date.attrs) if self.per_date is not None and self.tvp is None else None,
-            "granger": clean(self.var.granger),
-            "stationarity": clean(self.stationarity),
-            "notes": list(self.notes),
-        }
-
-
-def estimate(spec: ModelSpec, panel: Panel, *, previous: pd.DataFrame | None = None) -> ModelResult:
+def estimate(
+    spec: ModelSpec, panel: Panel, *, previous: ModelResult | None = None, dropped: tuple[str, ...] = ()
+) -> ModelResult:
     """Estimate `spec` on `panel` (already aligned and transformed as of its date).
 
-    previous: the per-date rolling frame stored by an earlier run, with its settings in `.attrs` (as
-    rolling_connectedness sets them; after reading it back from storage restore them from `to_dict()["rolling"]`).
-    When it still fits (same variables, lags, horizon, window) only the new windows are computed; otherwise, or
-    without settings to compare, everything is recomputed.
+    previous: the result stored by an earlier run. When its rolling frame still fits (same variables, lags,
+    horizon, window, and its last window reproduces on today's data, i.e. no revision touched it) only the new
+    windows are computed; otherwise everything is recomputed, and a note says why.
+    dropped: inputs the caller left out (stale, missing), recorded with the result.
     """
     frame = panel.frame[list(spec.names)]
     if spec.start is not None:
@@ -83,42 +36,96 @@ def estimate(spec: ModelSpec, panel: Panel, *, previous: pd.DataFrame | None = N
     notes += var.warnings
     table = connectedness(frame, var.lags, spec.horizon, orthogonal=spec.orthogonal)
     per_date: pd.DataFrame | None = None
-    tvp: TvpConnectedness | None = None
+    latest = None
+    method = "VAR"
     if spec.window is not None:
+        method = "rolling VAR"
         if len(frame) < spec.window:
             notes.append(
                 f"{len(frame)} rows are fewer than the rolling window of {spec.window}: no rolling measures yet"
             )
         else:
             per_date = _rolling(frame, var.lags, spec, previous, notes)
+            latest = connectedness(frame.iloc[-spec.window :], var.lags, spec.horizon, orthogonal=spec.orthogonal)
     elif spec.tvp is not None:
+        method = "TVP-VAR"
         s = spec.tvp
         tvp = tvp_connectedness(
             frame, var.lags, spec.horizon, s.kappa1, s.kappa2, s.prior_window, orthogonal=spec.orthogonal
         )
         per_date = tvp.frame
+        latest = type(table).from_matrix(
+            tvp.tables[-1], table.variables, horizon=spec.horizon, lags=var.lags, method="TVP-VAR"
+        )
     return ModelResult(
-        spec=spec,
-        as_of=panel.as_of,
+        name=spec.name,
+        label=spec.label,
+        freq=spec.freq,
+        as_of=pd.Timestamp(panel.as_of).date(),
+        variables=spec.names,
+        series=tuple(v.series_id for v in spec.variables),
+        transforms=tuple(v.transform for v in spec.variables),
+        lags=var.lags,
+        horizon=spec.horizon,
+        window=spec.window,
+        method=method,
+        sample_start=_day(frame.index[0]),
+        sample_end=_day(frame.index[-1]),
         nobs=len(frame),
-        var=var,
         table=table,
-        per_date=per_date,
-        tvp=tvp,
+        latest_table=latest,
+        rolling=per_date,
+        irf=var.irf,
+        irf_lower=var.irf_lower,
+        irf_upper=var.irf_upper,
+        granger=var.granger,
         stationarity=stationarity_table(frame),
+        max_root=var.max_root,
         notes=tuple(notes),
+        dropped=dropped,
+        extra={"criterion": var.criterion, "stable": bool(var.stable)},
     )
 
 
+def _day(ts: pd.Timestamp) -> date:
+    return pd.Timestamp(ts).date()
+
+
 def _rolling(
-    frame: pd.DataFrame, lags: int, spec: ModelSpec, previous: pd.DataFrame | None, notes: list[str]
+    frame: pd.DataFrame, lags: int, spec: ModelSpec, previous: ModelResult | None, notes: list[str]
 ) -> pd.DataFrame:
     assert spec.window is not None
-    if previous is not None and {"lags", "horizon", "window", "orthogonal"} <= set(previous.attrs):
+    stored = previous.rolling if previous is not None else None
+    if stored is not None and previous is not None and len(stored):
+        stored = stored.copy()
+        # The settings travel with the stored result, not with the frame (attrs do not survive storage).
+        stored.attrs.update(
+            lags=previous.lags,
+            horizon=previous.horizon,
+            window=previous.window or 0,
+            orthogonal=bool(spec.orthogonal),
+        )
         try:
+            _check_unrevised(frame, stored, lags, spec)
             return rolling_connectedness(
-                frame, lags, spec.horizon, spec.window, orthogonal=spec.orthogonal, previous=previous
+                frame, lags, spec.horizon, spec.window, orthogonal=spec.orthogonal, previous=stored
             )
         except InputDataError as e:
             notes.append(f"rolling measures recomputed in full: {e}")
     return rolling_connectedness(frame, lags, spec.horizon, spec.window, orthogonal=spec.orthogonal)
+
+
+def _check_unrevised(frame: pd.DataFrame, stored: pd.DataFrame, lags: int, spec: ModelSpec) -> None:
+    """Recompute the stored frame's last window on today's data: a revision inside it means recompute all."""
+    assert spec.window is not None
+    last = stored.index[-1]
+    if last not in frame.index:
+        raise InputDataError(f"the stored rolling result ends at {last:%Y-%m-%d}, which is not in today's data")
+    end = frame.index.get_loc(last)
+    assert isinstance(end, int)
+    if end + 1 < spec.window:
+        raise InputDataError("the stored rolling result starts before the first full window")
+    window = frame.iloc[end + 1 - spec.window : end + 1]
+    again = connectedness(window, lags, spec.horizon, orthogonal=spec.orthogonal)
+    if not np.isclose(again.tci, float(stored["TCI"].iloc[-1]), rtol=0, atol=1e-8):
+        raise InputDataError(f"the data of the window ending {last:%Y-%m-%d} were revised")

@@ -117,9 +117,9 @@ def spillover_net(ctx: ReportContext) -> Figure:
 @chart("spillover_table", "Spillovers", "Who drives whom right now (the latest connectedness table)?")
 def spillover_table(ctx: ReportContext) -> Figure:
     model = _model(ctx)
-    if model.table is None:
+    t = model.current_table
+    if t is None:
         raise ChartSkipped(f"model {model.name} has no connectedness table")
-    t = model.table
     labels = _labels(ctx, model)
     n = len(labels)
     fig, (ax,) = figure(
@@ -160,10 +160,11 @@ def spillover_table(ctx: ReportContext) -> Figure:
 @chart("spillover_network", "Spillovers", "Which way do net pairwise spillovers run?")
 def spillover_network(ctx: ReportContext) -> Figure:
     model = _model(ctx)
-    if model.table is None:
+    t = model.current_table
+    if t is None:
         raise ChartSkipped(f"model {model.name} has no connectedness table")
-    npdc = np.asarray(model.table.npdc, dtype=float)  # npdc[i, j] > 0: i is a net transmitter to j
-    net = np.asarray(model.table.net, dtype=float)
+    npdc = np.asarray(t.npdc, dtype=float)  # npdc[i, j] > 0: i is a net transmitter to j
+    net = np.asarray(t.net, dtype=float)
     labels = _labels(ctx, model)
     n = len(labels)
     fig, (ax,) = figure(

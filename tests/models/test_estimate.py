@@ -1,4 +1,4 @@
-"""One model end to end on a panel: VAR, table, rolling with reuse of the stored frame, TVP, JSON summary."""
+"""One model end to end on a panel: VAR, table, rolling with reuse of the stored result, TVP, storage."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import dataclasses
 import json
 
 import numpy as np
-import pandas as pd
+import pytest
 
 from monitor.align import Panel
 from monitor.models.estimate import estimate
 from monitor.models.spec import ModelSpec, TvpSettings, VariableSpec
 from monitor.models.spillover import connectedness, rolling_connectedness
+from monitor.results import ModelResult
 from tests.models.simulate import simulate_var
 
 SPEC = ModelSpec(
@@ -19,47 +20,62 @@ SPEC = ModelSpec(
 )
 
 
-def panel(n: int) -> Panel:
-    frame = simulate_var(n_obs=300, n_vars=3, lags=1, seed=13).iloc[:n]
+def panel(n: int, bump: float = 0.0) -> Panel:
+    frame = simulate_var(n_obs=300, n_vars=3, lags=1, seed=13).iloc[:n].copy()
+    frame.iloc[-5, 0] += bump  # a revision inside the last stored window
     return Panel(frame=frame, as_of=frame.index[-1], freq="D", notes=("from the aligner",))
+
+
+def stored(result: ModelResult) -> ModelResult:
+    """What the next run reads back: the JSON round trip of the store."""
+    return ModelResult.from_dict(json.loads(json.dumps(result.to_dict())))
 
 
 def test_estimate_daily_model_and_reuse_the_stored_rolling_frame() -> None:
     first = estimate(SPEC, panel(299))
-    assert first.var.lags == 1 and first.nobs == 299
+    assert first.lags == 1 and first.nobs == 299 and first.method == "rolling VAR"
+    assert first.table is not None and first.latest_table is not None and first.rolling is not None
     np.testing.assert_allclose(first.table.matrix, connectedness(panel(299).frame, 1, 8).matrix)
-    assert first.per_date is not None and len(first.per_date) == 299 - 80 + 1
+    np.testing.assert_allclose(first.latest_table.matrix, connectedness(panel(299).frame.iloc[-80:], 1, 8).matrix)
+    assert len(first.rolling) == 299 - 80 + 1
+    assert first.latest_table.tci == pytest.approx(first.rolling["TCI"].iloc[-1], abs=1e-10)
     assert "from the aligner" in first.notes
 
-    # The next day: the stored frame comes back from storage without attrs; its settings travel in to_dict().
-    summary = json.loads(json.dumps(first.to_dict()))
-    stored = pd.read_csv(pd.io.common.StringIO(first.per_date.to_csv()), index_col=0, parse_dates=True)
-    stored.attrs.update(summary["rolling"])
-    second = estimate(SPEC, panel(300), previous=stored)
+    second = estimate(SPEC, panel(300), previous=stored(first))
     full = rolling_connectedness(panel(300).frame, 1, 8, 80)
-    assert second.per_date is not None
-    np.testing.assert_allclose(second.per_date.to_numpy(), full.to_numpy(), atol=1e-8)
+    assert second.rolling is not None
+    np.testing.assert_allclose(second.rolling.to_numpy(), full.to_numpy(), atol=1e-8)
     assert not any("recomputed" in n for n in second.notes)
 
     # Another lag order makes the stored frame unusable: recomputed in full, and said so.
-    other = dataclasses.replace(SPEC, lags=2)
-    third = estimate(other, panel(300), previous=stored)
-    assert any("recomputed in full" in n for n in third.notes)
-    assert third.per_date is not None and third.per_date.attrs["lags"] == 2
+    third = estimate(dataclasses.replace(SPEC, lags=2), panel(300), previous=stored(first))
+    assert any("recomputed in full" in n for n in third.notes) and third.lags == 2
 
 
-def test_summary_is_json_and_tvp_runs() -> None:
+def test_a_revision_inside_the_stored_windows_forces_a_full_recompute() -> None:
+    first = estimate(SPEC, panel(299))
+    revised = estimate(SPEC, panel(300, bump=5.0), previous=stored(first))
+    assert any("were revised" in n for n in revised.notes)
+    full = rolling_connectedness(panel(300, bump=5.0).frame, 1, 8, 80)
+    np.testing.assert_allclose(revised.rolling.to_numpy(), full.to_numpy(), atol=1e-8)
+
+
+def test_result_round_trips_through_storage_and_tvp_runs() -> None:
     spec = dataclasses.replace(SPEC, window=None, tvp=TvpSettings(), lags=1)
     result = estimate(spec, panel(150))
-    assert result.tvp is not None and result.per_date is not None and len(result.per_date) == 150
-    summary = json.loads(json.dumps(result.to_dict()))
-    assert summary["table"]["method"] == "VAR" and summary["rolling"] is None
-    assert summary["latest"]["date"] == str(panel(150).frame.index[-1].date())
-    assert {r["variable"] for r in summary["stationarity"]} == {"y1", "y2", "y3"}
-    assert len(summary["granger"]) == 6
+    assert result.method == "TVP-VAR" and result.rolling is not None and len(result.rolling) == 150
+    back = stored(result)
+    np.testing.assert_allclose(back.rolling.to_numpy(), result.rolling.to_numpy())
+    np.testing.assert_allclose(back.current_table.matrix, result.current_table.matrix)
+    assert back.current_table.tci == pytest.approx(result.rolling["TCI"].iloc[-1], abs=1e-10)
+    np.testing.assert_allclose(back.irf, result.irf)
+    assert back.stationarity is not None and list(back.stationarity.index) == ["y1", "y2", "y3"]
+    assert back.stationarity["verdict"].tolist() == result.stationarity["verdict"].tolist()
+    assert back.granger is not None and len(back.granger) == 6
+    assert back.as_of == panel(150).frame.index[-1].date()
 
 
 def test_short_sample_notes_the_missing_rolling_measures() -> None:
     result = estimate(SPEC, panel(60))
-    assert result.per_date is None
+    assert result.rolling is None
     assert any("fewer than the rolling window of 80" in n for n in result.notes)

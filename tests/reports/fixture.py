@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from monitor.models.spillover import connectedness, rolling_connectedness
-from monitor.models.var import fit_var
-from monitor.results import ModelResult, save_result
+from monitor.align import Panel
+from monitor.models.estimate import estimate
+from monitor.models.spec import ModelSpec, VariableSpec
+from monitor.results import save_result
 from reports.context import ReportContext, RuleTrace, load_context
 from series.spec import SeriesSpec, SourceRef
 from series.store import Store
@@ -91,29 +92,6 @@ def fill_store(path: Path) -> tuple[Store, list[SeriesSpec], dict[str, pd.Series
         .dropna()
         .iloc[-400:]
     )
-    rolling = rolling_connectedness(daily, 1, 10, 150)
-    save_result(
-        store,
-        ModelResult(
-            name="market_daily",
-            label="Daily market spillovers",
-            freq="D",
-            as_of=AS_OF,
-            variables=tuple(daily.columns),
-            series=tuple(daily.columns),
-            transforms=("log_diff", "log_diff", "level"),
-            lags=1,
-            horizon=10,
-            window=150,
-            method="rolling VAR",
-            sample_start=daily.index[0].date(),
-            sample_end=daily.index[-1].date(),
-            nobs=len(daily),
-            table=connectedness(daily.iloc[-150:], 1, 10),
-            rolling=rolling,
-            notes=("synthetic fixture",),
-        ),
-    )
     monthly = pd.DataFrame(
         {
             "fed_upper": values["fed_upper"].resample("MS").last().diff(),
@@ -122,26 +100,13 @@ def fill_store(path: Path) -> tuple[Store, list[SeriesSpec], dict[str, pd.Series
             "kospi": np.log(values["kospi"].resample("MS").last()).diff(),
         }
     ).dropna()
-    fit = fit_var(monthly, 1, horizon=12)
-    save_result(
-        store,
-        ModelResult(
-            name="macro_monthly",
-            label="Monthly macro spillovers",
-            freq="M",
-            as_of=AS_OF,
-            variables=tuple(monthly.columns),
-            series=tuple(monthly.columns),
-            lags=fit.lags,
-            horizon=12,
-            method="VAR",
-            nobs=fit.nobs,
-            table=connectedness(monthly, 1, 12),
-            irf=fit.irf,
-            irf_lower=fit.irf_lower,
-            irf_upper=fit.irf_upper,
-        ),
-    )
+    for name, label, freq, frame, window, horizon in (
+        ("market_daily", "Daily market spillovers", "D", daily, 150, 10),
+        ("macro_monthly", "Monthly macro spillovers", "M", monthly, None, 12),
+    ):
+        variables = tuple(VariableSpec(c) for c in frame.columns)
+        spec = ModelSpec(name, freq, variables, lags=1, horizon=horizon, window=window, label=label)
+        save_result(store, estimate(spec, Panel(frame, pd.Timestamp(AS_OF), freq)))
     return store, specs, values
 
 

@@ -129,7 +129,8 @@ def test_tci_chart_and_its_point_in_time_percentile(figs, fixture):
 
 def test_table_heatmap_and_network_follow_the_table(figs, fixture):
     ctx, _ = fixture
-    table = ctx.models["market_daily"].table
+    table = ctx.models["market_daily"].current_table  # the latest window's table
+    assert table.tci == pytest.approx(ctx.models["market_daily"].rolling["TCI"].iloc[-1])
     heat = figs["spillover_table"]
     n = len(table.variables)
     for i in range(n):

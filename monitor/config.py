@@ -309,6 +309,13 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                 src.params_model.model_validate(params)
             except ValidationError as e:
                 problems += [_describe(err, params, prefix=f"{where}.params") for err in e.errors()]
+    fetch = raw.get("fetch")
+    endpoints = fetch.get("endpoints") if isinstance(fetch, dict) else None
+    for name, url in endpoints.items() if isinstance(endpoints, dict) else ():
+        if name not in sources.names():
+            problems.append(f"fetch.endpoints.{name}: unknown source{_suggest(name, sources.names())}")
+        elif not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
+            problems.append(f"fetch.endpoints.{name}: {url!r} is not a base URL such as http://127.0.0.1:8080")
     for section in ("models", "rules", "receivers"):
         names: dict[str, int] = {}
         for i, item in _items(raw, section):

@@ -12,9 +12,11 @@ The policy (`HttpPolicy`) is the same for plain HTTP sources and for the library
 - `[fetch].endpoints` rewrites scheme://host:port (and an optional path prefix) of a source's requests;
 - sleeping goes through an injectable `Clock`, so tests of backoff and rate limits do not sleep.
 
-Transports: `LiveTransport` (the network), `RecordingTransport` (live, and saves each successful raw body under
-`DIR/<replay_name>` with secrets redacted) and `ReplayTransport` (serves those files instead of the network).
-Only answers that passed the source's error check are recorded; a replay serves them with status 200.
+Transports: `LiveTransport` (the network), `RecordingTransport` (live, and saves each raw body as served under
+`DIR/<replay_name>`, secrets redacted) and `ReplayTransport` (serves those files instead of the network, status
+200). A fetch is recorded only once its source has parsed every page (`Transport.finish`), so a recording never
+holds an error answer or garbage, and a failed fetch never overwrites a good recording. Secrets are also
+redacted from urllib3's request log lines.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -39,6 +41,32 @@ log = logging.getLogger(__name__)
 
 class Transport(Protocol):
     def send(self, request: Request, *, source: str, series: str) -> Response: ...
+
+    def finish(self, responses: Sequence[Response]) -> None:
+        """Called once a source has parsed all pages of a fetch: the answers are good (recording keeps them)."""
+        ...
+
+
+class _SecretFilter(logging.Filter):
+    """Redacts the secrets of requests we made from third-party log records: urllib3 logs every request line,
+    with the ECOS key in its path and the FRED key in its query, at DEBUG level."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            clean = redact(message, tuple(self.secrets))
+            if clean != message:
+                record.msg, record.args = clean, ()
+        return True
+
+
+_SECRET_FILTER = _SecretFilter()
+for _name in ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.response"):
+    logging.getLogger(_name).addFilter(_SECRET_FILTER)
 
 
 # -- time ----------------------------------------------------------------------------------------------------
@@ -187,6 +215,7 @@ class Session:
         import requests
 
         secrets = self._request.secrets
+        _SECRET_FILTER.secrets.update(s for s in secrets if s)
         target = self._t.policy.endpoint(self.source, url)
         where = _Where(self.source, self.series, redact(target, secrets))
         self.pace(bucket or self._request.bucket)
@@ -253,6 +282,9 @@ class LiveTransport:
                 log.warning("%s; retry %d of %d in %.1f s", error, attempt, self.policy.retries, delay)
                 self.policy.clock.sleep(delay)
 
+    def finish(self, responses: Sequence[Response]) -> None:
+        pass
+
     def _attempt(self, request: Request, source: str, series: str) -> Response:
         session = Session(self, request, source, series)
         if request.call is None:
@@ -269,15 +301,23 @@ class LiveTransport:
 
 
 class RecordingTransport:
-    """Passes calls through and saves each raw body as served (secrets redacted) under `directory`."""
+    """Passes calls through and, once the source has parsed the whole fetch, saves each raw body as served
+    (secrets redacted) under `directory`: a recording never holds an answer the parser refused."""
 
     def __init__(self, inner: Transport, directory: Path) -> None:
         self.inner, self.directory = inner, Path(directory)
 
     def send(self, request: Request, *, source: str, series: str) -> Response:
-        response = self.inner.send(request, source=source, series=series)
-        if not 200 <= response.status < 300:
-            return response  # a replay cannot reproduce the status; only good answers become recordings
+        return self.inner.send(request, source=source, series=series)
+
+    def finish(self, responses: Sequence[Response]) -> None:
+        self.inner.finish(responses)
+        for response in responses:
+            if 200 <= response.status < 300:  # a replay serves 200: it could not reproduce another status
+                self._save(response)
+
+    def _save(self, response: Response) -> None:
+        request = response.request
         path = self.directory / request.replay_name
         path.parent.mkdir(parents=True, exist_ok=True)
         body = response.body
@@ -287,7 +327,6 @@ class RecordingTransport:
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(body)
         tmp.replace(path)  # never leave a half-written recording behind
-        return response
 
 
 class ReplayTransport:
@@ -298,6 +337,9 @@ class ReplayTransport:
 
     def has(self, replay_name: str) -> bool:
         return (self.directory / replay_name).is_file()
+
+    def finish(self, responses: Sequence[Response]) -> None:
+        pass
 
     def send(self, request: Request, *, source: str, series: str) -> Response:
         path = self.directory / request.replay_name

@@ -5,9 +5,12 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.fault_server import FaultServer
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -57,3 +60,11 @@ def shared() -> Path:
     if not (SHARED / "data").is_dir():
         pytest.skip(f"../shared is absent ({SHARED}): real samples and history are not available here")
     return SHARED
+
+
+@pytest.fixture
+def fault_server() -> Iterator[FaultServer]:
+    """A real HTTP server on 127.0.0.1 that answers from a script (see tests/fault_server.py)."""
+    server = FaultServer().start()
+    yield server
+    server.stop()

@@ -49,6 +49,10 @@ def fetch(
         )
         transport = LiveTransport(policy)
         if record is not None:
+            try:
+                record.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise MonitorError(f"--record: cannot create {record}: {e.strerror}") from None
             transport = RecordingTransport(transport, record)
     env = dict(os.environ)
     with Store.open(cfg.store_path(), writer="monitor fetch") as store:

@@ -199,6 +199,7 @@ class Source:
             request = next_request
         try:
             frame = self.parse(raws, ref, spec)
+            transport.finish(responses)
         except SourceError as e:
             first = responses[0].request if responses else None
             raise e.with_context(

@@ -16,8 +16,9 @@ fredapi would turn them into a bare ValueError (losing the status). The patch is
 under a lock: safe for our serial use and for threads that fetch FRED one at a time.
 
 Record/replay: fredapi does not hide the body from us, so we record the XML exactly as FRED served it
-(`fred/<ID>.xml`, further pages `fred/<ID>.p2.xml`, ...), and `extract` parses it with fredapi itself (its
-urlopen pointed at the recorded bytes), so live, record and replay use the same parser.
+(`fred/<ID>.xml`, further pages `fred/<ID>.p2.xml`, ...). The live call stops fredapi once the body is in hand,
+and `extract` parses the body with fredapi itself (its urlopen pointed at the bytes): live, record and replay
+use the same parser, and each answer is parsed once.
 """
 
 from __future__ import annotations
@@ -140,7 +141,8 @@ class FredSource(Source):
         index = cursor.get("index", -1) + 1
         if index >= len(windows):
             return None
-        request = self._observations(cursor["series_id"], cursor["api_key"], cursor, windows[index], cursor["page"] + 1)
+        bounds = {"start": cursor["start"], "end": cursor["end"]}
+        request = self._observations(cursor["series_id"], cursor["api_key"], bounds, windows[index], cursor["page"] + 1)
         return replace(request, cursor={**request.cursor, "windows": windows, "index": index})
 
     # -- stage 2 ------------------------------------------------------------------------------------------
@@ -186,32 +188,34 @@ def _fredapi_urlopen(opener: Callable[[str], Any]) -> Iterator[Any]:
             fredapi.fred.urlopen = original
 
 
+class _Answered(Exception):
+    """Stops fredapi once FRED's answer is in hand: `extract` parses it (once) the way a replay does."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+
 def _fredapi_call(api_key: str, extra_query: Mapping[str, str], method: Callable[[Any], Any]) -> Callable[..., bytes]:
-    """A Request.call running `method(Fred)` with fredapi's urlopen routed through the HTTP policy."""
+    """A Request.call running `method(Fred)`: fredapi builds and sends the request, through the HTTP policy."""
 
     def call(ctx: CallContext) -> bytes:
-        bodies: list[bytes] = []
-
-        def opener(url: str) -> io.BytesIO:
+        def opener(url: str) -> Any:
             full = f"{url}&{urlencode(extra_query)}" if extra_query else url
             response = ctx.open(full, bucket=HOST)
             if response.status >= 400:
                 raise fred_error(response.status, response.body)
-            bodies.append(response.body)
-            return io.BytesIO(response.body)
+            raise _Answered(response.body)
 
         with _fredapi_urlopen(opener) as module:
             try:
                 method(module.Fred(api_key=api_key))
+            except _Answered as answer:
+                return answer.body
             except SourceError:
                 raise
-            except (ET.ParseError, ValueError, TypeError, KeyError) as e:
-                if not bodies:
-                    raise SourceUnavailable(f"fredapi failed before an answer: {type(e).__name__}: {e}") from None
-                # fredapi could not read what FRED sent: `extract` explains it from the recorded body.
-        if not bodies:
-            raise SourceSchemaError("fredapi made no request")
-        return bodies[-1]
+            except (ValueError, TypeError, KeyError) as e:
+                raise SourceUnavailable(f"fredapi failed before sending: {type(e).__name__}: {e}") from None
+        raise SourceSchemaError("fredapi returned without asking FRED")
 
     return call
 

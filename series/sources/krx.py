@@ -98,7 +98,10 @@ class KrxSource(Source):
             if market not in MARKETS:
                 raise SourceSchemaError(f"unknown KRX market {ref.key!r}; use one of {', '.join(MARKETS)}")
             ctx.pace(HOST)
-            frame = trading_value(start, end, market, env)
+            try:
+                frame = trading_value(start, end, market, env)
+            except OSError as e:  # requests' errors are OSErrors: the network, worth another try
+                raise SourceUnavailable(f"{type(e).__name__}: {e}") from None
             return frame.to_csv().encode("utf-8")
 
         return Request(
@@ -156,7 +159,7 @@ def read_krx_json(body: bytes, investor: str) -> pd.DataFrame:
 
 def read_pykrx_csv(body: bytes, investor: str) -> pd.DataFrame:
     """pykrx's frame saved with to_csv (index 날짜) -> date, value (KRW) of one investor type."""
-    if not body:
+    if len([line for line in body.splitlines() if line.strip()]) <= 1:  # pykrx's empty frame: no rows at all
         return pd.DataFrame({"date": pd.Series([], dtype="datetime64[ns]"), "value": pd.Series([], dtype=float)})
     try:
         frame = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, encoding="utf-8-sig")

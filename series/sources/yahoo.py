@@ -11,9 +11,9 @@ yfinance's timezone cache goes to `$XDG_CACHE_HOME/kr-macro-monitor/yfinance` (d
 
 Failure modes: YFRateLimitError (HTTP 429 behind curl_cffi) -> SourceThrottled (retried with backoff);
 YFPricesMissingError / YFTzMissingError ("possibly delisted", often a block in disguise) -> EmptySeries;
-network errors -> SourceUnavailable (retried). An empty frame, or one whose field is all NaN, is EmptySeries:
-never "no news". The last bar of a currency is intraday (its timestamp is the last trade): it is revised by the
-next fetch, which the store keeps as a new vintage.
+other yfinance errors ("Yahoo is currently down") and network errors -> SourceUnavailable (retried).
+An empty frame, or one whose field is all NaN, is EmptySeries: never "no news". The last bar of a currency is
+intraday (its timestamp is the last trade): the next fetch revises it, and the store keeps that as a new vintage.
 """
 
 from __future__ import annotations
@@ -90,14 +90,14 @@ def _set_tz_cache(yf: Any) -> None:
 
 
 def yahoo_error(error: Exception, symbol: str) -> SourceError:
-    """yfinance's exceptions as typed errors (matched by name: yfinance is imported only when used)."""
-    kind = type(error).__name__
-    text = f"{kind}: {error}"
-    if kind == "YFRateLimitError":
+    """yfinance's exceptions as typed errors (matched by class name: yfinance is imported only when used)."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    text = f"{type(error).__name__}: {error}"
+    if "YFRateLimitError" in names:
         return SourceThrottled(f"Yahoo rate-limited us ({text})")
-    if kind in ("YFPricesMissingError", "YFTzMissingError", "YFInvalidPeriodError"):
+    if names & {"YFTickerMissingError", "YFInvalidPeriodError"}:
         return EmptySeries(f"Yahoo has no prices for {symbol} ({text}); delisted, a wrong symbol, or a block")
-    if kind.startswith("YF") or isinstance(error, OSError) or "curl" in type(error).__module__:
+    if "YFException" in names or isinstance(error, OSError) or type(error).__module__.startswith("curl_cffi"):
         return SourceUnavailable(text)
     return SourceUnavailable(text, retryable=False)
 
@@ -144,8 +144,8 @@ class YahooSource(Source):
 
 def read_download_csv(body: bytes, symbol: str, field: str = "Close") -> pd.DataFrame:
     """date and value of one field from `yf.download(...).to_csv()` output (3 header lines, a UTF-8 BOM or not)."""
-    if not body.strip():
-        return pd.DataFrame({"date": pd.to_datetime(pd.Series([], dtype=str)), "value": pd.Series([], dtype=float)})
+    if len([line for line in body.splitlines() if line.strip()]) <= 3:  # at most the header: no rows at all
+        return pd.DataFrame({"date": pd.Series([], dtype="datetime64[ns]"), "value": pd.Series([], dtype=float)})
     try:
         frame = pd.read_csv(io.BytesIO(body), header=[0, 1], index_col=0, skiprows=[2], encoding="utf-8-sig")
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, IndexError) as e:

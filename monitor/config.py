@@ -284,14 +284,14 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
             if sid in seen:
                 problems.append(f"series[{i}].id: duplicate id {sid!r} (first used by series[{seen[sid]}])")
             seen.setdefault(sid, i)
-        refs = [(f"series[{i}]", s.get("source"), s.get("params", {}))]
+        refs = [(f"series[{i}]", s.get("source"), s.get("params", {}), s.get("key"))]
         fallbacks = s.get("fallback") if isinstance(s.get("fallback"), list) else []
         refs += [
-            (f"series[{i}].fallback[{j}]", f.get("source"), f.get("params", {}))
+            (f"series[{i}].fallback[{j}]", f.get("source"), f.get("params", {}), f.get("key"))
             for j, f in enumerate(fallbacks)
             if isinstance(f, dict)
         ]
-        for where, source, params in refs:
+        for where, source, params, key in refs:
             if not isinstance(source, str):
                 continue  # reported by the block validation
             try:
@@ -299,6 +299,9 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
             except KeyError as e:
                 problems.append(f"{where}.source: {e.args[0]}")
                 continue
+            key_problem = src.key_problem(key) if isinstance(key, str) and key.strip() else ""
+            if key_problem:
+                problems.append(f"{where}.key: {key!r} {key_problem}")
             if not isinstance(params, dict):
                 continue
             if src.params_model is None:

@@ -56,6 +56,16 @@ def test_endpoint_overrides_are_checked(tmp_path: Path, capsys: pytest.CaptureFi
     assert "fetch.endpoints.bis: 'stats.bis.org' is not a base URL" in err
 
 
+def test_malformed_keys_are_config_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config_copy(tmp_path)
+    text = config.read_text().replace('key = "FM01/STRDCLUCON"', 'key = "FM01STRDCLUCON"')
+    config.write_text(text.replace('key = "D.JP"', 'key = "JP"'))
+    assert run(["check-config", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "series[3].key: 'JP' must be FREQ.REF_AREA" in err
+    assert "series[4].key: 'FM01STRDCLUCON' must be DB/CODE" in err
+
+
 def test_acceptance_replay_of_the_real_history(
     shared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

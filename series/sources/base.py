@@ -1,9 +1,18 @@
 """The contract every source follows: build-query -> extract-raw -> parse, over a pluggable transport.
 
 A source never talks to the network itself: it builds `Request`s and hands them to a `Transport` (live, recording
-or replaying, see `series.http`). Library-backed sources (fredapi, yfinance, pykrx) put the library call in
-`Request.call`, which returns the library's answer serialised in its own save format; that is what gets recorded
-and replayed, so live, record and replay runs all go through the same `extract` and `parse`.
+or replaying, see `series.http`). `next_request` pages; `extract` turns one answer into raw records and raises
+typed errors (`series.errors`) for error answers; `parse` turns all pages' records into a frame of `date` and
+`value` (float64, NaN = missing) and, for vintage sources, `realtime_start`.
+
+Library-backed sources (fredapi, yfinance, pykrx) put the library call in `Request.call(ctx)`, where `ctx` is the
+HTTP policy (`CallContext`: `open` for one policed request, `pace` for a library whose HTTP we cannot see). The call
+returns the bytes that get recorded and replayed: the body as served where we can see it (fredapi, whose urlopen we
+route), otherwise the library's answer in its own save format (yfinance's and pykrx's `to_csv`). So live, record
+and replay runs all go through the same `extract` and `parse`.
+
+Replay files: `<source>/<key>.<ext>` for the first page and `<source>/<key>.p<n>.<ext>` for page n > 1, with the
+key made file-safe by `file_key` (reversible: '/' -> '_', other unsafe characters as %XX; `^KS11` and `KRW=X` stay).
 """
 
 from __future__ import annotations
@@ -170,6 +179,10 @@ class Source:
         """Return columns `date` (datetime64, normalised) and `value` (float64, NaN = missing),
         plus `realtime_start` when the source knows when each value was first published."""
         raise NotImplementedError
+
+    def key_problem(self, key: str) -> str:
+        """What is wrong with `key` for this source ('' if it looks right), checked by `monitor check-config`."""
+        return ""
 
     def status_note(self) -> str:
         """Why the source cannot run here even with its keys (e.g. an optional package is missing), or ''."""

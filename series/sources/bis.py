@@ -14,6 +14,7 @@ US values are the mid-point of the Fed's target range. Recorded as the CSV body:
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -40,6 +41,10 @@ class BisSource(Source):
     description = "BIS policy rates WS_CBPOL (SDMX REST, CSV), keyless; key FREQ.REF_AREA, e.g. D.JP"
     revision_days = 14
     params_model = BisParams
+
+    def key_problem(self, key: str) -> str:
+        ok = re.fullmatch(r"[DM]\.[A-Z0-9]{2}", key)
+        return "" if ok else "must be FREQ.REF_AREA with FREQ D or M and an ISO-2 area, e.g. D.JP"
 
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:
         query = {}

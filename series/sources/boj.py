@@ -19,6 +19,7 @@ periods are dated on their first day. `VALUES` may hold nulls (holidays): missin
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -47,6 +48,10 @@ class BojSource(Source):
     description = "Bank of Japan Time-Series Data Search API (getDataCode, JSON), keyless; key DB/CODE"
     revision_days = 31
     params_model = BojParams
+
+    def key_problem(self, key: str) -> str:
+        ok = re.fullmatch(r"[A-Za-z0-9]+/[^/'\s]+", key)
+        return "" if ok else "must be DB/CODE with the code as BOJ lists it without its DB prefix, e.g. FM01/STRDCLUCON"
 
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:
         db, _, code = ref.key.partition("/")

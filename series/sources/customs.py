@@ -21,6 +21,7 @@ IP not registered, unsigned) -> SourceAuthError; 22 (daily quota used up) -> Sou
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import date
@@ -64,6 +65,9 @@ class CustomsSource(Source):
     env_keys = (KEY_ENV,)
     revision_days = 100
     params_model = CustomsParams
+
+    def key_problem(self, key: str) -> str:
+        return "" if re.fullmatch(r"\d{2,10}", key) else "must be an HS code of 2 to 10 digits, e.g. 8542"
 
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:
         spans = month_spans(window.start or EARLIEST, window.end or date.today())

@@ -19,6 +19,7 @@ SourceRequestError; anything else -> SourceSchemaError naming the code.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal
@@ -62,6 +63,10 @@ class EcosSource(Source):
     env_keys = (KEY_ENV,)
     revision_days = 31
     params_model = EcosParams
+
+    def key_problem(self, key: str) -> str:
+        ok = re.fullmatch(r"[0-9A-Z]+(/[0-9A-Za-z?]+)+", key)
+        return "" if ok else "must be STAT_CODE/ITEM1[/ITEM2...], e.g. 722Y001/0101000"
 
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:
         cycle = EcosParams(**ref.params).cycle or _CYCLE_OF_FREQ.get(spec.freq)

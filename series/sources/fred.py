@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping
@@ -73,6 +74,9 @@ class FredSource(Source):
     revision_days = 30
     params_model = FredParams
     gives_vintages = True
+
+    def key_problem(self, key: str) -> str:
+        return "" if re.fullmatch(r"[A-Za-z0-9_]+", key) else "is not a FRED series id (e.g. DEXKOUS)"
 
     # -- stage 1 ------------------------------------------------------------------------------------------
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:

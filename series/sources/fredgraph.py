@@ -9,6 +9,7 @@ Recorded as the CSV body: `fredgraph/<ID>.csv`.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -36,6 +37,9 @@ class FredgraphSource(Source):
     description = "FRED keyless CSV (fredgraph.csv), same series ids as the FRED API"
     revision_days = 30
     params_model = FredgraphParams
+
+    def key_problem(self, key: str) -> str:
+        return "" if re.fullmatch(r"[A-Za-z0-9_]+", key) else "is not a FRED series id (e.g. DEXKOUS)"
 
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:
         query = {"id": ref.key}

@@ -90,6 +90,9 @@ class KrxSource(Source):
     def status_note(self) -> str:
         return "" if importlib.util.find_spec("pykrx") is not None else INSTALL_HINT
 
+    def key_problem(self, key: str) -> str:
+        return "" if key.upper() in MARKETS else f"is not a KRX market; use one of {', '.join(MARKETS)}"
+
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:
         market = ref.key.upper()
         start, end = window.start or EARLIEST, window.end or date.today()

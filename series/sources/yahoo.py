@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
@@ -108,6 +109,9 @@ class YahooSource(Source):
     description = "Yahoo Finance daily bars via yfinance (unofficial, keyless); key symbol, params.field"
     revision_days = 7
     params_model = YahooParams
+
+    def key_problem(self, key: str) -> str:
+        return "" if re.fullmatch(r"\S+", key) else "is not a Yahoo symbol (e.g. ^KS11, KRW=X)"
 
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:
         symbol = ref.key

@@ -60,6 +60,18 @@ FIXTURES = {
     "customs": Fixture("8542", (DATA / "customs_Itemtrade_8542_SYNTHETIC.xml").read_bytes(), {"flow": "export"}, "M"),
     "csv": Fixture("/srv/data/inhouse.csv", b"date,value\n2024-01-31,1.5\n2024-02-29,\n", {}),
 }
+# Keys check-config must refuse (None: the source takes any key, e.g. a file path).
+BAD_KEYS: dict[str, str | None] = {
+    "fred": "DEX KOUS",
+    "fredgraph": "DEXKOUS&cosd=1",
+    "bis": "JP",
+    "ecos": "722Y001",
+    "boj": "IR01/IR01'MADR1Z@D",
+    "yahoo": "^KS 11",
+    "krx": "NASDAQ",
+    "customs": "85-42",
+    "csv": None,
+}
 GARBAGE = [b"", b"\x00\x01\xfe garbage", b"{}", b"<x/>", b"a,b\n1,2\n", b"<html><body>Service down</body></html>"]
 PLACEHOLDER = "PLACEHOLDER+secret/VALUE=="
 
@@ -89,6 +101,15 @@ def test_declarations(name: str) -> None:
         model.model_validate({"no_such_param": 1})
     model.model_validate(FIXTURES[name].params if name in FIXTURES else {})
     assert isinstance(src.status_note(), str)
+
+
+def test_keys_are_checked(name: str) -> None:
+    src = sources.get(name)
+    assert name in BAD_KEYS, f"add a bad key for {name!r} to BAD_KEYS"
+    assert src.key_problem(FIXTURES[name].key) == ""
+    bad = BAD_KEYS[name]
+    if bad is not None:
+        assert src.key_problem(bad), f"{name} accepts {bad!r}"
 
 
 def test_query_names_a_replay_file_and_hides_secrets(name: str) -> None:

@@ -317,6 +317,8 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
     for name, url in endpoints.items() if isinstance(endpoints, dict) else ():
         if name not in sources.names():
             problems.append(f"fetch.endpoints.{name}: unknown source{_suggest(name, sources.names())}")
+        elif not sources.get(name).redirectable:
+            problems.append(f"fetch.endpoints.{name}: cannot be redirected (its library makes its own requests)")
         elif not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
             problems.append(f"fetch.endpoints.{name}: {url!r} is not a base URL such as http://127.0.0.1:8080")
     for section in ("models", "rules", "receivers"):

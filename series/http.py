@@ -9,7 +9,8 @@ The policy (`HttpPolicy`) is the same for plain HTTP sources and for the library
   errors sources flag as retryable (ECOS ERROR-602 in a 200 body, yfinance's YFRateLimitError). A server's
   Retry-After is honoured up to `retry_after_cap`; a longer demand ends the retries with a throttled error
   instead of hammering or hanging. Authentication errors (401/403, bad keys) are never retried;
-- `[fetch].endpoints` rewrites scheme://host:port (and an optional path prefix) of a source's requests;
+- `[fetch].endpoints` rewrites scheme://host:port (and an optional path prefix) of a source's requests, fredapi's
+  included (yfinance and pykrx make their own requests: they cannot be redirected);
 - sleeping goes through an injectable `Clock`, so tests of backoff and rate limits do not sleep.
 
 Transports: `LiveTransport` (the network), `RecordingTransport` (live, and saves each raw body as served under

@@ -47,13 +47,15 @@ def test_shipped_config_is_valid_with_every_source_registered(capsys: pytest.Cap
 def test_endpoint_overrides_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = _config_copy(tmp_path)
     text = config.read_text().replace(
-        "retries = 4", 'retries = 4\nendpoints = { fredgrap = "http://127.0.0.1:1", bis = "stats.bis.org" }'
+        "retries = 4",
+        'retries = 4\nendpoints = { fredgrap = "http://127.0.0.1:1", bis = "stats.bis.org", yahoo = "http://x" }',
     )
     config.write_text(text)
     assert run(["check-config", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "fetch.endpoints.fredgrap: unknown source (did you mean 'fredgraph'?)" in err
     assert "fetch.endpoints.bis: 'stats.bis.org' is not a base URL" in err
+    assert "fetch.endpoints.yahoo: cannot be redirected" in err
 
 
 def test_malformed_keys_are_config_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -158,6 +158,7 @@ class Source:
     params_model: ClassVar[type[BaseModel] | None] = None  # validates SourceRef.params (unknown keys = errors)
     gives_vintages: ClassVar[bool] = False  # parse() fills realtime_start itself (ALFRED)
     key_is_path: ClassVar[bool] = False  # the key is a file path, resolved against config.toml's folder
+    redirectable: ClassVar[bool] = True  # [fetch].endpoints can point it elsewhere (False: a library does its HTTP)
 
     def missing_keys(self, env: Mapping[str, str]) -> tuple[str, ...]:
         return tuple(k for k in self.env_keys if not env.get(k))

@@ -34,6 +34,7 @@ class CsvSource(Source):
     name = "csv"
     description = "in-house CSV file: path, date column, value column"
     params_model = CsvParams
+    redirectable = False
     key_is_path = True  # the config loader resolves the key relative to config.toml's folder
 
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:

@@ -86,6 +86,7 @@ class KrxSource(Source):
     env_keys = ("KRX_ID", "KRX_PW")
     revision_days = 7
     params_model = KrxParams
+    redirectable = False
 
     def status_note(self) -> str:
         return "" if importlib.util.find_spec("pykrx") is not None else INSTALL_HINT

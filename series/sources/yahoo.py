@@ -109,6 +109,7 @@ class YahooSource(Source):
     description = "Yahoo Finance daily bars via yfinance (unofficial, keyless); key symbol, params.field"
     revision_days = 7
     params_model = YahooParams
+    redirectable = False
 
     def key_problem(self, key: str) -> str:
         return "" if re.fullmatch(r"\S+", key) else "is not a Yahoo symbol (e.g. ^KS11, KRW=X)"

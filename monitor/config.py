@@ -322,14 +322,14 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
             if sid in seen:
                 problems.append(f"series[{i}].id: duplicate id {sid!r} (first used by series[{seen[sid]}])")
             seen.setdefault(sid, i)
-        refs = [(f"series[{i}]", s.get("source"), s.get("params", {}))]
+        refs = [(f"series[{i}]", s.get("source"), s.get("params", {}), s.get("key"))]
         fallbacks = _list(s.get("fallback"))
         refs += [
-            (f"series[{i}].fallback[{j}]", f.get("source"), f.get("params", {}))
+            (f"series[{i}].fallback[{j}]", f.get("source"), f.get("params", {}), f.get("key"))
             for j, f in enumerate(fallbacks)
             if isinstance(f, dict)
         ]
-        for where, source, params in refs:
+        for where, source, params, key in refs:
             if not isinstance(source, str):
                 continue  # reported by the block validation
             try:
@@ -337,6 +337,9 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
             except KeyError as e:
                 problems.append(f"{where}.source: {e.args[0]}")
                 continue
+            key_problem = src.key_problem(key) if isinstance(key, str) and key.strip() else ""
+            if key_problem:
+                problems.append(f"{where}.key: {key!r} {key_problem}")
             if not isinstance(params, dict):
                 continue
             if src.params_model is None:
@@ -347,6 +350,15 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                 src.params_model.model_validate(params)
             except ValidationError as e:
                 problems += [_describe(err, src.params_model, prefix=f"{where}.params") for err in e.errors()]
+    fetch = raw.get("fetch")
+    endpoints = fetch.get("endpoints") if isinstance(fetch, dict) else None
+    for name, url in endpoints.items() if isinstance(endpoints, dict) else ():
+        if name not in sources.names():
+            problems.append(f"fetch.endpoints.{name}: unknown source{_suggest(name, sources.names())}")
+        elif not sources.get(name).redirectable:
+            problems.append(f"fetch.endpoints.{name}: cannot be redirected (its library makes its own requests)")
+        elif not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
+            problems.append(f"fetch.endpoints.{name}: {url!r} is not a base URL such as http://127.0.0.1:8080")
     for section in ("models", "rules", "receivers"):
         names: dict[str, int] = {}
         for i, item in _items(raw, section):

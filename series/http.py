@@ -1,77 +1,337 @@
-"""One HTTP policy for every source, and the record / replay transports.
+"""One HTTP policy for every source, and the live / recording / replaying transports.
 
-`LiveTransport` is the real network path (what a user runs by default). `RecordingTransport` wraps it and saves
-each raw body as served under `DIR/<source>/<key>.<ext>`; `ReplayTransport` serves those files instead of the
-network, through the same `extract` and `parse` stages.
+The policy (`HttpPolicy`) is the same for plain HTTP sources and for the library-backed ones:
+- a timeout on every request (fredapi has none of its own: its `urlopen` is routed through `Session.open`);
+- a per-host rate limiter (`Limit`): FRED <= 1 request/s, BOJ >= 1 s between calls, ECOS <= 300 calls per
+  180 s, and a polite 1 s spacing for the other hosts. Buckets are the sources' canonical hosts, so a
+  `[fetch].endpoints` override (a mirror, a local test server) keeps the limit of the source it stands for;
+- retries with exponential backoff and jitter on timeouts, connection errors, HTTP 429 and 5xx, and on the
+  errors sources flag as retryable (ECOS ERROR-602 in a 200 body, yfinance's YFRateLimitError). A server's
+  Retry-After is honoured up to `retry_after_cap`; a longer demand ends the retries with a throttled error
+  instead of hammering or hanging. Authentication errors (401/403, bad keys) are never retried;
+- `[fetch].endpoints` rewrites scheme://host:port (and an optional path prefix) of a source's requests, fredapi's
+  included (yfinance and pykrx make their own requests: they cannot be redirected);
+- sleeping goes through an injectable `Clock`, so tests of backoff and rate limits do not sleep.
+
+Transports: `LiveTransport` (the network), `RecordingTransport` (live, and saves each raw body as served under
+`DIR/<replay_name>`, secrets redacted) and `ReplayTransport` (serves those files instead of the network, status
+200). A fetch is recorded only once its source has parsed every page (`Transport.finish`), so a recording never
+holds an error answer or garbage, and a failed fetch never overwrites a good recording. Secrets are also
+redacted from urllib3's request log lines.
 """
 
 from __future__ import annotations
 
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
 
-from series.errors import SourceAuthError, SourceThrottled, SourceUnavailable
+from series.errors import SourceAuthError, SourceError, SourceThrottled, SourceUnavailable
 from series.sources.base import Request, Response, redact
+
+log = logging.getLogger(__name__)
 
 
 class Transport(Protocol):
     def send(self, request: Request, *, source: str, series: str) -> Response: ...
 
+    def finish(self, responses: Sequence[Response]) -> None:
+        """Called once a source has parsed all pages of a fetch: the answers are good (recording keeps them)."""
+        ...
 
-class LiveTransport:
-    """Real calls: timeouts and typed errors. (Rate limits and retries: see the fetchers work.)"""
 
-    def __init__(self, timeout: float = 30.0) -> None:
-        self.timeout = timeout
+class _SecretFilter(logging.Filter):
+    """Redacts the secrets of requests we made from third-party log records: urllib3 logs every request line,
+    with the ECOS key in its path and the FRED key in its query, at DEBUG level."""
 
-    def send(self, request: Request, *, source: str, series: str) -> Response:
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            clean = redact(message, tuple(self.secrets))
+            if clean != message:
+                record.msg, record.args = clean, ()
+        return True
+
+
+_SECRET_FILTER = _SecretFilter()
+for _name in ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.response"):
+    logging.getLogger(_name).addFilter(_SECRET_FILTER)
+
+
+# -- time ----------------------------------------------------------------------------------------------------
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+# -- rate limits ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Limit:
+    """At least `min_interval` seconds between calls, and at most `max_calls` per `per_seconds` (0 = no cap)."""
+
+    min_interval: float = 0.0
+    max_calls: int = 0
+    per_seconds: float = 0.0
+
+
+POLITE = Limit(min_interval=1.0)
+DEFAULT_LIMITS: Mapping[str, Limit] = {
+    "api.stlouisfed.org": Limit(min_interval=1.0),  # FRED: 120/min published, ~2/s enforced since 2026
+    "www.stat-search.boj.or.jp": Limit(min_interval=1.0),  # BOJ: ">= 1 s between calls" or be blocked
+    "ecos.bok.or.kr": Limit(max_calls=300, per_seconds=180.0),  # ECOS: 300 calls per 180 s
+}
+
+
+class RateLimiter:
+    """Per-bucket spacing and windowed caps. Thread-safe; waits through the clock."""
+
+    def __init__(self, limits: Mapping[str, Limit], clock: Clock, default: Limit = POLITE) -> None:
+        self.limits, self.clock, self.default = dict(limits), clock, default
+        self._last: dict[str, float] = {}
+        self._recent: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, bucket: str) -> float:
+        """Block until a call to `bucket` is allowed, record it, and return the seconds waited."""
+        limit = self.limits.get(bucket, self.default)
+        with self._lock:
+            now = self.clock.monotonic()
+            ready = now
+            if bucket in self._last:
+                ready = max(ready, self._last[bucket] + limit.min_interval)
+            recent = self._recent.setdefault(bucket, deque())
+            if limit.max_calls:
+                while recent and recent[0] <= now - limit.per_seconds:
+                    recent.popleft()
+                if len(recent) >= limit.max_calls:
+                    ready = max(ready, recent[-limit.max_calls] + limit.per_seconds)
+            waited = max(0.0, ready - now)
+            if waited:
+                self.clock.sleep(waited)
+            stamp = self.clock.monotonic() if waited else now
+            self._last[bucket] = stamp
+            if limit.max_calls:
+                recent.append(stamp)
+                while len(recent) > limit.max_calls:
+                    recent.popleft()
+            return waited
+
+
+# -- the policy ----------------------------------------------------------------------------------------------
+@dataclass
+class HttpPolicy:
+    timeout: float = 30.0  # seconds per request ([fetch].timeout_seconds)
+    retries: int = 4  # extra attempts after the first ([fetch].retries)
+    backoff_base: float = 1.0  # first retry waits about this long, doubling each time
+    backoff_max: float = 60.0
+    retry_after_cap: float = 120.0  # the longest Retry-After we wait for; longer = give up for this run
+    endpoints: Mapping[str, str] = field(default_factory=dict)  # source -> base URL ([fetch].endpoints)
+    limits: Mapping[str, Limit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    clock: Clock = field(default_factory=SystemClock)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def retry_delay(self, error: SourceError, attempt: int) -> float | None:
+        """Seconds to wait before retry number `attempt + 1`, or None to give up now."""
+        if not error.retryable or attempt >= self.retries:
+            return None
+        if error.retry_after is not None:
+            return None if error.retry_after > self.retry_after_cap else max(0.0, error.retry_after)
+        ceiling = min(self.backoff_max, self.backoff_base * 2**attempt)
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)  # "equal jitter": never zero, never in lockstep
+
+    def endpoint(self, source: str, url: str) -> str:
+        """`url` with scheme://host:port (and a path prefix, if the override has one) of `source`'s override."""
+        base = self.endpoints.get(source)
+        if not base:
+            return url
+        b, u = urlsplit(base), urlsplit(url)
+        return urlunsplit((b.scheme, b.netloc, b.path.rstrip("/") + u.path, u.query, u.fragment))
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """HTTP Retry-After: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+@dataclass(frozen=True)
+class _Where:
+    source: str
+    series: str
+    url: str
+
+    def error(self, kind: type[SourceError], message: str, retry_after: float | None = None) -> SourceError:
+        return kind(message, source=self.source, series=self.series, url=self.url, retry_after=retry_after)
+
+
+class Session:
+    """The policy bound to one request's source and series: what `Request.call` receives (a CallContext)."""
+
+    def __init__(self, transport: LiveTransport, request: Request, source: str, series: str) -> None:
+        self._t, self._request, self.source, self.series = transport, request, source, series
+        self.timeout = transport.policy.timeout
+
+    def pace(self, bucket: str) -> None:
+        self._t.limiter.wait(bucket or self._request.bucket)
+
+    def open(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        bucket: str = "",
+    ) -> Response:
         import requests
 
-        where = {"source": source, "series": series, "url": request.redacted_url}
-        if request.call is not None:
-            return Response(200, request.call(), request)
+        secrets = self._request.secrets
+        _SECRET_FILTER.secrets.update(s for s in secrets if s)
+        target = self._t.policy.endpoint(self.source, url)
+        where = _Where(self.source, self.series, redact(target, secrets))
+        self.pace(bucket or self._request.bucket)
         try:
-            r = requests.request(
-                request.method,
-                request.url,
-                params=dict(request.params),
-                data=dict(request.data) if request.data is not None else None,
-                headers=dict(request.headers),
+            r = self._t.http.request(
+                method,
+                target,
+                data=dict(data) if data is not None else None,
+                headers=dict(headers or {}),
                 timeout=self.timeout,
             )
+        except requests.Timeout:
+            raise where.error(SourceUnavailable, f"no answer within {self.timeout:g} s (timeout)") from None
         except requests.RequestException as e:
-            raise SourceUnavailable(redact(f"{type(e).__name__}: {e}", request.secrets), **where) from None
+            raise where.error(SourceUnavailable, redact(f"{type(e).__name__}: {e}", secrets)) from None
+        headers_out = {k.lower(): v for k, v in r.headers.items()}
         if r.status_code in (401, 403):
-            raise SourceAuthError(f"HTTP {r.status_code}: check the key or login", **where)
+            raise where.error(
+                SourceAuthError,
+                f"HTTP {r.status_code}: access refused (check the key or login, or that the API is approved for it)",
+            )
         if r.status_code == 429:
-            raise SourceThrottled("HTTP 429 Too Many Requests", **where)
+            wait = retry_after_seconds(headers_out.get("retry-after"))
+            hint = f"; the server asks to wait {wait:g} s" if wait is not None else ""
+            raise where.error(SourceThrottled, f"HTTP 429 Too Many Requests{hint}", retry_after=wait)
         if r.status_code >= 500:
-            raise SourceUnavailable(f"HTTP {r.status_code}", **where)
-        return Response(r.status_code, r.content, request, dict(r.headers))
+            raise where.error(SourceUnavailable, f"HTTP {r.status_code} (server error)")
+        return Response(r.status_code, r.content, self._request, headers_out)
+
+
+# -- transports ----------------------------------------------------------------------------------------------
+class LiveTransport:
+    """The network path: the policy's rate limits, timeouts and retries around every request or library call."""
+
+    def __init__(self, policy: HttpPolicy | None = None) -> None:
+        import requests
+
+        self.policy = policy or HttpPolicy()
+        self.limiter = RateLimiter(self.policy.limits, self.policy.clock)
+        self.http = requests.Session()
+
+    def send(self, request: Request, *, source: str, series: str) -> Response:
+        attempt = 0
+        while True:
+            try:
+                response = self._attempt(request, source, series)
+                if request.check is not None:
+                    request.check(response)
+                return response
+            except SourceError as e:
+                error = e.with_context(source=source, series=series, url=request.redacted_url, secrets=request.secrets)
+                delay = self.policy.retry_delay(error, attempt)
+                if delay is None:
+                    if error.retryable and attempt:
+                        raise type(error)(
+                            f"{error.detail} (gave up after {attempt + 1} attempts)",
+                            source=error.source,
+                            series=error.series,
+                            url=error.url,
+                            retryable=False,
+                        ) from None
+                    raise error from None
+                attempt += 1
+                log.warning("%s; retry %d of %d in %.1f s", error, attempt, self.policy.retries, delay)
+                self.policy.clock.sleep(delay)
+
+    def finish(self, responses: Sequence[Response]) -> None:
+        pass
+
+    def _attempt(self, request: Request, source: str, series: str) -> Response:
+        session = Session(self, request, source, series)
+        if request.call is None:
+            return session.open(
+                request.url, method=request.method, data=request.data, headers=request.headers, bucket=request.host
+            )
+        try:
+            body = request.call(session)
+        except SourceError:
+            raise
+        except Exception as e:  # a library failed in a way its wrapper does not know: report it, do not crash
+            raise SourceUnavailable(redact(f"{type(e).__name__}: {e}", request.secrets), retryable=False) from None
+        return Response(200, body, request)
 
 
 class RecordingTransport:
-    """Passes calls through and saves each raw body as served (secrets redacted) under `directory`."""
+    """Passes calls through and, once the source has parsed the whole fetch, saves each raw body as served
+    (secrets redacted) under `directory`: a recording never holds an answer the parser refused."""
 
     def __init__(self, inner: Transport, directory: Path) -> None:
         self.inner, self.directory = inner, Path(directory)
 
     def send(self, request: Request, *, source: str, series: str) -> Response:
-        response = self.inner.send(request, source=source, series=series)
+        return self.inner.send(request, source=source, series=series)
+
+    def finish(self, responses: Sequence[Response]) -> None:
+        self.inner.finish(responses)
+        for response in responses:
+            if 200 <= response.status < 300:  # a replay serves 200: it could not reproduce another status
+                self._save(response)
+
+    def _save(self, response: Response) -> None:
+        request = response.request
         path = self.directory / request.replay_name
         path.parent.mkdir(parents=True, exist_ok=True)
         body = response.body
-        for secret in request.secrets:
+        for secret in sorted(request.secrets, key=len, reverse=True):
             if secret:
                 body = body.replace(secret.encode(), b"***")
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(body)
         tmp.replace(path)  # never leave a half-written recording behind
-        return response
 
 
 class ReplayTransport:
-    """Serves recorded bodies from `directory` instead of the network."""
+    """Serves recorded bodies from `directory` instead of the network (status 200, no retries, no waiting)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
@@ -79,10 +339,16 @@ class ReplayTransport:
     def has(self, replay_name: str) -> bool:
         return (self.directory / replay_name).is_file()
 
+    def finish(self, responses: Sequence[Response]) -> None:
+        pass
+
     def send(self, request: Request, *, source: str, series: str) -> Response:
         path = self.directory / request.replay_name
         if not path.is_file():
             raise SourceUnavailable(
-                f"replay file {request.replay_name} is missing in {self.directory}", source=source, series=series
+                f"replay file {request.replay_name} is missing in {self.directory}",
+                source=source,
+                series=series,
+                retryable=False,
             )
         return Response(200, path.read_bytes(), request)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.fault_server import FaultServer
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -62,3 +65,11 @@ def shared() -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return SHARED
+
+
+@pytest.fixture
+def fault_server() -> Iterator[FaultServer]:
+    """A real HTTP server on 127.0.0.1 that answers from a script (see tests/fault_server.py)."""
+    server = FaultServer().start()
+    yield server
+    server.stop()

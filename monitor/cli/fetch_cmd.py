@@ -24,7 +24,7 @@ def fetch(
 ) -> None:
     """Fetch series into the store (incremental; exit 1 if any series failed)."""
     from series.fetch import fetch_all, keyless_note
-    from series.http import LiveTransport, RecordingTransport, ReplayTransport, Transport
+    from series.http import HttpPolicy, LiveTransport, RecordingTransport, ReplayTransport, Transport
     from series.store import Store
 
     if record and replay:
@@ -44,8 +44,15 @@ def fetch(
     if replay is not None:
         transport = ReplayTransport(replay)
     else:
-        transport = LiveTransport(timeout=cfg.fetch.timeout_seconds)
+        policy = HttpPolicy(
+            timeout=cfg.fetch.timeout_seconds, retries=cfg.fetch.retries, endpoints=dict(cfg.fetch.endpoints)
+        )
+        transport = LiveTransport(policy)
         if record is not None:
+            try:
+                record.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise MonitorError(f"--record: cannot create {record}: {e.strerror}") from None
             transport = RecordingTransport(transport, record)
     env = dict(os.environ)
     with Store.open(cfg.store_path(), writer="monitor fetch") as store:
@@ -113,6 +120,7 @@ def _with_progress(total: int, work):  # type: ignore[no-untyped-def]
 def list_sources(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Registered sources, the keys they need, whether those are set, and which series use them."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from series import sources
@@ -130,5 +138,8 @@ def list_sources(config: ConfigOpt = DEFAULT_CONFIG) -> None:
         src = sources.get(name)
         missing = src.missing_keys(env)
         status = f"missing {', '.join(missing)}" if missing else ("ready" if src.env_keys else "ready (keyless)")
-        table.add_row(name, src.description, ", ".join(src.env_keys) or "-", status, ", ".join(users.get(name, [])))
+        if src.status_note():
+            status += f"; {src.status_note()}"
+        cells = (name, src.description, ", ".join(src.env_keys) or "-", status, ", ".join(users.get(name, [])))
+        table.add_row(*map(escape, cells))
     Console(width=200).print(table)

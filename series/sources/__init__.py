@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from series.sources.base import Request, Response, Source, Window
+from series.sources.base import Request, Response, Source, Window, secret_forms
 
 _REGISTRY: dict[str, Source] = {}
 
@@ -36,13 +36,14 @@ def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
     _load_all()
     names = {k for s in _REGISTRY.values() for k in s.env_keys}
     names |= {k for k in env if k.endswith(_SECRET_SUFFIXES)}
-    # Longest first, so a secret that contains another is redacted whole.
-    return tuple(sorted({env[k] for k in names if env.get(k)}, key=len, reverse=True))
+    # As written and as they appear in URLs and form bodies; longest first, so a secret that contains another is
+    # redacted whole.
+    return secret_forms(*sorted({env[k] for k in names if env.get(k)}))
 
 
 def _load_all() -> None:
     # Importing the modules registers them; done lazily so `import series.sources` stays cheap.
-    from series.sources import csvfile  # noqa: F401
+    from series.sources import bis, boj, csvfile, customs, ecos, fred, fredgraph, krx, yahoo  # noqa: F401
 
 
 __all__ = ["Request", "Response", "Source", "Window", "get", "names", "register"]

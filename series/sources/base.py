@@ -1,9 +1,18 @@
 """The contract every source follows: build-query -> extract-raw -> parse, over a pluggable transport.
 
 A source never talks to the network itself: it builds `Request`s and hands them to a `Transport` (live, recording
-or replaying, see `series.http`). Library-backed sources (fredapi, yfinance, pykrx) put the library call in
-`Request.call`, which returns the library's answer serialised in its own save format; that is what gets recorded
-and replayed, so live, record and replay runs all go through the same `extract` and `parse`.
+or replaying, see `series.http`). `next_request` pages; `extract` turns one answer into raw records and raises
+typed errors (`series.errors`) for error answers; `parse` turns all pages' records into a frame of `date` and
+`value` (float64, NaN = missing) and, for vintage sources, `realtime_start`.
+
+Library-backed sources (fredapi, yfinance, pykrx) put the library call in `Request.call(ctx)`, where `ctx` is the
+HTTP policy (`CallContext`: `open` for one policed request, `pace` for a library whose HTTP we cannot see). The call
+returns the bytes that get recorded and replayed: the body as served where we can see it (fredapi, whose urlopen we
+route), otherwise the library's answer in its own save format (yfinance's and pykrx's `to_csv`). So live, record
+and replay runs all go through the same `extract` and `parse`.
+
+Replay files: `<source>/<key>.<ext>` for the first page and `<source>/<key>.p<n>.<ext>` for page n > 1, with the
+key made file-safe by `file_key` (reversible: '/' -> '_', other unsafe characters as %XX; `^KS11` and `KRW=X` stay).
 """
 
 from __future__ import annotations
@@ -11,15 +20,42 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 import pandas as pd
 from pydantic import BaseModel
 
+from series.errors import SourceError, SourceSchemaError
 from series.spec import SeriesSpec, SourceRef
 
 if TYPE_CHECKING:
     from series.http import Transport
+
+MAX_PAGES = 500  # a source that keeps paging beyond this is broken (or we are): stop with a schema error
+
+
+class CallContext(Protocol):
+    """What a library-backed call gets from the HTTP policy (see `series.http.Session`)."""
+
+    timeout: float
+
+    def open(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        bucket: str = "",
+    ) -> Response:
+        """One HTTP attempt under the policy (endpoint override, rate limit, timeout); typed errors for
+        timeouts, 401/403, 429 and 5xx; any other status is returned for the caller to judge."""
+        ...
+
+    def pace(self, bucket: str) -> None:
+        """Wait for the rate limit of `bucket` (for libraries whose HTTP we cannot see)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -27,16 +63,24 @@ class Request:
     url: str  # full URL for the live call; `redacted_url` is what messages and the archive show
     replay_name: str  # path of the recorded body inside a record/replay directory: "<source>/<key>.<ext>"
     method: str = "GET"
-    params: Mapping[str, str] = field(default_factory=dict)
-    data: Mapping[str, str] | None = None
+    data: Mapping[str, str] | None = None  # form body (POST)
     headers: Mapping[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()  # values that must never appear in a message, log or recording
-    call: Callable[[], bytes] | None = None  # library-backed sources: performs the call, returns raw bytes
-    host: str = ""  # rate-limit bucket; defaults to the URL's host
+    # Library-backed sources: performs the call through the policy's CallContext, returns the raw bytes.
+    call: Callable[[CallContext], bytes] | None = None
+    host: str = ""  # rate-limit bucket (the source's canonical host); defaults to the URL's host
+    # Raises a typed error for an error answer. The live transport runs it inside its retry loop, so that
+    # throttling announced in a 200 body (ECOS ERROR-602) is retried like an HTTP 429.
+    check: Callable[[Response], object] | None = None
+    cursor: Mapping[str, Any] = field(default_factory=dict)  # the source's own paging state (never sent)
 
     @property
     def redacted_url(self) -> str:
         return redact(self.url, self.secrets)
+
+    @property
+    def bucket(self) -> str:
+        return self.host or urlsplit(self.url).hostname or ""
 
 
 @dataclass(frozen=True)
@@ -56,10 +100,52 @@ class Window:
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
+    # Longest first, so that a secret containing another is replaced whole.
+    for secret in sorted(secrets, key=len, reverse=True):
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def secret_forms(*values: str) -> tuple[str, ...]:
+    """A secret as written and as it appears inside a URL or form body (percent-encoded, '+' for spaces)."""
+    forms = {f for v in values if v for f in (v, quote(v, safe=""), quote_plus(v), quote(v))}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+# Characters kept as they are in replay file names: ^KS11.csv and KRW=X.csv read like the symbols.
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.^=@+-")
+
+
+def file_key(key: str) -> str:
+    """A series key as a file name, reversibly: '/' -> '_', other unsafe characters (and '_') as %XX.
+    `722Y001/0101000` -> `722Y001_0101000`, `^KS11` and `KRW=X` stay as they are."""
+    out = []
+    for ch in key:
+        if ch == "/":
+            out.append("_")
+        elif ch in _SAFE:
+            out.append(ch)
+        else:
+            out.append("".join(f"%{b:02X}" for b in ch.encode()))
+    return "".join(out)
+
+
+def key_from_file(name: str) -> str:
+    """Inverse of `file_key`."""
+    return unquote(name.replace("_", "/"))
+
+
+def snippet(body: bytes, limit: int = 160) -> str:
+    """The start of a response body for an error message, on one line."""
+    text = " ".join(body.decode("utf-8", "replace").split())
+    return text[:limit] + ("..." if len(text) > limit else "")
+
+
+def replay_name(source: str, key: str, ext: str, page: int = 1) -> str:
+    """`<source>/<key>.<ext>` for the first page, `<source>/<key>.p<n>.<ext>` for page n > 1."""
+    suffix = "" if page == 1 else f".p{page}"
+    return f"{source}/{file_key(key)}{suffix}.{ext}"
 
 
 class Source:
@@ -72,6 +158,7 @@ class Source:
     params_model: ClassVar[type[BaseModel] | None] = None  # validates SourceRef.params (unknown keys = errors)
     gives_vintages: ClassVar[bool] = False  # parse() fills realtime_start itself (ALFRED)
     key_is_path: ClassVar[bool] = False  # the key is a file path, resolved against config.toml's folder
+    redirectable: ClassVar[bool] = True  # [fetch].endpoints can point it elsewhere (False: a library does its HTTP)
 
     def missing_keys(self, env: Mapping[str, str]) -> tuple[str, ...]:
         return tuple(k for k in self.env_keys if not env.get(k))
@@ -94,6 +181,14 @@ class Source:
         plus `realtime_start` when the source knows when each value was first published."""
         raise NotImplementedError
 
+    def key_problem(self, key: str) -> str:
+        """What is wrong with `key` for this source ('' if it looks right), checked by `monitor check-config`."""
+        return ""
+
+    def status_note(self) -> str:
+        """Why the source cannot run here even with its keys (e.g. an optional package is missing), or ''."""
+        return ""
+
     def fetch(
         self, ref: SourceRef, spec: SeriesSpec, window: Window, transport: Transport, env: Mapping[str, str]
     ) -> tuple[pd.DataFrame, list[Response]]:
@@ -101,9 +196,30 @@ class Source:
         responses: list[Response] = []
         raws: list[Any] = []
         while request is not None:
+            if len(responses) >= MAX_PAGES:
+                raise SourceSchemaError(
+                    f"still paging after {MAX_PAGES} pages", source=self.name, series=spec.id, url=request.redacted_url
+                )
             response = transport.send(request, source=self.name, series=spec.id)
             responses.append(response)
-            raw = self.extract(response, ref, spec)
-            raws.append(raw)
-            request = self.next_request(request, response, raw)
-        return self.parse(raws, ref, spec), responses
+            try:
+                raw = self.extract(response, ref, spec)
+                raws.append(raw)
+                next_request = self.next_request(request, response, raw)
+            except SourceError as e:
+                raise e.with_context(
+                    source=self.name, series=spec.id, url=request.redacted_url, secrets=request.secrets
+                ) from None
+            request = next_request
+        try:
+            frame = self.parse(raws, ref, spec)
+            transport.finish(responses)
+        except SourceError as e:
+            first = responses[0].request if responses else None
+            raise e.with_context(
+                source=self.name,
+                series=spec.id,
+                url=first.redacted_url if first else "",
+                secrets=first.secrets if first else (),
+            ) from None
+        return frame, responses

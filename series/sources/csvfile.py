@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from series.errors import SourceSchemaError, SourceUnavailable
 from series.sources import register
-from series.sources.base import Request, Response, Source, Window
+from series.sources.base import CallContext, Request, Response, Source, Window
 from series.spec import SeriesSpec, SourceRef
 
 
@@ -34,16 +34,19 @@ class CsvSource(Source):
     name = "csv"
     description = "in-house CSV file: path, date column, value column"
     params_model = CsvParams
+    redirectable = False
     key_is_path = True  # the config loader resolves the key relative to config.toml's folder
 
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:
         path = Path(ref.key)
 
-        def read() -> bytes:
+        def read(_: CallContext) -> bytes:
             try:
                 return path.read_bytes()
             except OSError as e:
-                raise SourceUnavailable(f"cannot read {path}: {e.strerror}", source=self.name, series=spec.id) from None
+                raise SourceUnavailable(
+                    f"cannot read {path}: {e.strerror}", source=self.name, series=spec.id, retryable=False
+                ) from None
 
         return Request(
             url=path.as_uri() if path.is_absolute() else str(path),

@@ -1,0 +1,278 @@
+"""The HTTP policy: rate limits, backoff with jitter, Retry-After, no retry on auth, endpoint overrides, and the
+recording / replaying transports. Network behaviour is exercised against a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from series.errors import (
+    EmptySeries,
+    SourceAuthError,
+    SourceError,
+    SourceSchemaError,
+    SourceThrottled,
+    SourceUnavailable,
+)
+from series.http import (
+    DEFAULT_LIMITS,
+    HttpPolicy,
+    Limit,
+    LiveTransport,
+    RateLimiter,
+    RecordingTransport,
+    ReplayTransport,
+    retry_after_seconds,
+)
+from series.sources.base import CallContext, Request, Response, file_key, key_from_file, replay_name, secret_forms
+from tests.fault_server import FakeClock, FaultServer, Reply
+
+SECRET = "s3cr3t+key/with=chars"
+
+
+def _policy(server: FaultServer, clock: FakeClock, **kw: object) -> HttpPolicy:
+    return HttpPolicy(endpoints={"probe": server.url}, clock=clock, **kw)  # type: ignore[arg-type]
+
+
+def _get(path: str = "/data", **kw: object) -> Request:
+    return Request(url=f"https://example.org{path}", replay_name="probe/x.csv", host="example.org", **kw)  # type: ignore[arg-type]
+
+
+# -- rate limiter ---------------------------------------------------------------------------------------------
+def test_min_interval_spaces_calls_per_bucket_and_buckets_are_independent() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter({"a": Limit(min_interval=1.0)}, clock, default=Limit())
+    waits = [limiter.wait("a") for _ in range(3)]
+    assert waits == [0.0, 1.0, 1.0]
+    assert limiter.wait("b") == 0.0  # another host is not held up (default: no limit here)
+    clock.now += 5
+    assert limiter.wait("a") == 0.0  # enough time passed
+
+
+def test_windowed_cap_ecos_300_calls_per_180_seconds() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(DEFAULT_LIMITS, clock)
+    start = clock.now
+    for _ in range(300):
+        assert limiter.wait("ecos.bok.or.kr") == 0.0
+        clock.now += 0.1  # 300 calls in 30 s
+    waited = limiter.wait("ecos.bok.or.kr")
+    # The 301st call must wait until 180 s after the first one.
+    assert clock.now == pytest.approx(start + 180.0)
+    assert waited == pytest.approx(150.0)
+
+
+def test_fred_and_boj_limits_are_one_second() -> None:
+    assert DEFAULT_LIMITS["api.stlouisfed.org"].min_interval >= 1.0
+    assert DEFAULT_LIMITS["www.stat-search.boj.or.jp"].min_interval >= 1.0
+    ecos = DEFAULT_LIMITS["ecos.bok.or.kr"]
+    assert (ecos.max_calls, ecos.per_seconds) == (300, 180.0)
+
+
+# -- backoff ------------------------------------------------------------------------------------------------
+def test_backoff_is_exponential_with_jitter_and_capped() -> None:
+    policy = HttpPolicy(retries=10, backoff_base=1.0, backoff_max=8.0, rng=random.Random(7))
+    err = SourceUnavailable("HTTP 503")
+    for attempt, ceiling in [(0, 1.0), (1, 2.0), (2, 4.0), (3, 8.0), (6, 8.0)]:
+        delays = {policy.retry_delay(err, attempt) for _ in range(50)}
+        assert all(d is not None and ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(delays) > 1  # jittered, not in lockstep
+
+
+def test_retry_after_is_honoured_up_to_the_cap_and_only_retryable_errors_retry() -> None:
+    policy = HttpPolicy(retries=3, retry_after_cap=60.0)
+    assert policy.retry_delay(SourceThrottled("429", retry_after=7.0), 0) == 7.0
+    assert policy.retry_delay(SourceThrottled("429", retry_after=3600.0), 0) is None  # give up, do not hang
+    assert policy.retry_delay(SourceThrottled("429"), 3) is None  # retries used up
+    assert policy.retry_delay(SourceAuthError("bad key"), 0) is None
+    assert policy.retry_delay(SourceSchemaError("garbage"), 0) is None
+    assert policy.retry_delay(EmptySeries("nothing"), 0) is None
+    assert policy.retry_delay(SourceUnavailable("x", retryable=False), 0) is None
+
+
+def test_retry_after_header_forms() -> None:
+    assert retry_after_seconds("7") == 7.0
+    now = time.time()
+    date_30s = email.utils.formatdate(now + 30, usegmt=True)
+    assert retry_after_seconds(date_30s, now=now) == pytest.approx(30, abs=1)
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None
+
+
+def test_endpoint_override_rewrites_scheme_host_port_and_keeps_path_and_query() -> None:
+    policy = HttpPolicy(endpoints={"ecos": "http://127.0.0.1:8080", "bis": "http://mirror.local/prefix/"})
+    url = "https://ecos.bok.or.kr/api/StatisticSearch/KEY/json/kr/1/1000/722Y001?x=1"
+    assert policy.endpoint("ecos", url) == "http://127.0.0.1:8080/api/StatisticSearch/KEY/json/kr/1/1000/722Y001?x=1"
+    assert policy.endpoint("bis", "https://stats.bis.org/api/v1/data/WS_CBPOL/D.JP?format=csv") == (
+        "http://mirror.local/prefix/api/v1/data/WS_CBPOL/D.JP?format=csv"
+    )
+    assert policy.endpoint("fred", url) == url  # no override: untouched
+
+
+# -- the live transport against a real local server -----------------------------------------------------------
+def test_500_then_success_is_retried_with_backoff(fault_server: FaultServer) -> None:
+    clock = FakeClock()
+    fault_server.script(Reply(500, b"oops"), Reply(503, b"busy"), Reply(200, b"a,b\n1,2\n"))
+    transport = LiveTransport(_policy(fault_server, clock, retries=3, backoff_base=1.0))
+    response = transport.send(_get(), source="probe", series="s")
+    assert response.body == b"a,b\n1,2\n"
+    assert len(fault_server.requests) == 3
+    backoffs = [s for s in clock.sleeps if s >= 0.5]
+    assert len(backoffs) == 2 and 0.5 <= backoffs[0] <= 1.0 and 1.0 <= backoffs[1] <= 2.0
+
+
+def test_5xx_forever_ends_unavailable_after_the_configured_retries(fault_server: FaultServer) -> None:
+    fault_server.script(Reply(502, b"bad gateway"))
+    transport = LiveTransport(_policy(fault_server, FakeClock(), retries=2))
+    with pytest.raises(SourceUnavailable, match=r"HTTP 502.*gave up after 3 attempts") as info:
+        transport.send(_get(), source="probe", series="s")
+    assert len(fault_server.requests) == 3
+    assert info.value.source == "probe" and info.value.series == "s"
+
+
+def test_429_honours_retry_after(fault_server: FaultServer) -> None:
+    clock = FakeClock()
+    fault_server.script(Reply(429, b"slow down", {"Retry-After": "7"}), Reply(200, b"ok"))
+    transport = LiveTransport(_policy(fault_server, clock, retries=2))
+    assert transport.send(_get(), source="probe", series="s").body == b"ok"
+    assert 7.0 in clock.sleeps
+
+
+def test_429_with_a_retry_after_beyond_the_cap_stops_at_once(fault_server: FaultServer) -> None:
+    fault_server.script(Reply(429, b"", {"Retry-After": "86400"}))
+    transport = LiveTransport(_policy(fault_server, FakeClock(), retries=4, retry_after_cap=120.0))
+    with pytest.raises(SourceThrottled, match="86400"):
+        transport.send(_get(), source="probe", series="s")
+    assert len(fault_server.requests) == 1
+
+
+def test_auth_errors_are_never_retried(fault_server: FaultServer) -> None:
+    fault_server.script(Reply(401, b"no"))
+    transport = LiveTransport(_policy(fault_server, FakeClock(), retries=4))
+    with pytest.raises(SourceAuthError):
+        transport.send(_get(), source="probe", series="s")
+    assert len(fault_server.requests) == 1
+
+
+def test_timeouts_are_retried_then_reported(fault_server: FaultServer) -> None:
+    fault_server.script(Reply(200, b"late", delay=0.6))
+    transport = LiveTransport(_policy(fault_server, FakeClock(), retries=1, timeout=0.15))
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable, match="timeout"):
+        transport.send(_get(), source="probe", series="s")
+    assert len(fault_server.requests) == 2
+    assert time.monotonic() - started < 3.0
+
+
+def test_a_retryable_error_in_a_200_body_is_retried(fault_server: FaultServer) -> None:
+    """ECOS-style throttling announced in the body: the request's check raises, the transport retries."""
+    clock = FakeClock()
+    fault_server.script(Reply(200, b"THROTTLED"), Reply(200, b"fine"))
+
+    def check(response: Response) -> None:
+        if response.body == b"THROTTLED":
+            raise SourceThrottled("body says throttled", retry_after=60.0)
+
+    transport = LiveTransport(_policy(fault_server, clock, retries=2))
+    assert transport.send(_get(check=check), source="probe", series="s").body == b"fine"
+    assert 60.0 in clock.sleeps
+
+
+def test_rate_limit_applies_to_the_canonical_host_even_behind_an_override(fault_server: FaultServer) -> None:
+    clock = FakeClock()
+    fault_server.script(Reply(200, b"x"))
+    policy = _policy(fault_server, clock, limits={"example.org": Limit(min_interval=1.0)})
+    transport = LiveTransport(policy)
+    for _ in range(3):
+        transport.send(_get(), source="probe", series="s")
+    assert clock.sleeps == [1.0, 1.0]
+
+
+def test_library_call_failures_are_typed_and_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    def boom(ctx: CallContext) -> bytes:
+        raise RuntimeError(f"library exploded near api_key={SECRET}")
+
+    request = Request(url="lib://x", replay_name="probe/x.csv", call=boom, secrets=secret_forms(SECRET))
+    with pytest.raises(SourceUnavailable) as info, caplog.at_level(logging.DEBUG):
+        LiveTransport(HttpPolicy(clock=FakeClock())).send(request, source="probe", series="s")
+    assert "RuntimeError" in str(info.value) and SECRET not in str(info.value)
+    assert not info.value.retryable  # an unknown library failure is reported, not hammered
+
+
+def test_retry_log_lines_carry_no_secret(fault_server: FaultServer, caplog: pytest.LogCaptureFixture) -> None:
+    fault_server.script(Reply(500, b"x"), Reply(200, b"y"))
+    forms = secret_forms(SECRET)
+    request = Request(
+        url=f"https://example.org/api/{forms[-1]}/data?key={forms[0]}", replay_name="probe/x", secrets=forms
+    )
+    with caplog.at_level(logging.WARNING, logger="series.http"):
+        LiveTransport(_policy(fault_server, FakeClock(), retries=2)).send(request, source="probe", series="s")
+    assert "retry 1 of 2" in caplog.text
+    assert all(f not in caplog.text for f in forms)
+
+
+# -- record and replay ----------------------------------------------------------------------------------------
+class _Canned:
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status, self.body = status, body
+
+    def send(self, request: Request, *, source: str, series: str) -> Response:
+        return Response(self.status, self.body, request)
+
+    def finish(self, responses: object) -> None:
+        pass
+
+
+def test_recording_redacts_every_form_of_the_secret(tmp_path: Path) -> None:
+    forms = secret_forms(SECRET)
+    body = f"raw {SECRET} quoted {forms[1]} plus {forms[2]}".encode()
+    request = Request(url="https://x", replay_name=replay_name("ecos", "722Y001/0101000", "json"), secrets=forms)
+    recorder = RecordingTransport(_Canned(200, body), tmp_path)
+    response = recorder.send(request, source="ecos", series="s")
+    assert not (tmp_path / "ecos").exists()  # nothing before the source has parsed the answer
+    recorder.finish([response])
+    saved = (tmp_path / "ecos" / "722Y001_0101000.json").read_bytes()
+    assert saved.count(b"***") == 3 and SECRET.encode() not in saved
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_recording_keeps_only_successful_answers(tmp_path: Path) -> None:
+    request = Request(url="https://x", replay_name="bis/D.JP.csv")
+    recorder = RecordingTransport(_Canned(404, b"NoResultsFound"), tmp_path)
+    recorder.finish([recorder.send(request, source="bis", series="s")])
+    assert not (tmp_path / "bis" / "D.JP.csv").exists()
+
+
+def test_replay_serves_files_and_names_a_missing_one(tmp_path: Path) -> None:
+    (tmp_path / "yahoo").mkdir()
+    (tmp_path / "yahoo" / "^KS11.csv").write_bytes(b"x")
+    replay = ReplayTransport(tmp_path)
+    hit = Request(url="https://x", replay_name=replay_name("yahoo", "^KS11", "csv"))
+    assert replay.send(hit, source="yahoo", series="kospi").body == b"x"
+    miss = Request(url="https://x", replay_name=replay_name("yahoo", "KRW=X", "csv"))
+    with pytest.raises(SourceUnavailable, match=r"replay file yahoo/KRW=X\.csv is missing") as info:
+        replay.send(miss, source="yahoo", series="krw")
+    assert isinstance(info.value, SourceError) and not info.value.retryable
+
+
+def test_replay_names_keep_symbols_and_map_slashes() -> None:
+    assert replay_name("yahoo", "^KS11", "csv") == "yahoo/^KS11.csv"
+    assert replay_name("yahoo", "KRW=X", "csv") == "yahoo/KRW=X.csv"
+    assert replay_name("ecos", "722Y001/0101000", "json") == "ecos/722Y001_0101000.json"
+    assert replay_name("ecos", "722Y001/0101000", "json", page=3) == "ecos/722Y001_0101000.p3.json"
+    assert replay_name("boj", "FM01/STRDCLUCON", "json") == "boj/FM01_STRDCLUCON.json"
+    assert file_key("a_b c") == "a%5Fb%20c"
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_file_keys_are_reversible_and_safe(key: str) -> None:
+    name = file_key(key)
+    assert key_from_file(name) == key
+    assert "/" not in name and "\\" not in name and "\x00" not in name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -34,7 +35,9 @@ def sessions(code: str) -> pd.DatetimeIndex:
     import exchange_calendars as xc
 
     start = max(_EARLIEST, _bound_min(code))
-    cal = xc.get_calendar(code, start=start, end=end)
+    with warnings.catch_warnings():  # the library's own pandas deprecation notices are not the user's concern
+        warnings.simplefilter("ignore")
+        cal = xc.get_calendar(code, start=start, end=end)
     index = pd.DatetimeIndex(cal.sessions.tz_localize(None) if cal.sessions.tz else cal.sessions, name="date")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from monitor.alerts.rules import KINDS, Rule, RuleBase
 from monitor.errors import MonitorError
 from series.spec import FREQUENCIES, SeriesSpec, SourceRef
 
@@ -134,8 +135,10 @@ class ReceiverBlock(_Block):
     username: str = ""
     password_env: str = ""
     directory: str = ""  # kind = "file": where the .eml files go
+    ca_file: str = ""  # PEM file of CA certificates to trust (an internal CA); default: the system store
+    timeout_seconds: float = Field(30.0, gt=0)
     severities: list[Literal["info", "warning", "critical"]] = ["warning", "critical"]
-    repeat_interval_days: int = Field(7, ge=0)
+    repeat_interval_days: int = Field(7, ge=0)  # re-send a still-firing alert after this many days; 0 = never
 
     @field_validator("password_env")
     @classmethod
@@ -157,18 +160,24 @@ class ReceiverBlock(_Block):
 
 
 class SilenceBlock(_Block):
+    """Mute alerts whose labels match every matcher (a value starting with ~ is a regular expression) through
+    `expires` (the last day it mutes)."""
+
     matchers: dict[str, str] = Field(min_length=1)
     expires: date
     comment: str = ""
     created_by: str = ""
 
-
-class RuleBlock(BaseModel):
-    """Rule blocks are validated by their kind in monitor.alerts.rules; here only the common keys."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    name: str = Field(pattern=SLUG)
-    kind: str
+    @field_validator("matchers")
+    @classmethod
+    def _regexes(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if value.startswith("~"):
+                try:
+                    re.compile(value[1:])
+                except re.error as e:
+                    raise ValueError(f"matcher {key} = {value!r} is not a valid regular expression: {e}") from None
+        return v
 
 
 class ComputeBlock(_Block):
@@ -184,7 +193,7 @@ class Config(_Block):
     compute: ComputeBlock = ComputeBlock()
     series: list[SeriesBlock] = Field(min_length=1)
     models: list[ModelBlock] = []
-    rules: list[RuleBlock] = []
+    rules: list[Rule] = []
     receivers: list[ReceiverBlock] = []
     silences: list[SilenceBlock] = []
 
@@ -199,6 +208,10 @@ class Config(_Block):
 
     def exports_dir(self) -> Path:
         return self._resolve(self.paths.exports)
+
+    def resolve_path(self, p: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        return self._resolve(p)
 
     def _resolve(self, p: str) -> Path:
         path = Path(p).expanduser()
@@ -255,12 +268,16 @@ def validate_config(raw: dict[str, Any], path: Path | str = "config.toml") -> Co
     path = Path(path)
     problems: list[str] = []
     config: Config | None = None
+    rules, rule_problems = _validate_rules(raw.get("rules", []))
     try:
-        config = Config.model_validate({**raw, "base_dir": path.resolve().parent})
+        # Rules are validated by kind above (one message per problem, with the kind's own keys).
+        config = Config.model_validate({**raw, "rules": rules, "base_dir": path.resolve().parent})
     except ValidationError as e:
         problems += [_describe(err, Config) for err in e.errors()]
+    problems += rule_problems
     # Cross-block checks read the raw tables, so they are reported even when a block failed validation above.
     problems += _cross_checks(raw)
+    problems += _rule_references(raw, rules)
     if problems:
         raise ConfigError(path, problems)
     assert config is not None
@@ -333,6 +350,85 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
         if m.get("window") is not None and m.get("tvp"):
             problems.append(f"models[{i}]: choose either window (rolling) or tvp = true, not both")
     return problems
+
+
+def _validate_rules(raw: Any) -> tuple[list[RuleBase], list[str]]:
+    """Each `[[rules]]` block against the model of its kind; every problem with its key path."""
+    if not isinstance(raw, list):
+        return [], ["rules: expected an array of tables ([[rules]] blocks)"]
+    rules: list[RuleBase] = []
+    problems: list[str] = []
+    kinds = ", ".join(KINDS)
+    for i, block in enumerate(raw):
+        where = f"rules[{i}]"
+        if not isinstance(block, dict):
+            problems.append(f"{where}: expected a table, got {block!r}")
+            continue
+        kind = block.get("kind")
+        if kind is None:
+            problems.append(f"{where}.kind: required key is missing (one of {kinds})")
+            continue
+        cls = KINDS.get(kind) if isinstance(kind, str) else None
+        if cls is None:
+            problems.append(f"{where}.kind: {kind!r} is not one of {kinds}{_suggest(str(kind), list(KINDS))}")
+            continue
+        try:
+            rule = cls.model_validate(block)
+        except ValidationError as e:
+            problems += [_describe(err, cls, prefix=where) for err in e.errors()]
+            continue
+        found = [f"{where}.annotations.{key}: {msg}" for key, msg in rule.template_problems()]
+        problems += found
+        if not found:
+            rules.append(rule)
+    return rules, problems
+
+
+def _rule_references(raw: dict[str, Any], rules: list[RuleBase]) -> list[str]:
+    """Series, models and model variables that (valid) rules name must exist."""
+    series = [s["id"] for _, s in _items(raw, "series") if isinstance(s.get("id"), str)]
+    models: dict[str, list[str]] = {}
+    for _, m in _items(raw, "models"):
+        if isinstance(m.get("name"), str):
+            names = [v.get("name") or v.get("series") for v in _list(m.get("variables")) if isinstance(v, dict)]
+            models[m["name"]] = [n for n in names if isinstance(n, str)]
+    by_name = {r.name: r for r in reversed(rules)}
+    problems = []
+    for i, block in _items(raw, "rules"):
+        rule = by_name.get(block.get("name"))  # type: ignore[arg-type]
+        if rule is None:
+            continue
+        where = f"rules[{i}]"
+        for key, sid in _series_refs(rule):
+            if sid not in series:
+                problems.append(f"{where}.{key}: unknown series {sid!r}{_suggest(sid, series)}")
+        for model in rule.model_names():
+            if model not in models:
+                problems.append(f"{where}.model: unknown model {model!r}{_suggest(model, list(models))}")
+                continue
+            for var in getattr(rule, "variables", lambda: ())():
+                if var not in models[model]:
+                    problems.append(
+                        f"{where}: model {model} has no variable {var!r}{_suggest(var, models[model])} "
+                        f"(its variables: {', '.join(models[model])})"
+                    )
+    return problems
+
+
+def _series_refs(rule: RuleBase) -> list[tuple[str, str]]:
+    """(key path inside the rule, series id) for every series a rule names."""
+    refs: list[tuple[str, str]] = []
+    for key in ("series", "minus", "hiking", "cutting", "base"):
+        value = getattr(rule, key, None)
+        if isinstance(value, str):
+            refs.append((key, value))
+        elif isinstance(value, list):
+            refs += [(f"{key}[{j}]", v) for j, v in enumerate(value) if isinstance(v, str) and v != "*"]
+    for j, comp in enumerate(getattr(rule, "components", [])):
+        refs += [(f"components[{j}].series", comp.series)]
+        if comp.minus:
+            refs.append((f"components[{j}].minus", comp.minus))
+    return refs
 
 
 def _suggest(word: str, choices: list[str]) -> str:

@@ -18,9 +18,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from monitor.alerts.data import SeriesInfo
 from monitor.alerts.rules import KINDS, Rule, RuleBase
 from monitor.errors import MonitorError
-from series.spec import FREQUENCIES, SeriesSpec, SourceRef
+from series.spec import DEFAULT_STALE_DAYS, FREQUENCIES, SeriesSpec, SourceRef
 
 DEFAULT_CONFIG = Path("config.toml")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -217,6 +218,13 @@ class Config(_Block):
         path = Path(p).expanduser()
         return path if path.is_absolute() else (self.base_dir / path)
 
+    def series_infos(self) -> dict[str, SeriesInfo]:
+        """What rules and alert messages need to know about each series."""
+        return {
+            s.id: SeriesInfo(s.id, s.label, s.units, s.freq, s.stale_after_days or DEFAULT_STALE_DAYS[s.freq], s.source)
+            for s in self.series
+        }
+
     def series_specs(self) -> list[SeriesSpec]:
         return [self._spec(s) for s in self.series]
 
@@ -268,16 +276,16 @@ def validate_config(raw: dict[str, Any], path: Path | str = "config.toml") -> Co
     path = Path(path)
     problems: list[str] = []
     config: Config | None = None
-    rules, rule_problems = _validate_rules(raw.get("rules", []))
+    rules, rule_problems = validate_rules(raw.get("rules", []))
     try:
         # Rules are validated by kind above (one message per problem, with the kind's own keys).
         config = Config.model_validate({**raw, "rules": rules, "base_dir": path.resolve().parent})
     except ValidationError as e:
-        problems += [_describe(err, Config) for err in e.errors()]
+        problems += [describe_error(err, Config) for err in e.errors()]
     problems += rule_problems
     # Cross-block checks read the raw tables, so they are reported even when a block failed validation above.
     problems += _cross_checks(raw)
-    problems += _rule_references(raw, rules)
+    problems += rule_references(raw, rules)
     if problems:
         raise ConfigError(path, problems)
     assert config is not None
@@ -329,7 +337,7 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
             try:
                 src.params_model.model_validate(params)
             except ValidationError as e:
-                problems += [_describe(err, src.params_model, prefix=f"{where}.params") for err in e.errors()]
+                problems += [describe_error(err, src.params_model, prefix=f"{where}.params") for err in e.errors()]
     for section in ("models", "rules", "receivers"):
         names: dict[str, int] = {}
         for i, item in _items(raw, section):
@@ -352,7 +360,7 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _validate_rules(raw: Any) -> tuple[list[RuleBase], list[str]]:
+def validate_rules(raw: Any) -> tuple[list[RuleBase], list[str]]:
     """Each `[[rules]]` block against the model of its kind; every problem with its key path."""
     if not isinstance(raw, list):
         return [], ["rules: expected an array of tables ([[rules]] blocks)"]
@@ -375,7 +383,7 @@ def _validate_rules(raw: Any) -> tuple[list[RuleBase], list[str]]:
         try:
             rule = cls.model_validate(block)
         except ValidationError as e:
-            problems += [_describe(err, cls, prefix=where) for err in e.errors()]
+            problems += [describe_error(err, cls, prefix=where) for err in e.errors()]
             continue
         found = [f"{where}.annotations.{key}: {msg}" for key, msg in rule.template_problems()]
         problems += found
@@ -384,7 +392,7 @@ def _validate_rules(raw: Any) -> tuple[list[RuleBase], list[str]]:
     return rules, problems
 
 
-def _rule_references(raw: dict[str, Any], rules: list[RuleBase]) -> list[str]:
+def rule_references(raw: dict[str, Any], rules: list[RuleBase]) -> list[str]:
     """Series, models and model variables that (valid) rules name must exist."""
     series = [s["id"] for _, s in _items(raw, "series") if isinstance(s.get("id"), str)]
     models: dict[str, list[str]] = {}
@@ -446,7 +454,7 @@ def _loc(loc: tuple[int | str, ...], prefix: str = "") -> str:
     return out
 
 
-def _describe(err: Any, root: type[BaseModel], prefix: str = "") -> str:
+def describe_error(err: Any, root: type[BaseModel], prefix: str = "") -> str:
     loc = tuple(p for p in err["loc"] if p != "from_")
     kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     # Union members add their type name to the location (e.g. "int", "literal['aic','bic']"): drop them.

@@ -84,13 +84,13 @@ class Provenance:
 
     series_id: str
     source: str
-    date: date
+    obs_date: date
     realtime_start: date
     fetched_at: str
 
     def text(self) -> str:
         return (
-            f"{self.series_id} from {self.source}: observation {self.date}, known since {self.realtime_start}, "
+            f"{self.series_id} from {self.source}: observation {self.obs_date}, known since {self.realtime_start}, "
             f"fetched {self.fetched_at}"
         )
 
@@ -172,7 +172,9 @@ def _provenance(store: Store, series_id: str, last: date, as_of: date) -> Proven
     if row is None:
         return None
     return Provenance(
-        series_id, row["source"], date.fromisoformat(row["date"]), date.fromisoformat(row["realtime_start"]),
+        series_id,
+        row["source"],
+        date.fromisoformat(row["date"]),
+        date.fromisoformat(row["realtime_start"]),
         row["fetched_at"],
     )
-

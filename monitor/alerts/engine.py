@@ -280,9 +280,7 @@ class Advance:
     transitions: list[Transition] = field(default_factory=list)
 
 
-def advance(
-    evaluations: Sequence[Evaluation], states: Mapping[str, AlertState], data: RuleData
-) -> Advance:
+def advance(evaluations: Sequence[Evaluation], states: Mapping[str, AlertState], data: RuleData) -> Advance:
     """Step each instance from its saved state through its new observations (pure: the caller saves)."""
     as_of = pd.Timestamp(data.as_of)
     new_states: dict[str, AlertState] = {}
@@ -320,9 +318,7 @@ def inhibit(alerts: Sequence[Alert], health: Mapping[str, SeriesHealth], as_of: 
         out.append(replace(a, suppressed=f"inhibited: {hit[0]} {bad[hit[0]].problem()}"))
     for sid, names in sorted(muted.items()):
         mutes = ", ".join(sorted(set(names)))
-        idx = next(
-            (i for i, a in enumerate(out) if a.kind == DATA_HEALTH and a.labels.get("series") == sid), None
-        )
+        idx = next((i for i, a in enumerate(out) if a.kind == DATA_HEALTH and a.labels.get("series") == sid), None)
         if idx is not None:
             a = out[idx]
             out[idx] = replace(a, annotations={**a.annotations, "mutes": mutes})
@@ -398,9 +394,7 @@ def dedup(
         last = sent.get(a.fingerprint)
         same_episode = last is not None and last.episode == a.episode
         if a.state == FIRING:
-            if not same_episode:
-                out.append(a)
-            elif (
+            if not same_episode or (
                 last is not None
                 and last.state == FIRING
                 and repeat_interval_days > 0

@@ -251,7 +251,9 @@ class ChangeRule(RuleBase):
         return (self.series,)
 
     def frame(self, data: RuleData) -> pd.DataFrame:
-        x = stats.transform(_series(data, self.series, self.name), "pct_change" if self.mode == "pct" else "diff", self.periods)
+        x = stats.transform(
+            _series(data, self.series, self.name), "pct_change" if self.mode == "pct" else "diff", self.periods
+        )
         return _frame(x, self.threshold, stats.compare(x, self.op, self.threshold))
 
     def subject(self, data: RuleData) -> str:
@@ -266,7 +268,9 @@ class ChangeRule(RuleBase):
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
         u = self._unit()
-        return f"{ctx['label']} {fmt_number(ctx['value'])}{u} {stats.NEGATED[self.op]} {fmt_number(ctx['threshold'])}{u}"
+        return (
+            f"{ctx['label']} {fmt_number(ctx['value'])}{u} {stats.NEGATED[self.op]} {fmt_number(ctx['threshold'])}{u}"
+        )
 
 
 class ZScoreRule(SeriesInput):
@@ -424,7 +428,9 @@ class SpreadRule(RuleBase):
             {"a": _series(data, self.series, self.name), "b": _series(data, self.minus, self.name)}
         ).dropna()
         spread = joined["a"] - joined["b"]
-        return _frame(spread, self.threshold, stats.compare(spread, self.op, self.threshold), a=joined["a"], b=joined["b"])
+        return _frame(
+            spread, self.threshold, stats.compare(spread, self.op, self.threshold), a=joined["a"], b=joined["b"]
+        )
 
     def subject(self, data: RuleData) -> str:
         return f"{data.info_of(self.series).name} minus {data.info_of(self.minus).name}"
@@ -614,7 +620,7 @@ class SpilloverInput(RuleBase):
         wanted = name + suffix[self.use]
         raise InputDataError(
             f"rule {self.name}: model {self.model} has no column {wanted!r}"
-            + ("" if self.use == "value" else " (no bands estimated: use = \"value\")")
+            + ("" if self.use == "value" else ' (no bands estimated: use = "value")')
             + f"; columns: {', '.join(map(str, frame.columns[:12]))}{' ...' if len(frame.columns) > 12 else ''}"
         )
 
@@ -632,7 +638,7 @@ class SpilloverPercentileRule(SpilloverInput):
     @model_validator(mode="after")
     def _variable(self) -> SpilloverPercentileRule:
         if self.measure in ("TO", "FROM", "NET") and not self.variable:
-            raise ValueError(f"measure {self.measure} needs variable = \"...\" (a model variable)")
+            raise ValueError(f'measure {self.measure} needs variable = "..." (a model variable)')
         if self.measure in ("TCI", "cTCI") and self.variable:
             raise ValueError(f"measure {self.measure} is system-wide: remove variable")
         return self
@@ -772,9 +778,7 @@ class DataHealthRule(RuleBase):
             )
             value = float(h.age_days) if h.age_days is not None else np.nan
             thr = float(h.stale_after_days) if h.stale_after_days is not None else np.nan
-            frame = _frame(
-                pd.Series([value], index=day), thr, pd.Series([bool(bad)], index=day), problem=[h.problem()]
-            )
+            frame = _frame(pd.Series([value], index=day), thr, pd.Series([bool(bad)], index=day), problem=[h.problem()])
             out.append(Evaluation(self, frame, {"series": sid}, (sid,)))
         return out
 

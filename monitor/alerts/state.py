@@ -116,8 +116,7 @@ def sent_records(store: Store, receiver: str) -> Mapping[str, SentRecord]:
     """The last notice `receiver` was sent about each alert (by as-of date, then enqueue order)."""
     out: dict[str, SentRecord] = {}
     for r in store.connection.execute(
-        "SELECT fingerprint, episode, state, as_of FROM notifications_sent WHERE receiver=? "
-        "ORDER BY as_of, outbox_id",
+        "SELECT fingerprint, episode, state, as_of FROM notifications_sent WHERE receiver=? ORDER BY as_of, outbox_id",
         (receiver,),
     ):
         out[r["fingerprint"]] = SentRecord(r["fingerprint"], r["episode"], r["state"], date.fromisoformat(r["as_of"]))

@@ -40,7 +40,9 @@ def queue(
     """Per receiver, what it has not heard yet, rendered as one message and stored in the outbox."""
     out = Dispatch()
     for receiver in receivers:
-        due = dedup(groups.get(receiver.name, []), sent_records(store, receiver.name), as_of, receiver.repeat_interval_days)
+        due = dedup(
+            groups.get(receiver.name, []), sent_records(store, receiver.name), as_of, receiver.repeat_interval_days
+        )
         if not due:
             continue
         sender, to = envelope(receiver)

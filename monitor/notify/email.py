@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import os
 import smtplib
-import socket
 import ssl
 from collections.abc import Mapping, Sequence
 from email import message_from_bytes
@@ -104,12 +103,14 @@ class SmtpSender:
                 f"check {self.password_env}"
             ) from None
         except smtplib.SMTPRecipientsRefused as e:
-            raise DeliveryError(f"receiver {self.name}: {where} refused the recipients {sorted(e.recipients)}") from None
+            raise DeliveryError(
+                f"receiver {self.name}: {where} refused the recipients {sorted(e.recipients)}"
+            ) from None
         except smtplib.SMTPNotSupportedError as e:
             raise DeliveryError(f"receiver {self.name}: {where} does not support {e} (check security)") from None
         except ssl.SSLError as e:
             raise DeliveryError(f"receiver {self.name}: TLS with {where} failed: {e.reason or e}") from None
-        except (smtplib.SMTPException, OSError, socket.timeout) as e:
+        except (smtplib.SMTPException, OSError) as e:
             text = redact(str(e) or type(e).__name__, self.secrets())
             raise DeliveryError(f"receiver {self.name}: cannot deliver via {where}: {text}") from None
 

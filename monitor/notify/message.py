@@ -19,6 +19,7 @@ from datetime import date
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, parseaddr
+from typing import cast
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def build_message(n: Notification, sender: str, to: list[str]) -> EmailMessage:
     msg.set_content(n.text)
     if n.html:
         msg.add_alternative(n.html, subtype="html")
-        html_part = msg.get_payload()[1]  # type: ignore[index]
+        html_part = cast(EmailMessage, msg.get_payload()[1])  # type: ignore[index]
         for img in n.images:
             html_part.add_related(
                 img.data, maintype="image", subtype=img.subtype, cid=f"<{img.cid}>", filename=img.filename or None

@@ -243,10 +243,7 @@ def _alert(ev: Evaluation, st: AlertState, data: RuleData, changed: bool) -> Ale
         annotations["provenance"] = "; ".join(p.text() for p in provenance)
     since = {PENDING: st.active_since, FIRING: st.firing_since, RESOLVED: st.resolved_at}[st.state]
     if st.state == RESOLVED:
-        annotations["resolved_reason"] = (
-            f"{ev.rule.clear_reason(ctx)}, resolved {st.resolved_at} after {ev.rule.keep_firing_for + 1} "
-            f"observation(s) without the condition"
-        )
+        annotations["resolved_reason"] = f"{ev.rule.clear_reason(ctx)} since {st.cleared_since}"
     assert since is not None and st.last_obs is not None
     return Alert(
         labels=ev.labels,
@@ -310,7 +307,9 @@ def inhibit(alerts: Sequence[Alert], health: Mapping[str, SeriesHealth], as_of: 
     muted: dict[str, list[str]] = {}
     for a in alerts:
         hit = [s for s in a.inputs if s in bad]
-        if a.kind == DATA_HEALTH or not hit or a.suppressed:
+        # An episode that resolved in an earlier run has nothing left to say: no need to mute it.
+        live = a.state in (PENDING, FIRING) or a.changed
+        if a.kind == DATA_HEALTH or not hit or a.suppressed or not live:
             out.append(a)
             continue
         for s in hit:

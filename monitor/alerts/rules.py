@@ -152,7 +152,7 @@ class RuleBase(BaseModel):
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
         """Why a resolved alert cleared, from the values of the observation that resolved it."""
-        return f"{ctx['label']} is {fmt_number(ctx['value'])}: the condition no longer holds"
+        return f"{ctx['label']} {fmt_number(ctx['value'])}: the condition no longer holds"
 
     def template_problems(self) -> list[tuple[str, str]]:
         """(annotation key, problem) for templates that would fail when rendered."""
@@ -332,7 +332,7 @@ class PercentileRule(SeriesInput):
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
         return (
-            f"{ctx['label']} is {fmt_number(ctx['value'])}, {stats.NEGATED[self.op]} its {_ordinal(self.q)} "
+            f"{ctx['label']} {fmt_number(ctx['value'])} {stats.NEGATED[self.op]} its {_ordinal(self.q)} "
             f"percentile {fmt_number(ctx['threshold'])}"
         )
 
@@ -390,7 +390,7 @@ class HysteresisRule(SeriesInput):
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
         word = "<" if self.direction == "above" else ">"
-        return f"{ctx['label']} is {fmt_number(ctx['value'])}, {word} the exit level {fmt_number(self.exit)}"
+        return f"{ctx['label']} {fmt_number(ctx['value'])} {word} the exit level {fmt_number(self.exit)}"
 
 
 def _check_hysteresis(direction: str, enter: float, exit: float) -> None:
@@ -581,7 +581,7 @@ class EmpRule(RuleBase):
         )
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['label']} is {ctx['value']:.2f}, < the exit level {fmt_number(self.exit)}"
+        return f"{ctx['label']} {ctx['value']:.2f} < the exit level {fmt_number(self.exit)}"
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -665,7 +665,7 @@ class SpilloverPercentileRule(SpilloverInput):
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
         return (
-            f"{ctx['label']} is {fmt_number(ctx['value'])}, {stats.NEGATED[self.op]} its {_ordinal(self.q)} "
+            f"{ctx['label']} {fmt_number(ctx['value'])} {stats.NEGATED[self.op]} its {_ordinal(self.q)} "
             f"percentile {fmt_number(ctx['threshold'])}"
         )
 
@@ -699,7 +699,7 @@ class SpilloverSignRule(SpilloverInput):
         return f"{ctx['label']} changed sign: now {fmt_number(ctx['value'])} ({self.variable} is a {role})"
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['label']} is {fmt_number(ctx['value'])}: no new sign change"
+        return f"{ctx['label']} {fmt_number(ctx['value'])}: no new sign change"
 
 
 class SpilloverPairwiseRule(SpilloverInput):

@@ -307,7 +307,7 @@ def _data_on(
             last,
             day.date(),
             status="failed" if down else "ok",
-            message="source down (test)" if down else "",
+            message=f"down_from {specs[sid].down_from} in the test file" if down else "",
             source="synthetic",
         )
         if last:

@@ -285,7 +285,7 @@ def validate_config(raw: dict[str, Any], path: Path | str = "config.toml") -> Co
     problems += rule_problems
     # Cross-block checks read the raw tables, so they are reported even when a block failed validation above.
     problems += _cross_checks(raw)
-    problems += rule_references(raw, rules)
+    problems += rule_references(raw)
     if problems:
         raise ConfigError(path, problems)
     assert config is not None
@@ -392,50 +392,49 @@ def validate_rules(raw: Any) -> tuple[list[RuleBase], list[str]]:
     return rules, problems
 
 
-def rule_references(raw: dict[str, Any], rules: list[RuleBase]) -> list[str]:
-    """Series, models and model variables that (valid) rules name must exist."""
+def rule_references(raw: dict[str, Any]) -> list[str]:
+    """Series, models and model variables that rules name must exist (read from the raw blocks, so a rule with
+    other problems still has its references checked)."""
     series = [s["id"] for _, s in _items(raw, "series") if isinstance(s.get("id"), str)]
     models: dict[str, list[str]] = {}
     for _, m in _items(raw, "models"):
         if isinstance(m.get("name"), str):
             names = [v.get("name") or v.get("series") for v in _list(m.get("variables")) if isinstance(v, dict)]
             models[m["name"]] = [n for n in names if isinstance(n, str)]
-    by_name = {r.name: r for r in reversed(rules)}
     problems = []
     for i, block in _items(raw, "rules"):
-        rule = by_name.get(block.get("name"))  # type: ignore[arg-type]
-        if rule is None:
-            continue
         where = f"rules[{i}]"
-        for key, sid in _series_refs(rule):
+        for key, sid in _series_refs(block):
             if sid not in series:
                 problems.append(f"{where}.{key}: unknown series {sid!r}{_suggest(sid, series)}")
-        for model in rule.model_names():
-            if model not in models:
-                problems.append(f"{where}.model: unknown model {model!r}{_suggest(model, list(models))}")
-                continue
-            for var in getattr(rule, "variables", lambda: ())():
-                if var not in models[model]:
-                    problems.append(
-                        f"{where}: model {model} has no variable {var!r}{_suggest(var, models[model])} "
-                        f"(its variables: {', '.join(models[model])})"
-                    )
+        model = block.get("model")
+        if not isinstance(model, str):
+            continue
+        if model not in models:
+            problems.append(f"{where}.model: unknown model {model!r}{_suggest(model, list(models))}")
+            continue
+        for key in ("variable", "from", "to"):
+            var = block.get(key)
+            if isinstance(var, str) and var not in models[model]:
+                problems.append(
+                    f"{where}.{key}: model {model} has no variable {var!r}{_suggest(var, models[model])} "
+                    f"(its variables: {', '.join(models[model])})"
+                )
     return problems
 
 
-def _series_refs(rule: RuleBase) -> list[tuple[str, str]]:
-    """(key path inside the rule, series id) for every series a rule names."""
+def _series_refs(block: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key path inside the rule, series id) for every series a raw rule block names."""
     refs: list[tuple[str, str]] = []
     for key in ("series", "minus", "hiking", "cutting", "base"):
-        value = getattr(rule, key, None)
+        value = block.get(key)
         if isinstance(value, str):
             refs.append((key, value))
         elif isinstance(value, list):
             refs += [(f"{key}[{j}]", v) for j, v in enumerate(value) if isinstance(v, str) and v != "*"]
-    for j, comp in enumerate(getattr(rule, "components", [])):
-        refs += [(f"components[{j}].series", comp.series)]
-        if comp.minus:
-            refs.append((f"components[{j}].minus", comp.minus))
+    for j, comp in enumerate(_list(block.get("components"))):
+        if isinstance(comp, dict):
+            refs += [(f"components[{j}].{k}", comp[k]) for k in ("series", "minus") if isinstance(comp.get(k), str)]
     return refs
 
 

@@ -139,7 +139,7 @@ def hysteresis(x: pd.Series, enter: float, exit: float, direction: Literal["abov
 
 def as_of_join(frames: dict[str, pd.Series]) -> pd.DataFrame:
     """Align series on the union of their dates, each carrying its last known value forward (never backward)."""
-    joined = pd.concat(frames, axis=1).sort_index()
+    joined = pd.concat(frames, axis=1, sort=True)
     return joined.ffill()
 
 

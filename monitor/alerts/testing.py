@@ -227,7 +227,7 @@ def run_file(path: Path, subject: Callable[[Sequence[Alert]], str]) -> Outcome:
         "models": [{"name": m, "variables": [{"series": v} for v in r.variables]} for m, r in spec.results.items()],
         "rules": spec.rules,
     }
-    problems += rule_references(raw_refs, rules)
+    problems += rule_references(raw_refs)
     if problems:
         raise MonitorError(f"{path}: " + "; ".join(problems))
     series = {sid: _series(sid, s) for sid, s in spec.series.items()}

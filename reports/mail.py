@@ -8,17 +8,22 @@ periods) and returns a `monitor.notify.Notification`; the notifiers only deliver
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from monitor.alerts.engine import FIRING, RESOLVED, Alert, episodes
 from monitor.alerts.rules import Evaluation
+from monitor.config import ReceiverBlock
 from monitor.notify.message import InlineImage, NoticeItem, Notification
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TEMPLATES = Path(__file__).with_name("templates")
 PREFIX = "[KR monitor]"
@@ -58,7 +63,14 @@ def chart_data(alert: Alert, ev: Evaluation, as_of: date) -> ChartData:
 
 
 def alert_chart(cd: ChartData, *, dpi: int = 110) -> bytes:
-    """PNG: the statistic, the threshold (dashed) and the firing periods (shaded); source and as-of below."""
+    """The chart as PNG (for mail)."""
+    buf = io.BytesIO()
+    alert_figure(cd, dpi=dpi).savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def alert_figure(cd: ChartData, *, dpi: int = 110) -> Figure:
+    """The statistic, the threshold (dashed) and the firing periods (shaded); source and as-of in the footer."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -93,9 +105,7 @@ def alert_chart(cd: ChartData, *, dpi: int = 110) -> bytes:
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", fontsize=7, frameon=False)
     fig.text(0.01, 0.0, f"Source: {cd.source} · as of {cd.as_of}", fontsize=7, color=_GREY, ha="left", va="bottom")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return fig
 
 
 def subject_line(alerts: Sequence[Alert]) -> str:
@@ -146,6 +156,23 @@ def render_notification(
         images=tuple(images),
         items=tuple(NoticeItem(a.fingerprint, a.episode, a.state) for a in alerts),
     )
+
+
+def renderer(
+    evaluations: Sequence[Evaluation], as_of: date
+) -> Callable[[ReceiverBlock, Sequence[Alert]], Notification]:
+    """The `render` callback for monitor.notify.dispatch.queue: each alert with the chart of its evaluation."""
+    by_fp = {e.fingerprint: e for e in evaluations}
+
+    def render(receiver: ReceiverBlock, alerts: Sequence[Alert]) -> Notification:
+        charts = {
+            a.fingerprint: chart_data(a, by_fp[a.fingerprint], as_of)
+            for a in alerts
+            if a.fingerprint in by_fp and len(by_fp[a.fingerprint].frame) >= 2
+        }
+        return render_notification(receiver.name, as_of, alerts, charts)
+
+    return render
 
 
 def _view(a: Alert, cid: str | None) -> dict[str, object]:

@@ -55,9 +55,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from monitor.alerts import engine, state
+from monitor.alerts import engine
 from monitor.alerts.data import Provenance, RuleData, SeriesHealth, SeriesInfo, health_of
 from monitor.alerts.engine import Alert
+from monitor.alerts.run import run_rules
 from monitor.config import ReceiverBlock, SilenceBlock, describe_error, rule_references, validate_rules
 from monitor.errors import MonitorError
 from monitor.notify.dispatch import queue
@@ -255,11 +256,10 @@ def run_file(path: Path, subject: Callable[[Sequence[Alert]], str]) -> Outcome:
     ):
         for day in days:
             data = _data_on(day, series, results, infos, spec.series)
-            evaluations = engine.evaluate(rules, data)
-            step = engine.advance(evaluations, state.load_states(store), data)
-            state.save(store, step.states.values(), step.transitions, data.as_of)
-            alerts = engine.inhibit(step.alerts, data.health, data.as_of)
-            alerts = engine.silence(alerts, spec.silences, data.as_of)
+            result = run_rules(store, rules, spec.silences, data)
+            if result.errors:
+                raise MonitorError(f"{path}: " + "; ".join(f"rule {k}: {v}" for k, v in result.errors.items()))
+            alerts = result.alerts
             groups = engine.group(alerts, [receiver])
             sent = queue(store, [receiver], groups, _subject_only(subject, data.as_of), data.as_of)
             outcome.evaluations += 1

@@ -35,7 +35,9 @@ freq = "D"
 variables = [{ series = "krw_usd" }, { series = "fed_upper" }]
 """
 
-PLANTED = SERIES + """
+PLANTED = (
+    SERIES
+    + """
 [[rules]]
 name = "a"
 kind = "levle"                             # 1. unknown kind
@@ -98,6 +100,7 @@ for = -1                                   # 13. negative
 matchers = { rule = "~krw_(" }             # 14. bad regular expression
 expires = "2026-12-31"
 """
+)
 
 
 def test_every_planted_rule_mistake_is_named_with_its_key_path(tmp_path, capsys):
@@ -109,7 +112,8 @@ def test_every_planted_rule_mistake_is_named_with_its_key_path(tmp_path, capsys)
     lines = err.strip().splitlines()
     expected = [
         "rules[0].kind: 'levle' is not one of level, change, zscore, percentile, streak, hysteresis, spread, "
-        "divergence, emp, spillover_percentile, spillover_sign, spillover_pairwise, data_health (did you mean 'level'?)",
+        "divergence, emp, spillover_percentile, spillover_sign, spillover_pairwise, data_health "
+        "(did you mean 'level'?)",
         "rules[1].op: '=>' is not one of >=, <=, >, <",
         "rules[1].treshold: unknown key (did you mean 'threshold'?)",
         "rules[1].threshold: required key is missing",
@@ -143,7 +147,14 @@ def test_the_shipped_rule_set_is_valid_and_covers_the_capital_flow_risks():
     config = validate_config(shipped_with_csv_sources(), REPO / "config.toml")
     rules = {r.name: r for r in config.rules}
     assert {r.kind for r in rules.values()} >= {
-        "level", "change", "streak", "percentile", "spread", "divergence", "emp", "spillover_percentile",
+        "level",
+        "change",
+        "streak",
+        "percentile",
+        "spread",
+        "divergence",
+        "emp",
+        "spillover_percentile",
         "data_health",
     }
     assert (rules["krw_usd_warning"].threshold, rules["krw_usd_warning"].severity) == (1450, "warning")
@@ -168,16 +179,40 @@ def test_the_shipped_rule_set_is_valid_and_covers_the_capital_flow_risks():
     ("block", "message"),
     [
         ({"name": "x", "kind": "streak", "series": "krw_usd", "op": "<", "threshold": 0}, "rules[0].n: required key"),
-        ({"name": "x", "kind": "spillover_percentile", "model": "market_daily", "measure": "NET", "q": 90},
-         "rules[0]: measure NET needs variable"),
-        ({"name": "x", "kind": "zscore", "series": "krw_usd", "window": 10, "min_periods": 20, "threshold": 2},
-         "rules[0]: min_periods (20) must not exceed window (10)"),
-        ({"name": "x", "kind": "level", "series": "krw_usd", "op": ">=", "threshold": 1, "labels": {"rule": "y"}},
-         "rules[0].labels: label 'rule' is set by the monitor"),
-        ({"name": "x", "kind": "level", "series": "krw_usd", "op": ">=", "threshold": 1,
-          "annotations": {"summary": "{value.__class__}"}}, "rules[0].annotations.summary: unknown field"),
-        ({"name": "x", "kind": "level", "series": "krw_usd", "op": ">=", "threshold": 1,
-          "annotations": {"summary": "{label:,.0f}"}}, "rules[0].annotations.summary: bad format {label:,.0f}"),
+        (
+            {"name": "x", "kind": "spillover_percentile", "model": "market_daily", "measure": "NET", "q": 90},
+            "rules[0]: measure NET needs variable",
+        ),
+        (
+            {"name": "x", "kind": "zscore", "series": "krw_usd", "window": 10, "min_periods": 20, "threshold": 2},
+            "rules[0]: min_periods (20) must not exceed window (10)",
+        ),
+        (
+            {"name": "x", "kind": "level", "series": "krw_usd", "op": ">=", "threshold": 1, "labels": {"rule": "y"}},
+            "rules[0].labels: label 'rule' is set by the monitor",
+        ),
+        (
+            {
+                "name": "x",
+                "kind": "level",
+                "series": "krw_usd",
+                "op": ">=",
+                "threshold": 1,
+                "annotations": {"summary": "{value.__class__}"},
+            },
+            "rules[0].annotations.summary: unknown field",
+        ),
+        (
+            {
+                "name": "x",
+                "kind": "level",
+                "series": "krw_usd",
+                "op": ">=",
+                "threshold": 1,
+                "annotations": {"summary": "{label:,.0f}"},
+            },
+            "rules[0].annotations.summary: bad format {label:,.0f}",
+        ),
         ({"kind": "level"}, "rules[0].name: required key is missing"),
         ({"name": "x"}, "rules[0].kind: required key is missing (one of level"),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import pandas as pd
@@ -19,8 +20,17 @@ from series.store import Store
 
 def level(name: str = "krw_warning", threshold: float = 1450, for_: int = 0, keep: int = 0, **kw) -> LevelRule:
     return LevelRule.model_validate(
-        {"name": name, "kind": "level", "series": "krw_usd", "op": ">=", "threshold": threshold, "for": for_,
-         "keep_firing_for": keep, "label": "KRW/USD", **kw}
+        {
+            "name": name,
+            "kind": "level",
+            "series": "krw_usd",
+            "op": ">=",
+            "threshold": threshold,
+            "for": for_,
+            "keep_firing_for": keep,
+            "label": "KRW/USD",
+            **kw,
+        }
     )
 
 
@@ -38,7 +48,12 @@ def test_pending_becomes_firing_only_after_for_observations():
     assert states_over([True, True, True, True], 2, 0) == [PENDING, PENDING, FIRING, FIRING]
     # An interruption resets the count: no firing until three in a row.
     assert states_over([True, True, False, True, True, True], 2, 0) == [
-        PENDING, PENDING, INACTIVE, PENDING, PENDING, FIRING
+        PENDING,
+        PENDING,
+        INACTIVE,
+        PENDING,
+        PENDING,
+        FIRING,
     ]
     assert states_over([True], 0, 0) == [FIRING]
 
@@ -50,7 +65,7 @@ def test_keep_firing_for_prevents_flapping():
     held = states_over(flapping, 0, 2)
     # One episode: firing through every single gap, resolved on the 3rd observation in a row without it.
     assert held == [FIRING] * 7 + [RESOLVED]
-    changes = sum(a != b for a, b in zip(held, held[1:], strict=False))
+    changes = sum(a != b for a, b in itertools.pairwise(held))
     assert changes == 1
 
 
@@ -124,7 +139,9 @@ def test_stale_krw_mutes_the_krw_rules_and_raises_one_data_health_alert():
     rules = [
         level("krw_usd_warning", 1450),
         level("krw_usd_critical", 1500, severity="critical"),
-        LevelRule.model_validate({"name": "kospi_low", "kind": "level", "series": "kospi", "op": "<=", "threshold": 2600}),
+        LevelRule.model_validate(
+            {"name": "kospi_low", "kind": "level", "series": "kospi", "op": "<=", "threshold": 2600}
+        ),
         DataHealthRule.model_validate({"name": "inputs_stale", "kind": "data_health"}),
     ]
     as_of = date(2026, 3, 17)
@@ -188,7 +205,7 @@ def test_dedup_respects_repeat_interval(repeat, days):
             told.append(today)
             sent[alert.fingerprint] = SentRecord(alert.fingerprint, alert.episode, FIRING, today)
     assert told[0] == date(2026, 1, 5) + pd.Timedelta(days=min(days))
-    gaps = [(b - a).days for a, b in zip(told, told[1:], strict=False)]
+    gaps = [(b - a).days for a, b in itertools.pairwise(told)]
     if repeat == 0:
         assert len(told) == 1
     else:

@@ -51,14 +51,19 @@ def test_a_wrong_expectation_exits_1_with_a_readable_diff(tmp_path, capsys):
     assert run(["alerts", "test", str(path)]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "2 of 8 expectations differ" in out
-    assert "at 2026-01-08: subject\n      expected '[KR monitor] nothing'\n      got      '[KR monitor] 1 firing: KRW/USD 1,460 >= 1,450'" in out
+    assert (
+        "at 2026-01-08: subject\n      expected '[KR monitor] nothing'\n"
+        "      got      '[KR monitor] 1 firing: KRW/USD 1,460 >= 1,450'" in out
+    )
     assert "missing  ['krw_usd_critical']" in out and "extra    ['krw_usd_warning']" in out
 
 
 def test_a_broken_test_file_is_a_one_line_usage_error(tmp_path, capsys):
     path = tmp_path / "bad.toml"
-    path.write_text('[series.x]\nvalues = "1 2"\nstart = "2026-01-05"\nbogus = 1\n[[rules]]\nname = "r"\nkind = "level"\n'
-                    'series = "y"\nop = ">="\nthreshold = 1\n[[expect]]\nat = "2026-01-05"\n')
+    path.write_text(
+        '[series.x]\nvalues = "1 2"\nstart = "2026-01-05"\nbogus = 1\n[[rules]]\nname = "r"\nkind = "level"\n'
+        'series = "y"\nop = ">="\nthreshold = 1\n[[expect]]\nat = "2026-01-05"\n'
+    )
     assert run(["alerts", "test", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "series.x.bogus: unknown key" in err

@@ -114,7 +114,7 @@ def test_emp_index_matches_the_documented_formula():
     )
     data = RuleData(days[-1].date(), {"krw_usd": krw, "bok_rate": bok, "fed_upper": fed})
     [ev] = rule.evaluate(data)
-    diff = (bok.reindex(days, method="ffill") - fed.reindex(days, method="ffill"))
+    diff = bok.reindex(days, method="ffill") - fed.reindex(days, method="ffill")
     want = _emp_by_loop(rule, krw, diff)
     got = ev.frame["value"]
     assert got.notna().sum() > 100
@@ -122,11 +122,18 @@ def test_emp_index_matches_the_documented_formula():
 
 
 def test_divergence_by_loop():
-    boj = pd.Series([0.0, 0.1, 0.1, 0.25, 0.5], index=pd.to_datetime(["2024-01-01", "2024-03-19", "2024-05-01", "2024-07-31", "2025-01-24"]))
-    fed = pd.Series([5.5, 5.0, 4.75, 4.5], index=pd.to_datetime(["2024-01-01", "2024-09-18", "2024-11-07", "2024-12-18"]))
+    boj = pd.Series(
+        [0.0, 0.1, 0.1, 0.25, 0.5],
+        index=pd.to_datetime(["2024-01-01", "2024-03-19", "2024-05-01", "2024-07-31", "2025-01-24"]),
+    )
+    fed = pd.Series(
+        [5.5, 5.0, 4.75, 4.5], index=pd.to_datetime(["2024-01-01", "2024-09-18", "2024-11-07", "2024-12-18"])
+    )
     from monitor.alerts.rules import DivergenceRule
 
-    rule = DivergenceRule.model_validate({"name": "d", "kind": "divergence", "hiking": "boj", "cutting": "fed", "within_months": 3})
+    rule = DivergenceRule.model_validate(
+        {"name": "d", "kind": "divergence", "hiking": "boj", "cutting": "fed", "within_months": 3}
+    )
     [ev] = rule.evaluate(RuleData(date(2025, 2, 1), {"boj": boj, "fed": fed}))
     for t, row in ev.frame.iterrows():
         lo = t - pd.DateOffset(months=3)
@@ -142,13 +149,26 @@ RULES = [
     {"kind": "change", "series": "a", "periods": 5, "mode": "pct", "op": ">=", "threshold": 0.1},
     {"kind": "zscore", "series": "a", "window": 20, "threshold": 1.5},
     {"kind": "zscore", "series": "a", "window": 20, "method": "robust", "transform": "diff", "threshold": 1.5},
-    {"kind": "percentile", "series": "a", "transform": "rolling_sum", "periods": 5, "q": 10, "op": "<", "min_periods": 20},
+    {
+        "kind": "percentile",
+        "series": "a",
+        "transform": "rolling_sum",
+        "periods": 5,
+        "q": 10,
+        "op": "<",
+        "min_periods": 20,
+    },
     {"kind": "streak", "series": "a", "transform": "diff", "op": "<", "threshold": 0, "n": 3},
     {"kind": "hysteresis", "series": "a", "enter": 1001, "exit": 999},
     {"kind": "spread", "series": "a", "minus": "b", "op": "<=", "threshold": 0},
     {"kind": "divergence", "hiking": "a", "cutting": "b", "within_months": 1},
-    {"kind": "emp", "components": [{"series": "a", "transform": "log_diff"}, {"series": "b", "minus": "a"}],
-     "periods": 3, "window": 20, "min_periods": 10},
+    {
+        "kind": "emp",
+        "components": [{"series": "a", "transform": "log_diff"}, {"series": "b", "minus": "a"}],
+        "periods": 3,
+        "window": 20,
+        "min_periods": 10,
+    },
     {"kind": "spillover_percentile", "model": "m", "q": 90, "min_periods": 10},
     {"kind": "spillover_sign", "model": "m", "variable": "a"},
     {"kind": "spillover_pairwise", "model": "m", "from": "b", "to": "a", "threshold": 0.5, "n": 2},
@@ -166,7 +186,10 @@ def test_no_rule_uses_data_after_its_date(seed, cut):
     history: nothing after t ever changes a row dated t."""
     r = np.random.default_rng(seed)
     a = walk(120, seed=seed, name="a")
-    b = pd.Series(1000 + np.round(np.cumsum(r.normal(0, 1, 90)), 0), index=pd.bdate_range("2020-01-01", periods=90, freq="C", weekmask="Mon Wed Fri"))
+    b = pd.Series(
+        1000 + np.round(np.cumsum(r.normal(0, 1, 90)), 0),
+        index=pd.bdate_range("2020-01-01", periods=90, freq="C", weekmask="Mon Wed Fri"),
+    )
     res = pd.DataFrame(
         {
             "TCI": 50 + np.cumsum(r.normal(0, 1, 120)),
@@ -179,9 +202,7 @@ def test_no_rule_uses_data_after_its_date(seed, cut):
     for block in RULES:
         rule = KINDS[block["kind"]].model_validate({"name": "r", **block})
         full = rule.evaluate(RuleData(a.index[-1].date(), {"a": a, "b": b}, {}, {"m": res}))[0].frame
-        early = rule.evaluate(
-            RuleData(t.date(), {"a": a[:t], "b": b[:t]}, {}, {"m": res[:t]})
-        )[0].frame
+        early = rule.evaluate(RuleData(t.date(), {"a": a[:t], "b": b[:t]}, {}, {"m": res[:t]}))[0].frame
         expected = full[full.index <= t]
         pd.testing.assert_frame_equal(early[early.index <= t], expected, check_freq=False, obj=block["kind"])
 
@@ -191,18 +212,35 @@ def test_spillover_band_columns_and_reversed_pairs():
     from monitor.errors import InputDataError
 
     idx = pd.bdate_range("2026-01-01", periods=5)
-    res = pd.DataFrame({"TCI": [1, 2, 3, 4, 5.0], "NPDC_a_b": [1, -1, 2, 0, 3.0], "NPDC_a_b_lo": [0, -2, 1, -1, 2.0],
-                        "NPDC_a_b_hi": [2, 0, 3, 1, 4.0]}, index=idx)
+    res = pd.DataFrame(
+        {
+            "TCI": [1, 2, 3, 4, 5.0],
+            "NPDC_a_b": [1, -1, 2, 0, 3.0],
+            "NPDC_a_b_lo": [0, -2, 1, -1, 2.0],
+            "NPDC_a_b_hi": [2, 0, 3, 1, 4.0],
+        },
+        index=idx,
+    )
     data = RuleData(idx[-1].date(), {}, {}, {"m": res})
     rev = SpilloverPairwiseRule.model_validate(
-        {"name": "r", "kind": "spillover_pairwise", "model": "m", "from": "b", "to": "a", "threshold": 0, "use": "lower_band"}
+        {
+            "name": "r",
+            "kind": "spillover_pairwise",
+            "model": "m",
+            "from": "b",
+            "to": "a",
+            "threshold": 0,
+            "use": "lower_band",
+        }
     )
     # b -> a is -(a -> b); its lower band is minus the upper band of a -> b.
     assert rev.evaluate(data)[0].frame["value"].tolist() == [-2, 0, -3, -1, -4.0]
-    banded = SpilloverPercentileRule.model_validate({"name": "t", "kind": "spillover_percentile", "model": "m", "q": 90, "use": "upper_band"})
-    with pytest.raises(InputDataError, match="no column 'TCI_hi'.*no bands"):
+    banded = SpilloverPercentileRule.model_validate(
+        {"name": "t", "kind": "spillover_percentile", "model": "m", "q": 90, "use": "upper_band"}
+    )
+    with pytest.raises(InputDataError, match=r"no column 'TCI_hi'.*no bands"):
         banded.evaluate(data)
-    with pytest.raises(InputDataError, match="no rolling results for model 'm'"):
+    with pytest.raises(InputDataError, match=r"no rolling results for model 'm'"):
         banded.evaluate(RuleData(idx[-1].date(), {}, {}, {}))
 
 
@@ -211,5 +249,5 @@ def test_a_missing_input_series_is_a_clear_error():
     from monitor.errors import InputDataError
 
     rule = LevelRule.model_validate({"name": "r", "kind": "level", "series": "krw", "op": ">=", "threshold": 1})
-    with pytest.raises(InputDataError, match="rule r: no data for series 'krw'"):
+    with pytest.raises(InputDataError, match=r"rule r: no data for series 'krw'"):
         rule.evaluate(RuleData(date(2026, 1, 1), {}, {"krw": SeriesInfo("krw")}))

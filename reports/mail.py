@@ -19,7 +19,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from monitor.alerts.engine import FIRING, RESOLVED, Alert, episodes
 from monitor.alerts.rules import Evaluation
-from monitor.config import ReceiverBlock
 from monitor.notify.message import InlineImage, NoticeItem, Notification
 
 if TYPE_CHECKING:
@@ -158,19 +157,17 @@ def render_notification(
     )
 
 
-def renderer(
-    evaluations: Sequence[Evaluation], as_of: date
-) -> Callable[[ReceiverBlock, Sequence[Alert]], Notification]:
+def renderer(evaluations: Sequence[Evaluation], as_of: date) -> Callable[[str, Sequence[Alert]], Notification]:
     """The `render` callback for monitor.notify.dispatch.queue: each alert with the chart of its evaluation."""
     by_fp = {e.fingerprint: e for e in evaluations}
 
-    def render(receiver: ReceiverBlock, alerts: Sequence[Alert]) -> Notification:
+    def render(receiver: str, alerts: Sequence[Alert]) -> Notification:
         charts = {
             a.fingerprint: chart_data(a, by_fp[a.fingerprint], as_of)
             for a in alerts
             if a.fingerprint in by_fp and len(by_fp[a.fingerprint].frame) >= 2
         }
-        return render_notification(receiver.name, as_of, alerts, charts)
+        return render_notification(receiver, as_of, alerts, charts)
 
     return render
 

@@ -197,6 +197,7 @@ class RuleReport:
     stress_share_after_signal: float | None = None  # A / (A + B)
     stress_base_rate: float | None = None  # (A + C) / all
     note: str = ""
+    daily: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))  # firing at the end of each business day
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -309,7 +310,7 @@ def score(history: PitHistory, outcomes: Outcomes | None, start: date | None, en
         if len(flags)
         else pd.Series(False, index=grid)
     )
-    report = RuleReport(rule.name, ev.labels, len(rows), int(daily.sum()), len(daily), signals)
+    report = RuleReport(rule.name, ev.labels, len(rows), int(daily.sum()), len(daily), signals, daily=daily)
     if outcomes is not None and len(daily):
         stress = outcomes.stress_days(grid)
         known = stress.notna()

@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -36,11 +36,28 @@ from monitor.alerts import rules as rules_mod
 from monitor.alerts.data import Provenance, RuleData, SeriesHealth, fingerprint, fmt_number
 from monitor.alerts.rules import SEVERITY_RANK, Evaluation, RuleBase
 
-if TYPE_CHECKING:
-    from monitor.config import ReceiverBlock, SilenceBlock
-
 INACTIVE, PENDING, FIRING, RESOLVED = "inactive", "pending", "firing", "resolved"
 DATA_HEALTH = "data_health"
+
+
+class Silence(Protocol):
+    """A `[[silences]]` block (monitor.config.SilenceBlock)."""
+
+    @property
+    def matchers(self) -> Mapping[str, str]: ...
+    @property
+    def expires(self) -> date: ...
+    @property
+    def comment(self) -> str: ...
+
+
+class Receiver(Protocol):
+    """A `[[receivers]]` block (monitor.config.ReceiverBlock), as far as grouping is concerned."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def severities(self) -> Sequence[str]: ...
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -358,7 +375,7 @@ def _matches(matchers: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     return True
 
 
-def silence(alerts: Sequence[Alert], silences: Sequence[SilenceBlock], as_of: date) -> list[Alert]:
+def silence(alerts: Sequence[Alert], silences: Sequence[Silence], as_of: date) -> list[Alert]:
     """Mute alerts whose labels match every matcher of a silence that has not expired (`expires` is the last
     day it mutes). A matcher value starting with ~ is a regular expression on the whole label value."""
     out = []
@@ -411,6 +428,6 @@ def order(alerts: Iterable[Alert]) -> list[Alert]:
     return sorted(alerts, key=lambda a: (rank.get(a.state, 3), -SEVERITY_RANK.get(a.severity, 0), a.display_id))
 
 
-def group(alerts: Sequence[Alert], receivers: Sequence[ReceiverBlock]) -> dict[str, list[Alert]]:
+def group(alerts: Sequence[Alert], receivers: Sequence[Receiver]) -> dict[str, list[Alert]]:
     """Per receiver: the alerts of the severities it takes, in message order."""
     return {r.name: order(a for a in alerts if a.severity in r.severities) for r in receivers}

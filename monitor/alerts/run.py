@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 from monitor.alerts import engine, state
 from monitor.alerts.data import RuleData
-from monitor.alerts.engine import Alert, Transition
+from monitor.alerts.engine import Alert, Silence, Transition
 from monitor.alerts.rules import Evaluation, RuleBase
-from monitor.config import SilenceBlock
 from monitor.errors import MonitorError
 from series.store import Store
 
@@ -33,7 +32,7 @@ class RuleRun:
         return next((e for e in self.evaluations if e.fingerprint == fingerprint), None)
 
 
-def run_rules(store: Store, rules: Sequence[RuleBase], silences: Sequence[SilenceBlock], data: RuleData) -> RuleRun:
+def run_rules(store: Store, rules: Sequence[RuleBase], silences: Sequence[Silence], data: RuleData) -> RuleRun:
     evaluations: list[Evaluation] = []
     errors: dict[str, str] = {}
     for rule in rules:

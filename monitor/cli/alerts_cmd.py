@@ -68,7 +68,7 @@ def test(
     files: Annotated[list[Path], typer.Argument(help="Rule test files (TOML): inputs, rules, expected alerts.")],
 ) -> None:
     """Run rule unit tests (promtool style): exit 1 on a mismatch, with a readable diff."""
-    from monitor.alerts.testing import run_file
+    from monitor.rule_tests import run_file
     from reports.mail import subject_line
 
     failed = 0

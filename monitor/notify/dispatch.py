@@ -17,7 +17,7 @@ from monitor.notify.message import Notification
 from monitor.notify.outbox import DeliveryReport, deliver, enqueue
 from series.store import Store
 
-Render = Callable[[ReceiverBlock, Sequence[Alert]], Notification]
+Render = Callable[[str, Sequence[Alert]], Notification]  # (receiver name, its alerts) -> the message
 
 
 @dataclass
@@ -46,7 +46,7 @@ def queue(
         if not due:
             continue
         sender, to = envelope(receiver)
-        outbox_id = enqueue(store, render(receiver, due), sender=sender, to=to)
+        outbox_id = enqueue(store, render(receiver.name, due), sender=sender, to=to)
         out.notified[receiver.name] = list(due)
         if outbox_id is not None:
             out.enqueued[receiver.name] = outbox_id

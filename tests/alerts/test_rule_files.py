@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from monitor.alerts.rules import KINDS
-from monitor.alerts.testing import parse_values, run_file
 from monitor.cli import run
 from monitor.errors import MonitorError
+from monitor.rule_tests import parse_values, run_file
 from reports.mail import subject_line
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"

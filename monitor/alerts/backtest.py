@@ -39,6 +39,7 @@ import pandas as pd
 from monitor.alerts.data import RuleData, SeriesInfo
 from monitor.alerts.engine import FIRING, AlertState, Episode, step
 from monitor.alerts.rules import DataHealthRule, Evaluation, RuleBase
+from monitor.errors import MonitorError
 from series.validate import period_end
 
 
@@ -364,8 +365,13 @@ def backtest(
     start: date | None,
     end: date,
 ) -> list[RuleReport]:
+    """Every rule's report; a rule that cannot be evaluated (no model results, no data) says why instead."""
     reports = []
     for rule in rules:
-        for history in pit_histories(rule, vintages, infos, results, end):
-            reports.append(score(history, outcomes, start, end))
+        try:
+            histories = pit_histories(rule, vintages, infos, results, end)
+        except MonitorError as e:
+            reports.append(RuleReport(rule.name, {"rule": rule.name}, 0, 0, 0, note=f"not evaluated: {e}"))
+            continue
+        reports += [score(h, outcomes, start, end) for h in histories]
     return reports

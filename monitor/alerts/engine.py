@@ -29,7 +29,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Protocol
 
-import numpy as np
 import pandas as pd
 
 from monitor.alerts import rules as rules_mod
@@ -181,18 +180,6 @@ def episodes(ev: Evaluation, frame: pd.DataFrame | None = None) -> list[Episode]
             peak, peak_day = math.nan, t.obs_date
         out.append(Episode(rule.name, ev.labels, since, t.obs_date, end, peak, peak_day, len(window)))
     return out
-
-
-def firing_mask(ev: Evaluation) -> pd.Series:
-    """True on every observation where the alert is firing (for shading charts and backtests)."""
-    st = AlertState(ev.fingerprint, ev.rule.name, ev.labels)
-    flags = np.zeros(len(ev.frame), dtype=bool)
-    for i, (day, row) in enumerate(
-        zip(pd.DatetimeIndex(ev.frame.index), ev.frame.itertuples(index=False), strict=True)
-    ):
-        step(st, day.date(), row.value, row.threshold, bool(row.condition), ev.rule.for_, ev.rule.keep_firing_for)
-        flags[i] = st.state == FIRING
-    return pd.Series(flags, index=ev.frame.index)
 
 
 # ------------------------------------------------------------------------------------------------------------

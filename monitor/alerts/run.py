@@ -28,9 +28,6 @@ class RuleRun:
     transitions: list[Transition]
     errors: dict[str, str] = field(default_factory=dict)  # rule name -> why it could not be evaluated
 
-    def evaluation(self, fingerprint: str) -> Evaluation | None:
-        return next((e for e in self.evaluations if e.fingerprint == fingerprint), None)
-
 
 def run_rules(store: Store, rules: Sequence[RuleBase], silences: Sequence[Silence], data: RuleData) -> RuleRun:
     evaluations: list[Evaluation] = []

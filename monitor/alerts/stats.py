@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 Op = Literal[">=", "<=", ">", "<"]
-OPS: tuple[str, ...] = (">=", "<=", ">", "<")
 NEGATED = {">=": "<", "<=": ">", ">": "<=", "<": ">="}
 Transform = Literal["level", "diff", "pct_change", "log_diff", "yoy", "rolling_sum", "rolling_mean"]
 

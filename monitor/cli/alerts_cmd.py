@@ -230,6 +230,10 @@ def _print_backtest(reports: list[RuleReport], horizon: int, stress_drawdown: fl
         series = r.labels.get("series")
         d = r.as_dict()
         typer.echo("")
+        if r.note.startswith("not evaluated"):
+            hint = "; pass --results MODEL=FILE.csv" if "rolling results" in r.note else ""
+            typer.echo(f"{r.rule}: {r.note}{hint}")
+            continue
         typer.echo(
             f"{r.rule}{'{series=' + series + '}' if series else ''}: {len(r.signals)} episodes, firing on "
             f"{r.firing_days} of {r.days} business days"

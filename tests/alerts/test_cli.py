@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from monitor.cli import run
 
 CONFIG = """
@@ -80,3 +82,22 @@ def test_explain_a_spillover_rule_with_results_from_a_file(tmp_path, capsys):
     assert "2026-03-05  value=45  threshold=30.8  condition=yes" in out  # 90th percentile of 30, 31, 30
     assert run(["alerts", "explain", "tci_high", *config, "--results", "nomodel=x.csv"]) == 2
     assert "--results: unknown model 'nomodel'" in capsys.readouterr().err
+
+
+def test_backtest_runs_every_rule_and_says_which_it_could_not_evaluate(tmp_path, capsys):
+    (tmp_path / "config.toml").write_text(CONFIG)
+    (tmp_path / "krw.csv").write_text(KRW)
+    (tmp_path / "rolling.csv").write_text(
+        "date,TCI,cTCI\n2026-03-02,30,60\n2026-03-03,31,62\n2026-03-04,30,60\n2026-03-05,45,90\n"
+    )
+    config = ["--config", str(tmp_path / "config.toml")]
+    assert run(["fetch", *config, "--as-of", "2026-03-06"]) == 0
+    capsys.readouterr()
+    assert run(["alerts", "backtest", *config, "--to", "2026-03-06"]) == 0
+    out = capsys.readouterr().out
+    assert "tci_high: not evaluated: rule tci_high: no rolling results for model 'market_daily'" in out
+    assert "krw_usd_warning: 1 episodes" in out
+    results = ["--results", f"market_daily={tmp_path / 'rolling.csv'}"]
+    assert run(["alerts", "backtest", *config, "--to", "2026-03-06", "--rule", "tci_high", "--json", *results]) == 0
+    [report] = json.loads(capsys.readouterr().out)
+    assert [(s["start"], s["end"]) for s in report["signals"]] == [("2026-03-05", None)]

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.alerts.data import RuleData, SeriesInfo
-from monitor.alerts.engine import FIRING, AlertState, Episode, step
+from monitor.alerts.engine import FIRING, AlertState, Episode, episode, step
 from monitor.alerts.rules import DataHealthRule, Evaluation, RuleBase
 from monitor.errors import MonitorError
 from series.validate import period_end
@@ -279,7 +279,6 @@ def score(history: PitHistory, outcomes: Outcomes | None, start: date | None, en
     signals: list[Signal] = []
     firing_days: dict[pd.Timestamp, bool] = {}
     open_start: tuple[date, date, date] | None = None
-    sign = rule.peak_sign()
     values = rows["value"]
     for day, v, t, c, k in zip(
         pd.DatetimeIndex(rows.index),
@@ -294,11 +293,11 @@ def score(history: PitHistory, outcomes: Outcomes | None, start: date | None, en
         if after == FIRING and before != FIRING:
             open_start = (st.active_since or day.date(), day.date(), k.date())
         elif before == FIRING and after != FIRING and open_start is not None:
-            signals.append(_signal(rule, ev, open_start, (day.date(), k.date()), values, sign, outcomes))
+            signals.append(_signal(ev, open_start, (day.date(), k.date()), values, outcomes))
             open_start = None
         firing_days[k] = after == FIRING
     if open_start is not None:
-        signals.append(_signal(rule, ev, open_start, None, values, sign, outcomes))
+        signals.append(_signal(ev, open_start, None, values, outcomes))
     lo = pd.Timestamp(start) if start else None
     signals = [s for s in signals if (lo is None or pd.Timestamp(s.known) >= lo) and s.known <= end]
     # Firing state per business day of the window: the state at the end of each day, carried forward.
@@ -332,27 +331,17 @@ def score(history: PitHistory, outcomes: Outcomes | None, start: date | None, en
 
 
 def _signal(
-    rule: RuleBase,
     ev: Evaluation,
     opened: tuple[date, date, date],
     closed: tuple[date, date] | None,
     values: pd.Series,
-    sign: int,
     outcomes: Outcomes | None,
 ) -> Signal:
     since, start, known = opened
-    end = closed[0] if closed else None
-    window = values[(values.index >= pd.Timestamp(start)) & (values.index <= pd.Timestamp(end or date.max))]
-    finite = window.dropna()
-    if len(finite):
-        where = finite.idxmax() if sign > 0 else finite.idxmin()
-        peak, peak_day = float(finite[where]), pd.Timestamp(where).date()
-    else:
-        peak, peak_day = math.nan, start
-    episode = Episode(rule.name, ev.labels, since, start, end, peak, peak_day, len(window))
+    ep = episode(ev, values, since, start, closed[0] if closed else None)
     dd = outcomes.drawdown_after(pd.Timestamp(known)) if outcomes else None
     mv = outcomes.krw_move_after(pd.Timestamp(known)) if outcomes else None
-    return Signal(episode, known, closed[1] if closed else None, dd, mv)
+    return Signal(ep, known, closed[1] if closed else None, dd, mv)
 
 
 def backtest(

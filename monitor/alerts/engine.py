@@ -155,30 +155,33 @@ class Episode:
         }
 
 
+def episode(ev: Evaluation, values: pd.Series, pending_since: date, start: date, end: date | None) -> Episode:
+    """An episode with its peak: the most extreme value from `start` to `end` in the rule's bad direction."""
+    window = values[values.index >= pd.Timestamp(start)]
+    if end is not None:
+        window = window[window.index <= pd.Timestamp(end)]
+    finite = window.dropna()
+    peak, peak_day = math.nan, start
+    if len(finite):
+        where = finite.idxmax() if ev.rule.peak_sign() > 0 else finite.idxmin()
+        peak, peak_day = float(finite[where]), pd.Timestamp(where).date()
+    return Episode(ev.rule.name, ev.labels, pending_since, start, end, peak, peak_day, len(window))
+
+
 def episodes(ev: Evaluation, frame: pd.DataFrame | None = None) -> list[Episode]:
     """Replay the whole history of an evaluation through the state machine and list its firing episodes."""
     frame = ev.frame if frame is None else frame
-    rule = ev.rule
-    st = AlertState(ev.fingerprint, rule.name, ev.labels)
-    transitions = replay(st, frame, rule.for_, rule.keep_firing_for)
-    out: list[Episode] = []
-    values = frame["value"]
-    sign = rule.peak_sign()
-    starts = [t for t in transitions if t.to_state == FIRING]
-    ends = {t.obs_date: t for t in transitions if t.to_state == RESOLVED}
-    end_days = sorted(ends)
+    st = AlertState(ev.fingerprint, ev.rule.name, ev.labels)
+    transitions = replay(st, frame, ev.rule.for_, ev.rule.keep_firing_for)
+    ends = sorted(t.obs_date for t in transitions if t.to_state == RESOLVED)
     pendings = [t.obs_date for t in transitions if t.to_state == PENDING]
-    for t in starts:
-        end = next((d for d in end_days if d > t.obs_date), None)
+    out = []
+    for t in transitions:
+        if t.to_state != FIRING:
+            continue
+        end = next((d for d in ends if d > t.obs_date), None)
         since = max((d for d in pendings if d <= t.obs_date), default=t.obs_date)
-        window = values[(values.index >= pd.Timestamp(t.obs_date)) & (values.index <= pd.Timestamp(end or date.max))]
-        finite = window.dropna()
-        if len(finite):
-            where = finite.idxmax() if sign > 0 else finite.idxmin()
-            peak, peak_day = float(finite[where]), pd.Timestamp(where).date()
-        else:
-            peak, peak_day = math.nan, t.obs_date
-        out.append(Episode(rule.name, ev.labels, since, t.obs_date, end, peak, peak_day, len(window)))
+        out.append(episode(ev, frame["value"], since, t.obs_date, end))
     return out
 
 

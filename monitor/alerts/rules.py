@@ -30,6 +30,7 @@ Kinds (the `kind` key; the README's rule reference lists every key):
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 RESERVED_LABELS = ("rule", "severity", "series")
 # Fields every summary template may use; kinds add their own (`extras`) and the rule's labels are available too.
 TEMPLATE_FIELDS = ("value", "threshold", "date", "rule", "severity", "label", "units", "series")
-_TEXT_FIELDS = ("date", "rule", "severity", "label", "units", "series")
+_TEXT_FIELDS = ("date", "rule", "severity", "label", "units", "series", "problem")
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,6 @@ class RuleBase(BaseModel):
     @field_validator("labels")
     @classmethod
     def _labels(cls, v: dict[str, str]) -> dict[str, str]:
-        import re
-
         for key in v:
             if key in RESERVED_LABELS:
                 raise ValueError(f"label {key!r} is set by the monitor; choose another name")

@@ -18,9 +18,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from monitor.alerts.data import SeriesInfo
+from monitor.alerts.rules import KINDS, Rule, RuleBase
 from monitor.errors import MonitorError
 from monitor.models.spec import ModelSpec, TvpSettings, VariableSpec
-from series.spec import FREQUENCIES, SeriesSpec, SourceRef
+from series.spec import DEFAULT_STALE_DAYS, FREQUENCIES, SeriesSpec, SourceRef
 
 DEFAULT_CONFIG = Path("config.toml")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -139,8 +141,10 @@ class ReceiverBlock(_Block):
     username: str = ""
     password_env: str = ""
     directory: str = ""  # kind = "file": where the .eml files go
+    ca_file: str = ""  # PEM file of CA certificates to trust (an internal CA); default: the system store
+    timeout_seconds: float = Field(30.0, gt=0)
     severities: list[Literal["info", "warning", "critical"]] = ["warning", "critical"]
-    repeat_interval_days: int = Field(7, ge=0)
+    repeat_interval_days: int = Field(7, ge=0)  # re-send a still-firing alert after this many days; 0 = never
 
     @field_validator("password_env")
     @classmethod
@@ -162,18 +166,24 @@ class ReceiverBlock(_Block):
 
 
 class SilenceBlock(_Block):
+    """Mute alerts whose labels match every matcher (a value starting with ~ is a regular expression) through
+    `expires` (the last day it mutes)."""
+
     matchers: dict[str, str] = Field(min_length=1)
     expires: date
     comment: str = ""
     created_by: str = ""
 
-
-class RuleBlock(BaseModel):
-    """Rule blocks are validated by their kind in monitor.alerts.rules; here only the common keys."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    name: str = Field(pattern=SLUG)
-    kind: str
+    @field_validator("matchers")
+    @classmethod
+    def _regexes(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if value.startswith("~"):
+                try:
+                    re.compile(value[1:])
+                except re.error as e:
+                    raise ValueError(f"matcher {key} = {value!r} is not a valid regular expression: {e}") from None
+        return v
 
 
 class ComputeBlock(_Block):
@@ -189,7 +199,7 @@ class Config(_Block):
     compute: ComputeBlock = ComputeBlock()
     series: list[SeriesBlock] = Field(min_length=1)
     models: list[ModelBlock] = []
-    rules: list[RuleBlock] = []
+    rules: list[Rule] = []
     receivers: list[ReceiverBlock] = []
     silences: list[SilenceBlock] = []
 
@@ -205,9 +215,20 @@ class Config(_Block):
     def exports_dir(self) -> Path:
         return self._resolve(self.paths.exports)
 
+    def resolve_path(self, p: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        return self._resolve(p)
+
     def _resolve(self, p: str) -> Path:
         path = Path(p).expanduser()
         return path if path.is_absolute() else (self.base_dir / path)
+
+    def series_infos(self) -> dict[str, SeriesInfo]:
+        """What rules and alert messages need to know about each series."""
+        return {
+            s.id: SeriesInfo(s.id, s.label, s.units, s.freq, s.stale_after_days or DEFAULT_STALE_DAYS[s.freq], s.source)
+            for s in self.series
+        }
 
     def series_specs(self) -> list[SeriesSpec]:
         return [self._spec(s) for s in self.series]
@@ -289,12 +310,16 @@ def validate_config(raw: dict[str, Any], path: Path | str = "config.toml") -> Co
     path = Path(path)
     problems: list[str] = []
     config: Config | None = None
+    rules, rule_problems = validate_rules(raw.get("rules", []))
     try:
-        config = Config.model_validate({**raw, "base_dir": path.resolve().parent})
+        # Rules are validated by kind above (one message per problem, with the kind's own keys).
+        config = Config.model_validate({**raw, "rules": rules, "base_dir": path.resolve().parent})
     except ValidationError as e:
-        problems += [_describe(err, Config) for err in e.errors()]
+        problems += [describe_error(err, Config) for err in e.errors()]
+    problems += rule_problems
     # Cross-block checks read the raw tables, so they are reported even when a block failed validation above.
     problems += _cross_checks(raw)
+    problems += rule_references(raw)
     if problems:
         raise ConfigError(path, problems)
     assert config is not None
@@ -349,7 +374,7 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
             try:
                 src.params_model.model_validate(params)
             except ValidationError as e:
-                problems += [_describe(err, src.params_model, prefix=f"{where}.params") for err in e.errors()]
+                problems += [describe_error(err, src.params_model, prefix=f"{where}.params") for err in e.errors()]
     fetch = raw.get("fetch")
     endpoints = fetch.get("endpoints") if isinstance(fetch, dict) else None
     for name, url in endpoints.items() if isinstance(endpoints, dict) else ():
@@ -381,6 +406,84 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
     return problems
 
 
+def validate_rules(raw: Any) -> tuple[list[RuleBase], list[str]]:
+    """Each `[[rules]]` block against the model of its kind; every problem with its key path."""
+    if not isinstance(raw, list):
+        return [], ["rules: expected an array of tables ([[rules]] blocks)"]
+    rules: list[RuleBase] = []
+    problems: list[str] = []
+    kinds = ", ".join(KINDS)
+    for i, block in enumerate(raw):
+        where = f"rules[{i}]"
+        if not isinstance(block, dict):
+            problems.append(f"{where}: expected a table, got {block!r}")
+            continue
+        kind = block.get("kind")
+        if kind is None:
+            problems.append(f"{where}.kind: required key is missing (one of {kinds})")
+            continue
+        cls = KINDS.get(kind) if isinstance(kind, str) else None
+        if cls is None:
+            problems.append(f"{where}.kind: {kind!r} is not one of {kinds}{_suggest(str(kind), list(KINDS))}")
+            continue
+        try:
+            rule = cls.model_validate(block)
+        except ValidationError as e:
+            problems += [describe_error(err, cls, prefix=where) for err in e.errors()]
+            continue
+        found = [f"{where}.annotations.{key}: {msg}" for key, msg in rule.template_problems()]
+        problems += found
+        if not found:
+            rules.append(rule)
+    return rules, problems
+
+
+def rule_references(raw: dict[str, Any]) -> list[str]:
+    """Series, models and model variables that rules name must exist (read from the raw blocks, so a rule with
+    other problems still has its references checked)."""
+    series = [s["id"] for _, s in _items(raw, "series") if isinstance(s.get("id"), str)]
+    models: dict[str, list[str]] = {}
+    for _, m in _items(raw, "models"):
+        if isinstance(m.get("name"), str):
+            names = [v.get("name") or v.get("series") for v in _list(m.get("variables")) if isinstance(v, dict)]
+            models[m["name"]] = [n for n in names if isinstance(n, str)]
+    problems = []
+    for i, block in _items(raw, "rules"):
+        where = f"rules[{i}]"
+        for key, sid in _series_refs(block):
+            if sid not in series:
+                problems.append(f"{where}.{key}: unknown series {sid!r}{_suggest(sid, series)}")
+        model = block.get("model")
+        if not isinstance(model, str):
+            continue
+        if model not in models:
+            problems.append(f"{where}.model: unknown model {model!r}{_suggest(model, list(models))}")
+            continue
+        for key in ("variable", "from", "to"):
+            var = block.get(key)
+            if isinstance(var, str) and var not in models[model]:
+                problems.append(
+                    f"{where}.{key}: model {model} has no variable {var!r}{_suggest(var, models[model])} "
+                    f"(its variables: {', '.join(models[model])})"
+                )
+    return problems
+
+
+def _series_refs(block: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key path inside the rule, series id) for every series a raw rule block names."""
+    refs: list[tuple[str, str]] = []
+    for key in ("series", "minus", "hiking", "cutting", "base"):
+        value = block.get(key)
+        if isinstance(value, str):
+            refs.append((key, value))
+        elif isinstance(value, list):
+            refs += [(f"{key}[{j}]", v) for j, v in enumerate(value) if isinstance(v, str) and v != "*"]
+    for j, comp in enumerate(_list(block.get("components"))):
+        if isinstance(comp, dict):
+            refs += [(f"components[{j}].{k}", comp[k]) for k in ("series", "minus") if isinstance(comp.get(k), str)]
+    return refs
+
+
 def _suggest(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -396,7 +499,7 @@ def _loc(loc: tuple[int | str, ...], prefix: str = "") -> str:
     return out
 
 
-def _describe(err: Any, root: type[BaseModel], prefix: str = "") -> str:
+def describe_error(err: Any, root: type[BaseModel], prefix: str = "") -> str:
     loc = tuple(p for p in err["loc"] if p != "from_")
     kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     # Union members add their type name to the location (e.g. "int", "literal['aic','bic']"): drop them.

@@ -100,6 +100,61 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY(model, as_of)
     );
     """,
+    # 3: alert state (monitor/alerts/state.py) and the notification outbox (monitor/notify/outbox.py)
+    """
+    CREATE TABLE alert_state(
+        fingerprint TEXT PRIMARY KEY,
+        rule TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        state TEXT NOT NULL,
+        active_since TEXT,
+        firing_since TEXT,
+        cleared_since TEXT,
+        resolved_at TEXT,
+        pending INTEGER NOT NULL DEFAULT 0,
+        clear INTEGER NOT NULL DEFAULT 0,
+        last_obs TEXT,
+        value REAL,
+        threshold REAL,
+        updated TEXT NOT NULL
+    );
+    CREATE TABLE alert_events(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        fingerprint TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        obs_date TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT NOT NULL,
+        value REAL,
+        threshold REAL
+    );
+    CREATE INDEX alert_events_key ON alert_events(fingerprint, obs_date);
+    CREATE TABLE outbox(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        receiver TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        message BLOB NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        sent TEXT
+    );
+    CREATE INDEX outbox_status ON outbox(status, id);
+    CREATE TABLE notifications_sent(
+        receiver TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        episode TEXT NOT NULL,
+        state TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        outbox_id INTEGER NOT NULL REFERENCES outbox(id),
+        PRIMARY KEY(receiver, fingerprint, episode, state, as_of)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

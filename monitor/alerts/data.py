@@ -1,0 +1,180 @@
+"""What rules read (point-in-time series, model results, per-series health and provenance) and alert identity.
+
+`load_rule_data` builds a `RuleData` from the store as known on a date; the daily pipeline, `alerts explain` and the
+rule test runner all go through it, so a rule sees the same inputs wherever it runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from series.store import Store
+from series.validate import period_end
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """The few facts about a series that rules and messages need (from its `[[series]]` block)."""
+
+    id: str
+    label: str = ""
+    units: str = ""
+    freq: str = "B"
+    stale_days: int = 5
+    source: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.id
+
+
+@dataclass(frozen=True)
+class SeriesHealth:
+    """Health of one series on the run date: given by the pipeline from its fetch outcomes and the store."""
+
+    series_id: str
+    last_date: date | None
+    stale: bool = False
+    status: str = "ok"  # ok | failed (the source is down) | skipped (no usable route)
+    message: str = ""
+    age_days: int | None = None
+    stale_after_days: int | None = None
+    source: str = ""
+
+    @property
+    def missing(self) -> bool:
+        return self.last_date is None
+
+    @property
+    def down(self) -> bool:
+        return self.status not in ("ok", "")
+
+    @property
+    def healthy(self) -> bool:
+        return not (self.stale or self.missing or self.down)
+
+    def problem(self) -> str:
+        """One line saying what is wrong ("" when healthy)."""
+        parts = []
+        if self.down:
+            parts.append(f"source down ({self.status}{': ' + self.message if self.message else ''})")
+        if self.missing:
+            parts.append("no observations stored")
+        elif self.stale:
+            parts.append(f"stale: last observation {self.last_date} is {self.age_days} days old")
+            if self.stale_after_days is not None:
+                parts[-1] += f" (allowed {self.stale_after_days})"
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the latest value a rule used came from: the store row of the last observation."""
+
+    series_id: str
+    source: str
+    obs_date: date
+    realtime_start: date
+    fetched_at: str
+
+    def text(self) -> str:
+        return (
+            f"{self.series_id} from {self.source}: observation {self.obs_date}, known since {self.realtime_start}, "
+            f"fetched {self.fetched_at}"
+        )
+
+
+@dataclass(frozen=True)
+class RuleData:
+    as_of: date
+    series: Mapping[str, pd.Series]
+    info: Mapping[str, SeriesInfo] = field(default_factory=lambda: _EMPTY)
+    results: Mapping[str, pd.DataFrame] = field(default_factory=lambda: _EMPTY)  # rolling results per model
+    health: Mapping[str, SeriesHealth] = field(default_factory=lambda: _EMPTY)
+    provenance: Mapping[str, Provenance] = field(default_factory=lambda: _EMPTY)
+
+    def info_of(self, series_id: str) -> SeriesInfo:
+        return self.info.get(series_id) or SeriesInfo(series_id)
+
+
+def fingerprint(labels: Mapping[str, str]) -> str:
+    """The identity of an alert: a hash of its sorted labels (order-free, stable across runs and machines)."""
+    text = json.dumps(sorted(labels.items()), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def fmt_number(x: float | None) -> str:
+    """A value for people: thousands separators, no decimals from 1,000, else up to two."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    text = f"{x:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def health_of(
+    info: SeriesInfo, last: date | None, as_of: date, *, status: str = "ok", message: str = "", source: str = ""
+) -> SeriesHealth:
+    if last is None:
+        return SeriesHealth(info.id, None, False, status, message, None, info.stale_days, source)
+    age = (pd.Timestamp(as_of) - period_end(pd.Timestamp(last), info.freq)).days
+    return SeriesHealth(info.id, last, age > info.stale_days, status, message, age, info.stale_days, source)
+
+
+def load_rule_data(
+    store: Store,
+    infos: Iterable[SeriesInfo],
+    as_of: date,
+    *,
+    failures: Mapping[str, str] | None = None,
+    results: Mapping[str, pd.DataFrame] | None = None,
+) -> RuleData:
+    """Every series as known on `as_of` (never a row first known later), its health and provenance.
+
+    `failures`: series id -> message for series whose fetch failed in this run (their source is down)."""
+    failures = failures or {}
+    series: dict[str, pd.Series] = {}
+    health: dict[str, SeriesHealth] = {}
+    provenance: dict[str, Provenance] = {}
+    info_map = {i.id: i for i in infos}
+    for sid, info in info_map.items():
+        values = store.as_of(sid, as_of)
+        series[sid] = values
+        last = values.index[-1].date() if len(values) else None
+        prov = _provenance(store, sid, last, as_of) if last else None
+        if prov:
+            provenance[sid] = prov
+        status = "failed" if sid in failures else "ok"
+        health[sid] = health_of(
+            info, last, as_of, status=status, message=failures.get(sid, ""), source=prov.source if prov else ""
+        )
+    return RuleData(as_of, series, info_map, dict(results or {}), health, provenance)
+
+
+def _provenance(store: Store, series_id: str, last: date, as_of: date) -> Provenance | None:
+    row = store.connection.execute(
+        "SELECT date, realtime_start, fetched_at, source FROM observations "
+        "WHERE series_id=? AND date=? AND realtime_start<=? ORDER BY realtime_start DESC, id DESC LIMIT 1",
+        (series_id, last.isoformat(), as_of.isoformat()),
+    ).fetchone()
+    if row is None:
+        return None
+    return Provenance(
+        series_id,
+        row["source"],
+        date.fromisoformat(row["date"]),
+        date.fromisoformat(row["realtime_start"]),
+        row["fetched_at"],
+    )

@@ -1,0 +1,423 @@
+"""The alert engine: a state machine counted in observations, and the stages as plain functions over alerts.
+
+States of one alert instance (identified by its fingerprint, a hash of its sorted labels):
+
+    inactive --condition--> pending --condition on `for` more observations--> firing
+    pending --no condition--> inactive
+    firing --no condition on keep_firing_for + 1 observations in a row--> resolved
+    resolved --condition--> pending (a new episode)
+
+Time is counted in observations of the rule's input series, never wall-clock: a rule with `for = 2` fires on
+the third observation in a row that meets its condition, whether they came in one daily run or three. Each run
+steps the state with the observations dated after the last one it saw, so re-running a day changes nothing; the
+state lives in the store between runs (monitor/alerts/state.py).
+
+Stages (each takes and returns a list of alerts; `suppressed` says why an alert is muted):
+    inhibit(alerts, health)                  a stale, missing or failed input mutes the rules on it; one
+                                             data-health alert per such series says so and names what it mutes
+    silence(alerts, silences, as_of)          config `[[silences]]`: matchers on labels, until `expires`
+    dedup(alerts, sent, as_of, repeat_days)  what a receiver has not been told yet (or not for repeat_days)
+    group(alerts, receivers)                 per receiver, by its severities
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any, Protocol
+
+import pandas as pd
+
+from monitor.alerts import rules as rules_mod
+from monitor.alerts.data import Provenance, RuleData, SeriesHealth, fingerprint, fmt_number
+from monitor.alerts.rules import SEVERITY_RANK, Evaluation, RuleBase
+
+INACTIVE, PENDING, FIRING, RESOLVED = "inactive", "pending", "firing", "resolved"
+DATA_HEALTH = "data_health"
+
+
+class Silence(Protocol):
+    """A `[[silences]]` block (monitor.config.SilenceBlock)."""
+
+    @property
+    def matchers(self) -> Mapping[str, str]: ...
+    @property
+    def expires(self) -> date: ...
+    @property
+    def comment(self) -> str: ...
+
+
+class Receiver(Protocol):
+    """A `[[receivers]]` block (monitor.config.ReceiverBlock), as far as grouping is concerned."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def severities(self) -> Sequence[str]: ...
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The state machine
+# ------------------------------------------------------------------------------------------------------------
+@dataclass
+class AlertState:
+    fingerprint: str
+    rule: str
+    labels: dict[str, str]
+    state: str = INACTIVE
+    active_since: date | None = None  # first observation of the current episode (pending or firing)
+    firing_since: date | None = None
+    cleared_since: date | None = None  # first observation without the condition while firing
+    resolved_at: date | None = None
+    pending: int = 0  # observations in a row meeting the condition, in this episode
+    clear: int = 0  # observations in a row without it, while firing
+    last_obs: date | None = None
+    value: float = math.nan
+    threshold: float = math.nan
+
+
+@dataclass(frozen=True)
+class Transition:
+    fingerprint: str
+    rule: str
+    obs_date: date
+    from_state: str
+    to_state: str
+    value: float
+    threshold: float
+
+
+def step(st: AlertState, day: date, value: float, threshold: float, condition: bool, for_: int, keep: int) -> str:
+    """Advance one observation; returns the new state (mutates `st`)."""
+    if condition:
+        st.clear, st.cleared_since = 0, None
+        if st.state in (INACTIVE, RESOLVED):
+            st.state, st.active_since, st.pending = PENDING, day, 0
+            st.firing_since = st.resolved_at = None
+        st.pending += 1
+        if st.state == PENDING and st.pending > for_:
+            st.state, st.firing_since = FIRING, day
+    elif st.state == PENDING:
+        st.state, st.active_since, st.pending = INACTIVE, None, 0
+    elif st.state == FIRING:
+        st.clear += 1
+        st.cleared_since = st.cleared_since or day
+        if st.clear > keep:
+            st.state, st.resolved_at = RESOLVED, day
+    st.last_obs, st.value, st.threshold = day, value, threshold
+    return st.state
+
+
+def replay(st: AlertState, frame: pd.DataFrame, for_: int, keep: int) -> list[Transition]:
+    """Step through the frame's observations dated after `st.last_obs`; return the state changes."""
+    rows = frame if st.last_obs is None else frame[frame.index > pd.Timestamp(st.last_obs)]
+    out: list[Transition] = []
+    if rows.empty:
+        return out
+    days = [d.date() for d in pd.DatetimeIndex(rows.index)]
+    values = rows["value"].to_numpy(dtype=float)
+    thresholds = rows["threshold"].to_numpy(dtype=float)
+    conditions = rows["condition"].to_numpy(dtype=bool)
+    for day, v, t, c in zip(days, values, thresholds, conditions, strict=True):
+        before = st.state
+        after = step(st, day, float(v), float(t), bool(c), for_, keep)
+        if after != before:
+            out.append(Transition(st.fingerprint, st.rule, day, before, after, float(v), float(t)))
+    return out
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One firing period of a rule in history: pending from `pending_since`, firing from `start`, resolved at
+    `end` (None: still firing at the last observation). `peak` is the most extreme value while firing."""
+
+    rule: str
+    labels: Mapping[str, str]
+    pending_since: date
+    start: date
+    end: date | None
+    peak: float
+    peak_date: date
+    observations: int  # observations from start to end (or to the last one)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "pending_since": self.pending_since.isoformat(),
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat() if self.end else None,
+            "peak": None if math.isnan(self.peak) else self.peak,
+            "peak_date": self.peak_date.isoformat(),
+            "observations": self.observations,
+        }
+
+
+def episode(ev: Evaluation, values: pd.Series, pending_since: date, start: date, end: date | None) -> Episode:
+    """An episode with its peak: the most extreme value from `start` to `end` in the rule's bad direction."""
+    window = values[values.index >= pd.Timestamp(start)]
+    if end is not None:
+        window = window[window.index <= pd.Timestamp(end)]
+    finite = window.dropna()
+    peak, peak_day = math.nan, start
+    if len(finite):
+        where = finite.idxmax() if ev.rule.peak_sign() > 0 else finite.idxmin()
+        peak, peak_day = float(finite[where]), pd.Timestamp(where).date()
+    return Episode(ev.rule.name, ev.labels, pending_since, start, end, peak, peak_day, len(window))
+
+
+def episodes(ev: Evaluation, frame: pd.DataFrame | None = None) -> list[Episode]:
+    """Replay the whole history of an evaluation through the state machine and list its firing episodes."""
+    frame = ev.frame if frame is None else frame
+    st = AlertState(ev.fingerprint, ev.rule.name, ev.labels)
+    transitions = replay(st, frame, ev.rule.for_, ev.rule.keep_firing_for)
+    ends = sorted(t.obs_date for t in transitions if t.to_state == RESOLVED)
+    pendings = [t.obs_date for t in transitions if t.to_state == PENDING]
+    out = []
+    for t in transitions:
+        if t.to_state != FIRING:
+            continue
+        end = next((d for d in ends if d > t.obs_date), None)
+        since = max((d for d in pendings if d <= t.obs_date), default=t.obs_date)
+        out.append(episode(ev, frame["value"], since, t.obs_date, end))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Alerts
+# ------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Alert:
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    state: str  # pending | firing | resolved
+    kind: str
+    value: float
+    threshold: float
+    obs_date: date  # the latest observation evaluated
+    since: date  # pending: first observation; firing: fired on; resolved: resolved on
+    episode: str  # the first observation of the episode (ISO date): tells repeated episodes apart
+    inputs: tuple[str, ...] = ()
+    provenance: tuple[Provenance, ...] = ()
+    changed: bool = False  # the state changed in this run
+    suppressed: str = ""  # why the alert is muted ("" = not muted)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.labels)
+
+    @property
+    def rule(self) -> str:
+        return self.labels.get("rule", "")
+
+    @property
+    def severity(self) -> str:
+        return self.labels.get("severity", "warning")
+
+    @property
+    def summary(self) -> str:
+        return self.annotations.get("summary", self.rule)
+
+    @property
+    def headline(self) -> str:
+        """One line for a subject: the summary while firing, why it cleared once resolved."""
+        if self.state == RESOLVED:
+            return self.annotations.get("resolved_reason", self.summary)
+        return self.summary
+
+    @property
+    def display_id(self) -> str:
+        """rule, plus the labels that tell its instances apart: inputs_stale{series=krw_usd}."""
+        extra = {k: v for k, v in self.labels.items() if k == "series"}
+        return self.rule + ("{" + ",".join(f"{k}={v}" for k, v in sorted(extra.items())) + "}" if extra else "")
+
+
+def _alert(ev: Evaluation, st: AlertState, data: RuleData, changed: bool) -> Alert:
+    frame = ev.frame
+    when = pd.Timestamp(st.last_obs) if st.last_obs else pd.Timestamp(data.as_of)
+    row = frame.loc[when] if when in frame.index else frame.iloc[-1]
+    ctx = rules_mod.template_context(ev, data, row, when)
+    annotations = {k: rules_mod.render(v, ctx) for k, v in ev.rule.annotations.items()}
+    annotations["summary"] = rules_mod.summary(ev, ctx)
+    annotations["label"] = str(ctx["label"])
+    annotations["units"] = str(ctx["units"])
+    annotations["value"] = fmt_number(ctx["value"])
+    annotations["threshold"] = fmt_number(ctx["threshold"])
+    provenance = tuple(data.provenance[s] for s in ev.inputs if s in data.provenance)
+    if provenance:
+        annotations["provenance"] = "; ".join(p.text() for p in provenance)
+    since = {PENDING: st.active_since, FIRING: st.firing_since, RESOLVED: st.resolved_at}[st.state]
+    if st.state == RESOLVED:
+        annotations["resolved_reason"] = f"{ev.rule.clear_reason(ctx)} since {st.cleared_since}"
+    assert since is not None and st.last_obs is not None
+    return Alert(
+        labels=ev.labels,
+        annotations=annotations,
+        state=st.state,
+        kind=str(getattr(ev.rule, "kind", "")),
+        value=float(ctx["value"]),
+        threshold=float(ctx["threshold"]),
+        obs_date=st.last_obs,
+        since=since,
+        episode=(st.active_since or since).isoformat(),
+        inputs=ev.inputs,
+        provenance=provenance,
+        changed=changed,
+    )
+
+
+def evaluate(rules: Iterable[RuleBase], data: RuleData) -> list[Evaluation]:
+    out: list[Evaluation] = []
+    for rule in rules:
+        out += rule.evaluate(data)
+    return out
+
+
+@dataclass
+class Advance:
+    """The outcome of stepping every alert instance: the alerts worth showing and what changed."""
+
+    alerts: list[Alert]
+    states: dict[str, AlertState]
+    transitions: list[Transition] = field(default_factory=list)
+
+
+def advance(evaluations: Sequence[Evaluation], states: Mapping[str, AlertState], data: RuleData) -> Advance:
+    """Step each instance from its saved state through its new observations (pure: the caller saves)."""
+    as_of = pd.Timestamp(data.as_of)
+    new_states: dict[str, AlertState] = {}
+    alerts: list[Alert] = []
+    transitions: list[Transition] = []
+    for ev in evaluations:
+        fp = ev.fingerprint
+        old = states.get(fp)
+        st = replace(old) if old else AlertState(fp, ev.rule.name, ev.labels)
+        frame = ev.frame[ev.frame.index <= as_of]
+        moved = replay(st, frame, ev.rule.for_, ev.rule.keep_firing_for)
+        transitions += moved
+        new_states[fp] = st
+        if st.state != INACTIVE and st.last_obs is not None:
+            alerts.append(_alert(replace(ev, frame=frame), st, data, changed=bool(moved)))
+    return Advance(alerts, new_states, transitions)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Stages
+# ------------------------------------------------------------------------------------------------------------
+def inhibit(alerts: Sequence[Alert], health: Mapping[str, SeriesHealth], as_of: date) -> list[Alert]:
+    """Mute every alert that reads an unhealthy series; make sure one data-health alert per such series says so
+    (the configured data_health rule's, or one made here when no rule covers that series)."""
+    bad = {sid: h for sid, h in health.items() if not h.healthy}
+    out: list[Alert] = []
+    muted: dict[str, list[str]] = {}
+    for a in alerts:
+        hit = [s for s in a.inputs if s in bad]
+        # An episode that resolved in an earlier run has nothing left to say: no need to mute it.
+        live = a.state in (PENDING, FIRING) or a.changed
+        if a.kind == DATA_HEALTH or not hit or a.suppressed or not live:
+            out.append(a)
+            continue
+        for s in hit:
+            muted.setdefault(s, []).append(a.display_id)
+        out.append(replace(a, suppressed=f"inhibited: {hit[0]} {bad[hit[0]].problem()}"))
+    for sid, names in sorted(muted.items()):
+        mutes = ", ".join(sorted(set(names)))
+        idx = next((i for i, a in enumerate(out) if a.kind == DATA_HEALTH and a.labels.get("series") == sid), None)
+        if idx is not None:
+            a = out[idx]
+            out[idx] = replace(a, annotations={**a.annotations, "mutes": mutes})
+            continue
+        h = bad[sid]
+        labels = {"rule": DATA_HEALTH, "severity": "warning", "series": sid}
+        out.append(
+            Alert(
+                labels=labels,
+                annotations={
+                    "summary": f"{sid}: {h.problem()}",
+                    "mutes": mutes,
+                    "value": fmt_number(h.age_days) if h.age_days is not None else "n/a",
+                    "threshold": fmt_number(h.stale_after_days),
+                },
+                state=FIRING,
+                kind=DATA_HEALTH,
+                value=float(h.age_days) if h.age_days is not None else math.nan,
+                threshold=float(h.stale_after_days) if h.stale_after_days is not None else math.nan,
+                obs_date=as_of,
+                since=as_of,
+                episode=(h.last_date or as_of).isoformat(),
+                inputs=(sid,),
+                changed=True,
+            )
+        )
+    return out
+
+
+def _matches(matchers: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    for key, want in matchers.items():
+        have = labels.get(key, "")
+        if want.startswith("~"):
+            if re.fullmatch(want[1:], have) is None:
+                return False
+        elif have != want:
+            return False
+    return True
+
+
+def silence(alerts: Sequence[Alert], silences: Sequence[Silence], as_of: date) -> list[Alert]:
+    """Mute alerts whose labels match every matcher of a silence that has not expired (`expires` is the last
+    day it mutes). A matcher value starting with ~ is a regular expression on the whole label value."""
+    out = []
+    for a in alerts:
+        hit = next((s for s in silences if s.expires >= as_of and _matches(s.matchers, a.labels)), None)
+        if hit is not None and not a.suppressed:
+            note = f": {hit.comment}" if hit.comment else ""
+            a = replace(a, suppressed=f"silenced until {hit.expires}{note}")
+        out.append(a)
+    return out
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """The last notice a receiver got about an alert."""
+
+    fingerprint: str
+    episode: str
+    state: str  # firing | resolved
+    as_of: date
+
+
+def dedup(
+    alerts: Sequence[Alert], sent: Mapping[str, SentRecord], as_of: date, repeat_interval_days: int
+) -> list[Alert]:
+    """What one receiver should hear now: a firing alert it was not told about in this episode (or not for
+    `repeat_interval_days`; 0 = never repeat), and a resolved alert whose firing it was told about."""
+    out = []
+    for a in alerts:
+        if a.suppressed or a.state not in (FIRING, RESOLVED):
+            continue
+        last = sent.get(a.fingerprint)
+        same_episode = last is not None and last.episode == a.episode
+        if a.state == FIRING:
+            if not same_episode or (
+                last is not None
+                and last.state == FIRING
+                and repeat_interval_days > 0
+                and (as_of - last.as_of).days >= repeat_interval_days
+            ):
+                out.append(a)
+        elif same_episode and last is not None and last.state == FIRING:
+            out.append(a)
+    return out
+
+
+def order(alerts: Iterable[Alert]) -> list[Alert]:
+    """Firing before resolved before pending, the most severe first, then by rule."""
+    rank = {FIRING: 0, RESOLVED: 1, PENDING: 2}
+    return sorted(alerts, key=lambda a: (rank.get(a.state, 3), -SEVERITY_RANK.get(a.severity, 0), a.display_id))
+
+
+def group(alerts: Sequence[Alert], receivers: Sequence[Receiver]) -> dict[str, list[Alert]]:
+    """Per receiver: the alerts of the severities it takes, in message order."""
+    return {r.name: order(a for a in alerts if a.severity in r.severities) for r in receivers}

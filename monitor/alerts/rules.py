@@ -1,0 +1,861 @@
+"""Rule kinds: small validated config blocks (`[[rules]]` in config.toml), each evaluated vectorised over history.
+
+A rule turns its inputs into one DataFrame per alert instance, indexed by observation date, with columns
+    value      the statistic on that date
+    threshold  what the statistic is compared with on that date
+    condition  True where the rule's condition holds
+(plus kind-specific extras). Each row uses only observations dated on or before its date: trailing statistics
+exclude the current observation, expanding percentiles use only the past, series are joined by carrying the last
+known value forward. The daily engine, `monitor alerts backtest` and the report's shaded firing periods all read
+these frames, so a rule has exactly one definition of when it holds.
+
+Observations are counted on each input series' own dates (its exchange calendar): "k sessions", streaks, `for`
+and `keep_firing_for` skip a Korean holiday because the series has no row then.
+
+Kinds (the `kind` key; the README's rule reference lists every key):
+    level                 value op threshold
+    change                change over `periods` observations, abs or pct, op threshold
+    zscore                z-score (standard or robust: median/MAD) over a trailing window that excludes today
+    percentile            value op its expanding q-th percentile of all earlier observations
+    streak                `n` consecutive observations with value op threshold
+    hysteresis            episode: enter at `enter`, leave beyond `exit`
+    emp                   exchange-market-pressure index, z-scored, with hysteresis (formula in EmpRule)
+    spread                series minus another series, op threshold
+    divergence            one series hiking while another cuts, both within `within_months`
+    spillover_percentile  a spillover measure (TCI, cTCI, TO/FROM/NET of a variable) op its expanding percentile
+    spillover_sign        NET of a variable changing sign
+    spillover_pairwise    net pairwise transmission from one variable to another op a level for `n` observations
+    data_health           a series stale, missing, or its source down
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from monitor.alerts import stats
+from monitor.alerts.data import RuleData, SeriesInfo, fingerprint, fmt_number, health_of
+from monitor.errors import InputDataError
+
+SLUG = r"^[a-z][a-z0-9_]*$"
+Severity = Literal["info", "warning", "critical"]
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+RESERVED_LABELS = ("rule", "severity", "series")
+# Fields every summary template may use; kinds add their own (`extras`) and the rule's labels are available too.
+TEMPLATE_FIELDS = ("value", "threshold", "date", "rule", "severity", "label", "units", "series")
+_TEXT_FIELDS = ("date", "rule", "severity", "label", "units", "series", "problem")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One alert instance of a rule: its point-in-time frame (value, threshold, condition, extras)."""
+
+    rule: RuleBase
+    frame: pd.DataFrame
+    instance: Mapping[str, str] = field(default_factory=dict)  # labels that tell instances apart (series)
+    inputs: tuple[str, ...] = ()  # the series the instance read: a stale one inhibits it
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {**self.rule.labels, "rule": self.rule.name, "severity": self.rule.severity, **self.instance}
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.labels)
+
+
+def _ordinal(q: float) -> str:
+    n = int(q) if float(q).is_integer() else q
+    if not isinstance(n, int):
+        return f"{n}th"
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _frame(value: pd.Series, threshold: pd.Series | float, condition: pd.Series, **extras: Any) -> pd.DataFrame:
+    index = value.index
+    thr = threshold.reindex(index) if isinstance(threshold, pd.Series) else pd.Series(float(threshold), index=index)
+    out = pd.DataFrame(
+        {"value": value.astype("float64"), "threshold": thr.astype("float64"), "condition": condition.astype(bool)},
+        index=index,
+    )
+    for name, col in extras.items():
+        out[name] = col
+    out.index.name = "date"
+    return out
+
+
+class RuleBase(BaseModel):
+    """Keys every rule has."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True)
+
+    name: str = Field(pattern=SLUG)
+    severity: Severity = "warning"
+    # Observations the condition must hold before the alert fires: it fires on the (for + 1)-th in a row.
+    for_: int = Field(0, ge=0, le=10_000, alias="for")
+    # Observations an alert keeps firing after its condition stops holding (against flapping).
+    keep_firing_for: int = Field(0, ge=0, le=10_000)
+    label: str = ""  # what a person calls the measured thing ("KRW/USD"): the `label` field of messages
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}  # templates: summary, description, runbook ...
+
+    extras: ClassVar[tuple[str, ...]] = ()
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: dict[str, str]) -> dict[str, str]:
+        for key in v:
+            if key in RESERVED_LABELS:
+                raise ValueError(f"label {key!r} is set by the monitor; choose another name")
+            if not re.match(SLUG, key):
+                raise ValueError(f"label name {key!r} must be lowercase letters, digits and underscores")
+        return v
+
+    # -- what the rule reads -------------------------------------------------------------------------------
+    def series_ids(self) -> tuple[str, ...]:
+        return ()
+
+    def model_names(self) -> tuple[str, ...]:
+        return ()
+
+    # -- evaluation -----------------------------------------------------------------------------------------
+    def evaluate(self, data: RuleData) -> list[Evaluation]:
+        return [Evaluation(self, self.frame(data), {}, self.series_ids())]
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        raise NotImplementedError
+
+    # -- words -----------------------------------------------------------------------------------------------
+    def display(self, data: RuleData) -> str:
+        return self.label or self.subject(data)
+
+    def peak_sign(self) -> int:
+        """+1 when larger values are worse (the peak of an episode is its maximum), -1 when smaller are."""
+        op = getattr(self, "op", ">=")
+        return -1 if op in ("<", "<=") or getattr(self, "direction", "") == "below" else 1
+
+    def subject(self, data: RuleData) -> str:
+        """What the rule measures, in words (the `label` template field)."""
+        return self.name
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        return f"{ctx['label']} {fmt_number(ctx['value'])} vs {fmt_number(ctx['threshold'])}"
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        """Why a resolved alert cleared, from the values of the observation that resolved it."""
+        return f"{ctx['label']} {fmt_number(ctx['value'])}: the condition no longer holds"
+
+    def template_problems(self) -> list[tuple[str, str]]:
+        """(annotation key, problem) for templates that would fail when rendered."""
+        allowed = set(TEMPLATE_FIELDS) | set(self.extras) | set(self.labels)
+        problems = []
+        for key, template in self.annotations.items():
+            try:
+                parsed = list(string.Formatter().parse(template))
+            except ValueError as e:
+                problems.append((key, f"not a valid template ({e}); write literal braces as {{{{ and }}}}"))
+                continue
+            for _, name, spec, conversion in parsed:
+                if name is None:
+                    continue
+                if name not in allowed:
+                    known = ", ".join(sorted(allowed))
+                    problems.append((key, f"unknown field {{{name}}} in the template; use one of {known}"))
+                    continue
+                sample: Any = "x" if name in _TEXT_FIELDS or name in self.labels else 1234.5
+                try:
+                    format(sample, spec or "")
+                    if conversion not in (None, "s", "r"):
+                        raise ValueError(f"conversion !{conversion}")
+                except ValueError as e:
+                    problems.append((key, f"bad format {{{name}:{spec}}}: {e}"))
+        return problems
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Rules on one series (optionally transformed)
+# ------------------------------------------------------------------------------------------------------------
+class SeriesInput(RuleBase):
+    series: str
+    # Applied before the rule's statistic: level | diff | pct_change | log_diff | yoy | rolling_sum | rolling_mean.
+    transform: stats.Transform = "level"
+    periods: int = Field(1, ge=1, le=10_000)  # the lag (diff, pct_change, log_diff) or window (rolling_*)
+
+    def series_ids(self) -> tuple[str, ...]:
+        return (self.series,)
+
+    def input(self, data: RuleData) -> pd.Series:
+        return stats.transform(_series(data, self.series, self.name), self.transform, self.periods)
+
+    def subject(self, data: RuleData) -> str:
+        return _describe_input(data.info_of(self.series), self.transform, self.periods)
+
+
+def _series(data: RuleData, series_id: str, rule: str) -> pd.Series:
+    s = data.series.get(series_id)
+    if s is None:
+        raise InputDataError(f"rule {rule}: no data for series {series_id!r} (is it in [[series]] and fetched?)")
+    return s.dropna().sort_index()
+
+
+def _describe_input(info: SeriesInfo, how: str, periods: int) -> str:
+    if how == "level":
+        return info.name
+    words = {
+        "diff": f"{periods}-observation change",
+        "pct_change": f"{periods}-observation % change",
+        "log_diff": f"{periods}-observation log change",
+        "yoy": "year-on-year % change",
+        "rolling_sum": f"{periods}-observation sum",
+        "rolling_mean": f"{periods}-observation mean",
+    }
+    return f"{info.name}, {words[how]}"
+
+
+class LevelRule(SeriesInput):
+    kind: Literal["level"]
+    op: stats.Op
+    threshold: float
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        x = self.input(data)
+        return _frame(x, self.threshold, stats.compare(x, self.op, self.threshold))
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        return f"{ctx['label']} {fmt_number(ctx['value'])} {self.op} {fmt_number(ctx['threshold'])}"
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        return f"{ctx['label']} {fmt_number(ctx['value'])} {stats.NEGATED[self.op]} {fmt_number(ctx['threshold'])}"
+
+
+class ChangeRule(RuleBase):
+    """Change over `periods` observations of the series' own calendar: abs (units) or pct (percent)."""
+
+    kind: Literal["change"]
+    series: str
+    periods: int = Field(ge=1, le=10_000)
+    mode: Literal["abs", "pct"] = "pct"
+    op: stats.Op
+    threshold: float
+
+    def series_ids(self) -> tuple[str, ...]:
+        return (self.series,)
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        x = stats.transform(
+            _series(data, self.series, self.name), "pct_change" if self.mode == "pct" else "diff", self.periods
+        )
+        return _frame(x, self.threshold, stats.compare(x, self.op, self.threshold))
+
+    def subject(self, data: RuleData) -> str:
+        return f"{data.info_of(self.series).name}, change over {self.periods} observations"
+
+    def _unit(self) -> str:
+        return "%" if self.mode == "pct" else ""
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        u = self._unit()
+        return f"{ctx['label']} {fmt_number(ctx['value'])}{u} {self.op} {fmt_number(ctx['threshold'])}{u}"
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        u = self._unit()
+        return (
+            f"{ctx['label']} {fmt_number(ctx['value'])}{u} {stats.NEGATED[self.op]} {fmt_number(ctx['threshold'])}{u}"
+        )
+
+
+class ZScoreRule(SeriesInput):
+    """z_t = (x_t - centre) / scale over the `window` observations before t (t excluded).
+    standard: mean and standard deviation; robust: median and 1.4826 * median absolute deviation."""
+
+    kind: Literal["zscore"]
+    window: int = Field(ge=5, le=10_000)
+    min_periods: int | None = Field(None, ge=3)
+    method: Literal["standard", "robust"] = "standard"
+    two_sided: bool = False  # compare |z| with the threshold
+    op: stats.Op = ">="
+    threshold: float
+    extras: ClassVar[tuple[str, ...]] = ("input",)
+
+    @model_validator(mode="after")
+    def _periods(self) -> ZScoreRule:
+        if self.min_periods is not None and self.min_periods > self.window:
+            raise ValueError(f"min_periods ({self.min_periods}) must not exceed window ({self.window})")
+        return self
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        x = self.input(data)
+        mp = self.min_periods or self.window
+        fn = stats.trailing_robust_zscore if self.method == "robust" else stats.trailing_zscore
+        z = fn(x, self.window, mp)
+        value = z.abs() if self.two_sided else z
+        return _frame(value, self.threshold, stats.compare(value, self.op, self.threshold), input=x)
+
+    def subject(self, data: RuleData) -> str:
+        kind = "robust z-score" if self.method == "robust" else "z-score"
+        return f"{super().subject(data)}, {kind} ({self.window} obs)"
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        return f"{ctx['label']} {ctx['value']:.2f} {self.op} {fmt_number(ctx['threshold'])}"
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        return f"{ctx['label']} {ctx['value']:.2f} {stats.NEGATED[self.op]} {fmt_number(ctx['threshold'])}"
+
+
+class PercentileRule(SeriesInput):
+    """value op its expanding q-th percentile over every earlier observation (point in time: no future data)."""
+
+    kind: Literal["percentile"]
+    q: float = Field(gt=0, lt=100)
+    op: stats.Op
+    min_periods: int = Field(250, ge=1)  # earlier observations needed before the percentile counts
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        x = self.input(data)
+        thr = stats.expanding_quantile(x, self.q / 100.0, self.min_periods)
+        return _frame(x, thr, stats.compare(x, self.op, thr))
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        return (
+            f"{ctx['label']} {fmt_number(ctx['value'])} {self.op} its expanding {_ordinal(self.q)} percentile "
+            f"{fmt_number(ctx['threshold'])}"
+        )
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        return (
+            f"{ctx['label']} {fmt_number(ctx['value'])} {stats.NEGATED[self.op]} its {_ordinal(self.q)} "
+            f"percentile {fmt_number(ctx['threshold'])}"
+        )
+
+
+class StreakRule(SeriesInput):
+    """`n` consecutive observations (on the series' own calendar) with input op level.
+    value = the current run length; threshold = n; extras: input (today's value), level."""
+
+    kind: Literal["streak"]
+    op: stats.Op
+    level: float = Field(alias="threshold")
+    n: int = Field(ge=1, le=10_000)
+    extras: ClassVar[tuple[str, ...]] = ("input", "level")
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        x = self.input(data)
+        run = stats.run_length(stats.compare(x, self.op, self.level)).astype("float64")
+        return _frame(run, float(self.n), run >= self.n, input=x, level=self.level)
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        return (
+            f"{ctx['label']} {self.op} {fmt_number(self.level)} for {int(ctx['value'])} observations running "
+            f"(alert from {self.n})"
+        )
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        return f"the run of {ctx['label']} {self.op} {fmt_number(self.level)} broke (now {int(ctx['value'])})"
+
+
+class HysteresisRule(SeriesInput):
+    """Episode: above: enter when value >= enter, leave when value < exit (exit <= enter);
+    below: enter when value <= enter, leave when value > exit (exit >= enter).
+    threshold = the level that would change the state on that date."""
+
+    kind: Literal["hysteresis"]
+    direction: Literal["above", "below"] = "above"
+    enter: float
+    exit: float
+
+    @model_validator(mode="after")
+    def _levels(self) -> HysteresisRule:
+        _check_hysteresis(self.direction, self.enter, self.exit)
+        return self
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        x = self.input(data)
+        return _hysteresis_frame(x, self.enter, self.exit, self.direction)
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        enter, leave = (">=", "<") if self.direction == "above" else ("<=", ">")
+        return (
+            f"{ctx['label']} {fmt_number(ctx['value'])} (episode from {enter} {fmt_number(self.enter)}, "
+            f"ends {leave} {fmt_number(self.exit)})"
+        )
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        word = "<" if self.direction == "above" else ">"
+        return f"{ctx['label']} {fmt_number(ctx['value'])} {word} the exit level {fmt_number(self.exit)}"
+
+
+def _check_hysteresis(direction: str, enter: float, exit: float) -> None:
+    if direction == "above" and exit > enter:
+        raise ValueError(f"direction above needs exit <= enter (got enter {enter}, exit {exit})")
+    if direction == "below" and exit < enter:
+        raise ValueError(f"direction below needs exit >= enter (got enter {enter}, exit {exit})")
+
+
+def _hysteresis_frame(x: pd.Series, enter: float, exit: float, direction: Literal["above", "below"]) -> pd.DataFrame:
+    inside = stats.hysteresis(x, enter, exit, direction)
+    was_inside = inside.shift(1, fill_value=False).astype(bool)
+    thr = pd.Series(np.where(was_inside, exit, enter), index=x.index)
+    return _frame(x, thr, inside)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Rules on several series
+# ------------------------------------------------------------------------------------------------------------
+class SpreadRule(RuleBase):
+    """series minus `minus`, each carrying its last known value forward on the union of their dates."""
+
+    kind: Literal["spread"]
+    series: str
+    minus: str
+    op: stats.Op
+    threshold: float
+    extras: ClassVar[tuple[str, ...]] = ("a", "b")
+
+    def series_ids(self) -> tuple[str, ...]:
+        return (self.series, self.minus)
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        joined = stats.as_of_join(
+            {"a": _series(data, self.series, self.name), "b": _series(data, self.minus, self.name)}
+        ).dropna()
+        spread = joined["a"] - joined["b"]
+        return _frame(
+            spread, self.threshold, stats.compare(spread, self.op, self.threshold), a=joined["a"], b=joined["b"]
+        )
+
+    def subject(self, data: RuleData) -> str:
+        return f"{data.info_of(self.series).name} minus {data.info_of(self.minus).name}"
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        return f"{ctx['label']}: {fmt_number(ctx['value'])} {self.op} {fmt_number(ctx['threshold'])}"
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        return f"{ctx['label']} {fmt_number(ctx['value'])} {stats.NEGATED[self.op]} {fmt_number(ctx['threshold'])}"
+
+
+class DivergenceRule(RuleBase):
+    """Policy divergence: `hiking` rose while `cutting` fell, both within the trailing `within_months`.
+
+    On each date t (the union of both series' dates): hikes = the sum of the increases of `hiking` between
+    consecutive observations dated in (t - within_months, t]; cuts = the sum of the decreases of `cutting` in the
+    same window, as a positive number. condition: hikes >= min_move and cuts >= min_move; value = min(hikes, cuts)
+    (the smaller of the two moves); threshold = min_move. E.g. BOJ +0.25 pp in January and Fed -0.25 pp in
+    March: on any date from the March cut until three months after the January hike the rule holds."""
+
+    kind: Literal["divergence"]
+    hiking: str
+    cutting: str
+    within_months: int = Field(ge=1, le=36)
+    min_move: float = Field(0.01, gt=0)  # in the series' units (pp for policy rates)
+    extras: ClassVar[tuple[str, ...]] = ("hikes", "cuts")
+
+    def series_ids(self) -> tuple[str, ...]:
+        return (self.hiking, self.cutting)
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        up = _series(data, self.hiking, self.name)
+        down = _series(data, self.cutting, self.name)
+        if up.empty or down.empty:
+            return _frame(pd.Series(dtype="float64"), self.min_move, pd.Series(dtype=bool), hikes=[], cuts=[])
+        start = max(up.index[0], down.index[0])
+        index = up.index.union(down.index)
+        index = index[index >= start]
+        hikes = stats.trailing_window_sum(up.diff().clip(lower=0), index, self.within_months)
+        cuts = stats.trailing_window_sum((-down.diff()).clip(lower=0), index, self.within_months)
+        h = pd.Series(hikes, index=index)
+        c = pd.Series(cuts, index=index)
+        value = np.minimum(h, c)
+        cond = (h >= self.min_move - 1e-12) & (c >= self.min_move - 1e-12)
+        return _frame(value, self.min_move, cond, hikes=h, cuts=c)
+
+    def subject(self, data: RuleData) -> str:
+        return f"{data.info_of(self.hiking).name} vs {data.info_of(self.cutting).name}"
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        return (
+            f"{self.hiking} up {fmt_number(ctx['hikes'])} while {self.cutting} down {fmt_number(ctx['cuts'])} "
+            f"within {self.within_months} months"
+        )
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        return (
+            f"within the last {self.within_months} months {self.hiking} moved up {fmt_number(ctx['hikes'])} and "
+            f"{self.cutting} down {fmt_number(ctx['cuts'])}: no longer both"
+        )
+
+
+class EmpComponent(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    series: str
+    minus: str | None = None  # a differential: series minus this one (e.g. BOK rate minus the Fed's upper bound)
+    transform: Literal["diff", "log_diff", "pct_change"] = "diff"
+    sign: Literal[1, -1] = 1  # +1: a rise is pressure (depreciation); -1: a fall is pressure (reserve losses)
+
+    def ids(self) -> tuple[str, ...]:
+        return (self.series, self.minus) if self.minus else (self.series,)
+
+
+class EmpRule(RuleBase):
+    """Exchange-market-pressure index (Eichengreen, Rose and Wyplosz 1996; Girton and Roper 1977), z-scored,
+    with an episode by hysteresis.
+
+    On the dates of `base` (default: the first component's series), every other input carried forward:
+        c_k,t   = transform_k(x_k) over `periods` observations (x_k = series - minus for a differential)
+        s_k,t   = standard deviation of c_k over all observations before t (expanding, point in time)
+        w_k,t   = (1 / s_k,t) / sum_j (1 / s_j,t)      inverse-volatility weights, summing to 1
+        EMP_t   = sum_k w_k,t * sign_k * c_k,t
+        z_t     = (EMP_t - mean(EMP_{t-window..t-1})) / sd(EMP_{t-window..t-1})
+    A component whose s is 0 or not yet defined is left out of that date's sum. The rule holds from z >= enter
+    until z < exit. Default components: KRW depreciation (log change of KRW per USD, sign +1) and the change of
+    the BOK-Fed rate differential (sign +1: a policy rate raised against the Fed's absorbs pressure, ERW's
+    convention; set sign = -1 to read a falling differential as outflow pressure instead). A reserves series
+    enters with transform = "log_diff", sign = -1."""
+
+    kind: Literal["emp"]
+    components: list[EmpComponent] = Field(min_length=1)
+    base: str | None = None
+    periods: int = Field(20, ge=1, le=500)
+    window: int = Field(250, ge=10, le=10_000)
+    min_periods: int | None = Field(None, ge=10)
+    enter: float = 2.0
+    exit: float = 1.0
+    extras: ClassVar[tuple[str, ...]] = ("emp",)
+
+    @model_validator(mode="after")
+    def _levels(self) -> EmpRule:
+        _check_hysteresis("above", self.enter, self.exit)
+        return self
+
+    def series_ids(self) -> tuple[str, ...]:
+        ids = [self.base] if self.base else []
+        for c in self.components:
+            ids += [i for i in c.ids() if i not in ids]
+        return tuple(dict.fromkeys(ids))
+
+    def index(self, data: RuleData) -> pd.Series:
+        emp = self.raw_index(data)
+        mp = self.min_periods or self.window
+        return stats.trailing_zscore(emp, self.window, mp)
+
+    def raw_index(self, data: RuleData) -> pd.Series:
+        base_id = self.base or self.components[0].series
+        base = _series(data, base_id, self.name)
+        parts = []
+        for c in self.components:
+            x = _series(data, c.series, self.name)
+            if c.minus:
+                j = stats.as_of_join({"a": x, "b": _series(data, c.minus, self.name)})
+                x = (j["a"] - j["b"]).dropna()
+            aligned = stats.as_of_join({"base": base, "x": x})["x"].reindex(base.index)
+            parts.append(c.sign * stats.transform(aligned, c.transform, self.periods))
+        comps = pd.concat(parts, axis=1)
+        sd = comps.shift(1).expanding(min_periods=max(2, self.periods)).std()
+        inv = (1.0 / sd.where(sd > 0)).where(comps.notna())
+        weights = inv.div(inv.sum(axis=1), axis=0)
+        emp = (weights * comps).sum(axis=1, min_count=1)
+        return emp.where(weights.notna().any(axis=1))
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        emp = self.raw_index(data)
+        z = stats.trailing_zscore(emp, self.window, self.min_periods or self.window)
+        out = _hysteresis_frame(z, self.enter, self.exit, "above")
+        out["emp"] = emp
+        return out
+
+    def subject(self, data: RuleData) -> str:
+        return "Exchange-market-pressure z-score"
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        return (
+            f"{ctx['label']} {ctx['value']:.2f} (episode from >= {fmt_number(self.enter)}, "
+            f"ends < {fmt_number(self.exit)})"
+        )
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        return f"{ctx['label']} {ctx['value']:.2f} < the exit level {fmt_number(self.exit)}"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Spillover rules: on a model's rolling results (columns TCI, cTCI, TO_<v>, FROM_<v>, NET_<v>, NPDC_<i>_<j>,
+# NPDC_i_j > 0: i is a net transmitter to j; optional bands <col>_lo, <col>_hi)
+# ------------------------------------------------------------------------------------------------------------
+class SpilloverInput(RuleBase):
+    model: str
+    use: Literal["value", "lower_band", "upper_band"] = "value"  # the estimate or one edge of its band
+
+    def model_names(self) -> tuple[str, ...]:
+        return (self.model,)
+
+    def variables(self) -> tuple[str, ...]:
+        return ()
+
+    def results(self, data: RuleData) -> pd.DataFrame:
+        frame = data.results.get(self.model)
+        if frame is None:
+            raise InputDataError(
+                f"rule {self.name}: no rolling results for model {self.model!r} (estimate it first: monitor run)"
+            )
+        return frame.sort_index()
+
+    def column(self, data: RuleData, name: str, *, negate_from: str | None = None) -> pd.Series:
+        """The column (or its band edge). With `negate_from`, read that column negated (NPDC_j_i = -NPDC_i_j):
+        the lower band of -x is minus the upper band of x."""
+        frame = self.results(data)
+        suffix = {"value": "", "lower_band": "_lo", "upper_band": "_hi"}
+        if name + suffix[self.use] in frame.columns:
+            return frame[name + suffix[self.use]].astype("float64")
+        if negate_from is not None:
+            flipped = {"value": "", "lower_band": "_hi", "upper_band": "_lo"}[self.use]
+            if negate_from + flipped in frame.columns:
+                return -frame[negate_from + flipped].astype("float64")
+        wanted = name + suffix[self.use]
+        raise InputDataError(
+            f"rule {self.name}: model {self.model} has no column {wanted!r}"
+            + ("" if self.use == "value" else ' (no bands estimated: use = "value")')
+            + f"; columns: {', '.join(map(str, frame.columns[:12]))}{' ...' if len(frame.columns) > 12 else ''}"
+        )
+
+
+class SpilloverPercentileRule(SpilloverInput):
+    """A spillover measure op its expanding q-th percentile over every earlier result (point in time)."""
+
+    kind: Literal["spillover_percentile"]
+    measure: Literal["TCI", "cTCI", "TO", "FROM", "NET"] = "TCI"
+    variable: str | None = None  # for TO, FROM and NET
+    q: float = Field(gt=0, lt=100)
+    op: stats.Op = ">="
+    min_periods: int = Field(60, ge=1)
+
+    @model_validator(mode="after")
+    def _variable(self) -> SpilloverPercentileRule:
+        if self.measure in ("TO", "FROM", "NET") and not self.variable:
+            raise ValueError(f'measure {self.measure} needs variable = "..." (a model variable)')
+        if self.measure in ("TCI", "cTCI") and self.variable:
+            raise ValueError(f"measure {self.measure} is system-wide: remove variable")
+        return self
+
+    def variables(self) -> tuple[str, ...]:
+        return (self.variable,) if self.variable else ()
+
+    def _col(self) -> str:
+        return f"{self.measure}_{self.variable}" if self.variable else self.measure
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        x = self.column(data, self._col())
+        thr = stats.expanding_quantile(x, self.q / 100.0, self.min_periods)
+        return _frame(x, thr, stats.compare(x, self.op, thr))
+
+    def subject(self, data: RuleData) -> str:
+        return f"{self._col()} of {self.model}"
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        return (
+            f"{ctx['label']} {fmt_number(ctx['value'])} {self.op} its expanding {_ordinal(self.q)} percentile "
+            f"{fmt_number(ctx['threshold'])}"
+        )
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        return (
+            f"{ctx['label']} {fmt_number(ctx['value'])} {stats.NEGATED[self.op]} its {_ordinal(self.q)} "
+            f"percentile {fmt_number(ctx['threshold'])}"
+        )
+
+
+class SpilloverSignRule(SpilloverInput):
+    """NET of a variable changing sign: the condition holds on the observation where the sign flips
+    (to_positive: from < 0 to > 0, the variable turns net transmitter; to_negative: the reverse; any: either).
+    A zero keeps the previous sign. Use keep_firing_for to hold the alert for a while after the flip."""
+
+    kind: Literal["spillover_sign"]
+    variable: str
+    direction: Literal["to_positive", "to_negative", "any"] = "any"
+
+    def variables(self) -> tuple[str, ...]:
+        return (self.variable,)
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        x = self.column(data, f"NET_{self.variable}")
+        sign = pd.Series(np.sign(x.to_numpy()), index=x.index).replace(0.0, np.nan).ffill()
+        prev = sign.shift(1)
+        up = (prev < 0) & (sign > 0)
+        down = (prev > 0) & (sign < 0)
+        cond = up if self.direction == "to_positive" else down if self.direction == "to_negative" else up | down
+        return _frame(x, 0.0, cond.fillna(False))
+
+    def subject(self, data: RuleData) -> str:
+        return f"NET_{self.variable} of {self.model}"
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        role = "net transmitter" if ctx["value"] > 0 else "net receiver"
+        return f"{ctx['label']} changed sign: now {fmt_number(ctx['value'])} ({self.variable} is a {role})"
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        return f"{ctx['label']} {fmt_number(ctx['value'])}: no new sign change"
+
+
+class SpilloverPairwiseRule(SpilloverInput):
+    """Net pairwise transmission from `from` to `to` (NPDC_from_to, or -NPDC_to_from) op threshold for `n`
+    consecutive observations. value = the transmission; threshold = the level; extra: run (the current run)."""
+
+    kind: Literal["spillover_pairwise"]
+    from_var: str = Field(alias="from")
+    to_var: str = Field(alias="to")
+    op: stats.Op = ">"
+    threshold: float
+    n: int = Field(1, ge=1, le=10_000)
+    extras: ClassVar[tuple[str, ...]] = ("run",)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SpilloverPairwiseRule:
+        if self.from_var == self.to_var:
+            raise ValueError("from and to must be different variables")
+        return self
+
+    def variables(self) -> tuple[str, ...]:
+        return (self.from_var, self.to_var)
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        x = self.column(data, f"NPDC_{self.from_var}_{self.to_var}", negate_from=f"NPDC_{self.to_var}_{self.from_var}")
+        run = stats.run_length(stats.compare(x, self.op, self.threshold))
+        return _frame(x, self.threshold, run >= self.n, run=run.astype("float64"))
+
+    def subject(self, data: RuleData) -> str:
+        return f"net transmission {self.from_var} -> {self.to_var} ({self.model})"
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        return (
+            f"{ctx['label']} {fmt_number(ctx['value'])} {self.op} {fmt_number(ctx['threshold'])} "
+            f"for {int(ctx['run'])} observations"
+        )
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        return f"{ctx['label']} {fmt_number(ctx['value'])} {stats.NEGATED[self.op]} {fmt_number(ctx['threshold'])}"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Data health
+# ------------------------------------------------------------------------------------------------------------
+class DataHealthRule(RuleBase):
+    """One alert instance per series (label `series`) that is stale, missing or whose source failed on the run
+    date. value = age of the last observation in days (after its period ends); threshold = stale_after_days.
+    The engine's inhibit stage mutes every other rule reading an unhealthy series and names them on this alert."""
+
+    kind: Literal["data_health"]
+    series: list[str] = ["*"]  # "*" = every configured series
+    checks: list[Literal["stale", "missing", "source_down"]] = ["stale", "missing", "source_down"]
+    extras: ClassVar[tuple[str, ...]] = ("problem",)
+
+    def series_ids(self) -> tuple[str, ...]:
+        return tuple(s for s in self.series if s != "*")
+
+    def targets(self, data: RuleData) -> list[str]:
+        if "*" in self.series:
+            return sorted(set(data.info) | set(data.series))
+        return list(self.series)
+
+    def evaluate(self, data: RuleData) -> list[Evaluation]:
+        out = []
+        day = pd.DatetimeIndex([pd.Timestamp(data.as_of)], name="date")
+        for sid in self.targets(data):
+            h = data.health.get(sid)
+            if h is None:
+                s = data.series.get(sid)
+                last = s.dropna().index[-1].date() if s is not None and len(s.dropna()) else None
+                h = health_of(data.info_of(sid), last, data.as_of)
+            bad = (
+                ("stale" in self.checks and h.stale and not h.missing)
+                or ("missing" in self.checks and h.missing)
+                or ("source_down" in self.checks and h.down)
+            )
+            value = float(h.age_days) if h.age_days is not None else np.nan
+            thr = float(h.stale_after_days) if h.stale_after_days is not None else np.nan
+            frame = _frame(pd.Series([value], index=day), thr, pd.Series([bool(bad)], index=day), problem=[h.problem()])
+            out.append(Evaluation(self, frame, {"series": sid}, (sid,)))
+        return out
+
+    def subject(self, data: RuleData) -> str:
+        return "input data"
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        return f"{ctx['series']}: {ctx.get('problem') or 'unhealthy'}"
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        return f"{ctx['series']} is fresh again (last observation {fmt_number(ctx['value'])} days old)"
+
+
+Rule = Annotated[
+    LevelRule
+    | ChangeRule
+    | ZScoreRule
+    | PercentileRule
+    | StreakRule
+    | HysteresisRule
+    | SpreadRule
+    | DivergenceRule
+    | EmpRule
+    | SpilloverPercentileRule
+    | SpilloverSignRule
+    | SpilloverPairwiseRule
+    | DataHealthRule,
+    Field(discriminator="kind"),
+]
+KINDS: dict[str, type[RuleBase]] = {
+    cls.model_fields["kind"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    for cls in (
+        LevelRule,
+        ChangeRule,
+        ZScoreRule,
+        PercentileRule,
+        StreakRule,
+        HysteresisRule,
+        SpreadRule,
+        DivergenceRule,
+        EmpRule,
+        SpilloverPercentileRule,
+        SpilloverSignRule,
+        SpilloverPairwiseRule,
+        DataHealthRule,
+    )
+}
+
+
+def template_context(ev: Evaluation, data: RuleData, row: pd.Series, when: pd.Timestamp) -> dict[str, Any]:
+    """The fields a summary template may use, for one observation of an evaluation."""
+    rule = ev.rule
+    primary = ev.inputs[0] if ev.inputs else ""
+    info = data.info_of(primary) if primary else SeriesInfo("")
+    ctx: dict[str, Any] = {
+        "value": float(row["value"]),
+        "threshold": float(row["threshold"]),
+        "date": when.strftime("%Y-%m-%d"),
+        "rule": rule.name,
+        "severity": rule.severity,
+        "label": rule.display(data),
+        "units": info.units,
+        "series": primary,
+        **rule.labels,
+        **ev.instance,
+    }
+    for name in ev.frame.columns:
+        if name not in ("value", "threshold", "condition"):
+            v = row[name]
+            ctx[name] = float(v) if isinstance(v, (int, float, np.floating, np.integer)) else v
+    return ctx
+
+
+def render(template: str, ctx: Mapping[str, Any]) -> str:
+    """Fill a validated template; field names are plain identifiers (checked at config load), never attributes."""
+    return template.format_map(dict(ctx))
+
+
+def summary(ev: Evaluation, ctx: Mapping[str, Any]) -> str:
+    template = ev.rule.annotations.get("summary")
+    return render(template, ctx) if template else ev.rule.default_summary(ctx)

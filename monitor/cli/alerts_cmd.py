@@ -1,0 +1,261 @@
+"""`monitor alerts test | explain | backtest`: tools for tuning rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from monitor.cli import app
+from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, load, parse_date
+from monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from monitor.alerts.backtest import RuleReport
+    from monitor.alerts.rules import RuleBase
+    from monitor.config import Config
+
+alerts_app = typer.Typer(help="Test, explain and backtest alert rules.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+ResultsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--results",
+        help="MODEL=FILE.csv: rolling spillover results of a model (date index; TCI, NET_<var> ... columns), "
+        "for spillover rules. Repeatable.",
+    ),
+]
+
+
+def _rule(cfg: Config, name: str) -> RuleBase:
+    import difflib
+
+    rules = {r.name: r for r in cfg.rules}
+    if name not in rules:
+        close = difflib.get_close_matches(name, list(rules), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(rules) or 'none'}"
+        raise MonitorError(f"unknown rule {name!r}{hint}")
+    return rules[name]
+
+
+def _results(cfg: Config, specs: list[str] | None) -> dict[str, pd.DataFrame]:
+    import pandas as pd
+
+    out: dict[str, pd.DataFrame] = {}
+    models = {m.name for m in cfg.models}
+    for spec in specs or []:
+        model, sep, path = spec.partition("=")
+        if not sep or not path:
+            raise MonitorError(f"--results: {spec!r} must be MODEL=FILE.csv")
+        if model not in models:
+            raise MonitorError(f"--results: unknown model {model!r}; known: {', '.join(sorted(models))}")
+        try:
+            frame = pd.read_csv(path, index_col=0, parse_dates=[0])
+        except (OSError, ValueError) as e:
+            raise MonitorError(f"--results: cannot read {path}: {e}") from None
+        out[model] = frame.sort_index()
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------------
+@alerts_app.command("test")
+def test(
+    files: Annotated[list[Path], typer.Argument(help="Rule test files (TOML): inputs, rules, expected alerts.")],
+) -> None:
+    """Run rule unit tests (promtool style): exit 1 on a mismatch, with a readable diff."""
+    from monitor.rule_tests import run_file
+    from reports.mail import subject_line
+
+    failed = 0
+    for path in files:
+        outcome = run_file(path, subject_line)
+        if outcome.ok:
+            typer.echo(f"PASS {path} ({outcome.checks} expectations over {outcome.evaluations} evaluations)")
+            continue
+        failed += 1
+        typer.echo(f"FAIL {path} ({len(outcome.failures)} of {outcome.checks} expectations differ)")
+        for failure in outcome.failures:
+            typer.echo("  " + failure.replace("\n", "\n  "))
+    if failed:
+        typer.echo(f"{failed} of {len(files)} rule test files failed", err=True)
+        raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------------------------------------------------
+@alerts_app.command("explain")
+def explain(
+    rule_name: Annotated[str, typer.Argument(metavar="RULE", help="Rule name from config.toml.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    as_of: AsOfOpt = None,
+    results: ResultsOpt = None,
+    rows: Annotated[int, typer.Option("--rows", min=1, help="Observations to show.")] = 10,
+) -> None:
+    """A rule's inputs, computed statistic, threshold and state as of a date."""
+    from dataclasses import replace
+
+    from monitor.alerts import engine, state
+    from monitor.alerts.data import fmt_number, load_rule_data
+    from series.store import Store
+
+    cfg = load(config)
+    rule = _rule(cfg, rule_name)
+    when = parse_date(as_of)
+    infos = cfg.series_infos()
+    with Store.open(cfg.store_path()) as store:
+        data = load_rule_data(store, infos.values(), when, results=_results(cfg, results))
+        saved = state.load_states(store)
+    spec = rule.model_dump(by_alias=True, exclude={"name", "labels", "annotations"}, exclude_defaults=True)
+    typer.echo(f"rule {rule.name} ({rule.severity}): " + ", ".join(f"{k}={v!r}" for k, v in spec.items()))
+    typer.echo(f"as of {when}")
+    inputs = sorted({s for ev in rule.evaluate(data) for s in ev.inputs} | set(rule.series_ids()))
+    for sid in inputs:
+        s = data.series.get(sid)
+        prov = data.provenance.get(sid)
+        health = data.health.get(sid)
+        if s is None or s.empty:
+            typer.echo(f"  input {sid}: no observations known on {when}")
+            continue
+        status = "ok" if health is None or health.healthy else health.problem()
+        typer.echo(
+            f"  input {sid}: {len(s)} observations to {s.index[-1].date()}, last {fmt_number(float(s.iloc[-1]))} "
+            f"[{status}]" + (f"; {prov.text()}" if prov else "")
+        )
+    for ev in rule.evaluate(data):
+        frame = ev.frame[ev.frame.index <= str(when)]
+        label = ev.labels.get("series")
+        typer.echo(f"instance {ev.fingerprint}" + (f" (series={label})" if label else "") + ":")
+        if frame.empty:
+            typer.echo("  no observations yet")
+        for day, row in frame.tail(rows).iterrows():
+            extra = "".join(
+                f"  {k}={fmt_number(float(v)) if isinstance(v, (int, float)) else v}"
+                for k, v in row.items()
+                if k not in ("value", "threshold", "condition")
+            )
+            typer.echo(
+                f"  {day.date()}  value={fmt_number(float(row['value']))}  threshold="
+                f"{fmt_number(float(row['threshold']))}  condition={'yes' if row['condition'] else 'no'}{extra}"
+            )
+        old = saved.get(ev.fingerprint)
+        stepped = engine.advance([ev], {ev.fingerprint: old} if old else {}, replace(data))
+        now = stepped.states[ev.fingerprint]
+        if old:
+            typer.echo(
+                f"  stored state: {old.state} (last observation {old.last_obs}, episode from {old.active_since})"
+            )
+        else:
+            typer.echo("  stored state: none (the rule has not run on this store yet)")
+        since = now.firing_since if now.state == engine.FIRING else now.active_since or now.resolved_at
+        typer.echo(
+            f"  state as of {when}: {now.state}"
+            + (f" since {since}" if since else "")
+            + f" (for={rule.for_}, keep_firing_for={rule.keep_firing_for})"
+        )
+        for alert in stepped.alerts:
+            typer.echo(f"  summary: {alert.headline}")
+
+
+# ------------------------------------------------------------------------------------------------------------
+@alerts_app.command("backtest")
+def backtest(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    rule_names: Annotated[
+        list[str] | None, typer.Option("--rule", help="Rule name (repeatable; default: every rule).")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD) to report.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD); default today.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    results: ResultsOpt = None,
+    horizon: Annotated[int, typer.Option("--horizon", min=1, help="Sessions after a signal to score.")] = 20,
+    stress_drawdown: Annotated[
+        float,
+        typer.Option("--stress-drawdown", min=0, help="KOSPI drawdown (%) over the horizon that counts as stress."),
+    ] = 10.0,
+    stress_krw: Annotated[
+        float, typer.Option("--stress-krw", min=0, help="KRW/USD rise (%) over the horizon that counts as stress.")
+    ] = 5.0,
+    market: Annotated[str, typer.Option("--market", help="Equity index series for drawdowns.")] = "kospi",
+    fx: Annotated[str, typer.Option("--fx", help="FX series for the KRW move.")] = "krw_usd",
+) -> None:
+    """Replay rules over the stored history, point in time: episodes, what followed, noise-to-signal."""
+    import pandas as pd
+
+    from monitor.alerts.backtest import Outcomes, Vintages
+    from monitor.alerts.backtest import backtest as run_backtest
+    from monitor.alerts.rules import DataHealthRule
+    from series.store import Store
+
+    cfg = load(config)
+    chosen = [_rule(cfg, n) for n in rule_names] if rule_names else list(cfg.rules)
+    if not chosen:
+        raise MonitorError("no rules to backtest: add [[rules]] to the config")
+    first = parse_date(start, "--from") if start else None
+    last = parse_date(end, "--to")
+    if first and first > last:
+        raise MonitorError(f"--from {first} is after --to {last}")
+    infos = cfg.series_infos()
+    needed: set[str] = {market, fx} & set(infos)
+    for r in chosen:
+        needed |= set(infos) if isinstance(r, DataHealthRule) and "*" in r.series else set(r.series_ids())
+    with Store.open(cfg.store_path()) as store:
+        vintages = {sid: Vintages(store.vintages(sid)) for sid in sorted(needed)}
+        kospi = store.latest(market) if market in infos else pd.Series(dtype="float64")
+        krw = store.latest(fx) if fx in infos else pd.Series(dtype="float64")
+    empty = [sid for sid in sorted(needed - {market, fx}) if vintages[sid].frame.empty]
+    if empty and len(empty) == len(needed - {market, fx}):
+        raise MonitorError(f"no stored history for {', '.join(empty)}: run `monitor fetch` first")
+    outcomes = Outcomes(kospi, krw, horizon, stress_drawdown, stress_krw)
+    reports = run_backtest(chosen, vintages, infos, _results(cfg, results), outcomes, start=first, end=last)
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in reports], indent=1))
+        return
+    _print_backtest(reports, horizon, stress_drawdown, stress_krw)
+
+
+def _print_backtest(reports: list[RuleReport], horizon: int, stress_drawdown: float, stress_krw: float) -> None:
+    from monitor.alerts.data import fmt_number
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:+.1f}%"
+
+    typer.echo(
+        f"stress = KOSPI drawdown >= {stress_drawdown:g}% or KRW/USD up >= {stress_krw:g}% within {horizon} sessions"
+    )
+    for r in reports:
+        series = r.labels.get("series")
+        d = r.as_dict()
+        typer.echo("")
+        if r.note.startswith("not evaluated"):
+            hint = "; pass --results MODEL=FILE.csv" if "rolling results" in r.note else ""
+            typer.echo(f"{r.rule}: {r.note}{hint}")
+            continue
+        typer.echo(
+            f"{r.rule}{'{series=' + series + '}' if series else ''}: {len(r.signals)} episodes, firing on "
+            f"{r.firing_days} of {r.days} business days"
+            + (f" ({d['firing_share']:.1%})" if d["firing_share"] is not None else "")
+            + f"; noise-to-signal {fmt_number(r.nsr) if r.nsr is not None else 'n/a'}"
+            + (
+                f"; stress followed {r.stress_share_after_signal:.0%} of firing days (base rate "
+                f"{r.stress_base_rate:.0%})"
+                if r.stress_share_after_signal is not None and r.stress_base_rate is not None
+                else ""
+            )
+        )
+        if r.note:
+            typer.echo(f"  note: {r.note}")
+        if r.signals:
+            typer.echo(
+                f"  {'start':10}  {'known':10}  {'end':10}  {'peak':>10}  {'peak day':10}  "
+                f"{'KOSPI dd':>9}  {'KRW move':>9}"
+            )
+        for s in r.signals:
+            e = s.episode
+            typer.echo(
+                f"  {e.start}  {s.known}  {e.end or 'ongoing'!s:10}  {fmt_number(e.peak):>10}  {e.peak_date}  "
+                f"{pct(s.kospi_drawdown):>9}  {pct(s.krw_move):>9}"
+            )

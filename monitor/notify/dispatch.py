@@ -1,0 +1,81 @@
+"""From grouped alerts to delivered mail: dedup per receiver, render (a callback: reports/mail.py), enqueue in the
+outbox, deliver. The pipeline and `monitor alerts test` call these; the renderer is passed in so that monitor/
+never imports reports/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from monitor.alerts.engine import Alert, dedup
+from monitor.alerts.state import sent_records
+from monitor.config import Config, ReceiverBlock
+from monitor.notify.email import FileSender, Sender, SmtpSender
+from monitor.notify.message import Notification
+from monitor.notify.outbox import DeliveryReport, deliver, enqueue
+from series.store import Store
+
+Render = Callable[[str, Sequence[Alert]], Notification]  # (receiver name, its alerts) -> the message
+
+
+@dataclass
+class Dispatch:
+    enqueued: dict[str, int] = field(default_factory=dict)  # receiver -> outbox id
+    notified: dict[str, list[Alert]] = field(default_factory=dict)  # receiver -> what its message reports
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+
+def envelope(receiver: ReceiverBlock) -> tuple[str, list[str]]:
+    """From and To of a receiver's messages (file receivers may leave them out)."""
+    sender = receiver.from_ or "kr-monitor@localhost"
+    to = list(receiver.to) or [f"{receiver.name}@dry-run.invalid"]
+    return sender, to
+
+
+def queue(
+    store: Store, receivers: Sequence[ReceiverBlock], groups: Mapping[str, Sequence[Alert]], render: Render, as_of: date
+) -> Dispatch:
+    """Per receiver, what it has not heard yet, rendered as one message and stored in the outbox."""
+    out = Dispatch()
+    for receiver in receivers:
+        due = dedup(
+            groups.get(receiver.name, []), sent_records(store, receiver.name), as_of, receiver.repeat_interval_days
+        )
+        if not due:
+            continue
+        sender, to = envelope(receiver)
+        outbox_id = enqueue(store, render(receiver.name, due), sender=sender, to=to)
+        out.notified[receiver.name] = list(due)
+        if outbox_id is not None:
+            out.enqueued[receiver.name] = outbox_id
+    return out
+
+
+def senders(config: Config, env: Mapping[str, str] | None = None) -> dict[str, Sender]:
+    env = os.environ if env is None else env
+    out: dict[str, Sender] = {}
+    for r in config.receivers:
+        if r.kind == "file":
+            out[r.name] = FileSender(name=r.name, directory=config.resolve_path(r.directory or "exports/mail"))
+        else:
+            out[r.name] = SmtpSender(
+                name=r.name,
+                host=r.host,
+                port=r.port,
+                security=r.security,
+                username=r.username,
+                password_env=r.password_env,
+                ca_file=str(config.resolve_path(r.ca_file)) if r.ca_file else "",
+                timeout=r.timeout_seconds,
+                env=env,
+            )
+    return out
+
+
+def deliver_all(store: Store, config: Config, env: Mapping[str, str] | None = None) -> DeliveryReport:
+    from monitor.config import secret_values
+
+    env = dict(os.environ) if env is None else dict(env)
+    return deliver(store, senders(config, env), secrets=secret_values(config, env))

@@ -1,8 +1,8 @@
 """Model results as they are stored with a run and read back by alerts and reports.
 
-One `ModelResult` per configured model and as-of date: the full-sample spillover table, the rolling (or TVP)
-per-date measures, the VAR's impulse responses with bands and its diagnostics, and the notes that explain what
-was dropped or could not be estimated. Stored as compressed JSON in the store's `model_results` table, keyed by
+One `ModelResult` per configured model (or market of a model group) and as-of date: the full-sample spillover
+table with its bootstrap bands, the rolling (or TVP) per-date measures with theirs, the VAR's impulse responses
+with bands and its diagnostics, and the notes that explain what was dropped or could not be estimated. Stored as compressed JSON in the store's `model_results` table, keyed by
 (model, as_of), so re-running a date replaces its result and never duplicates it.
 """
 
@@ -39,7 +39,10 @@ class ModelResult:
     nobs: int = 0
     table: SpilloverTable | None = None  # full sample
     latest_table: SpilloverTable | None = None  # rolling: the last window's table; TVP: the last date's
-    rolling: pd.DataFrame | None = None  # per-date TCI, cTCI, TO_*, FROM_*, NET_*, NPT_*, NPDC_*
+    # per-date TCI, cTCI, TO_*, FROM_*, NET_*, NPT_*, NPDC_*; with bands also <measure>_lo, <measure>_hi
+    rolling: pd.DataFrame | None = None
+    bands: pd.DataFrame | None = None  # full-sample bands: measure (TCI, cTCI, TO_* ...) x (estimate, lo, hi)
+    bootstrap: dict[str, Any] = field(default_factory=dict)  # the bands' settings (level, draws, ...); {} = none
     irf: np.ndarray | None = None  # (H + 1, N, N) [step, response, shock], orthogonalised
     irf_lower: np.ndarray | None = None
     irf_upper: np.ndarray | None = None
@@ -49,6 +52,8 @@ class ModelResult:
     notes: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()  # inputs left out (stale, missing), each "series: why"
     error: str = ""  # why the model could not be estimated at all ("" = estimated)
+    group: str = ""  # the model group and market this model belongs to ("" = a [[models]] model)
+    market: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -76,6 +81,8 @@ class ModelResult:
             "table": self.table.to_dict() if self.table is not None else None,
             "latest_table": self.latest_table.to_dict() if self.latest_table is not None else None,
             "rolling": _frame_to_dict(self.rolling),
+            "bands": _frame_to_dict(self.bands),
+            "bootstrap": self.bootstrap,
             "irf": _array(self.irf),
             "irf_lower": _array(self.irf_lower),
             "irf_upper": _array(self.irf_upper),
@@ -85,6 +92,8 @@ class ModelResult:
             "notes": list(self.notes),
             "dropped": list(self.dropped),
             "error": self.error,
+            "group": self.group,
+            "market": self.market,
             "extra": self.extra,
         }
 
@@ -108,6 +117,8 @@ class ModelResult:
             table=SpilloverTable.from_dict(d["table"]) if d.get("table") else None,
             latest_table=SpilloverTable.from_dict(d["latest_table"]) if d.get("latest_table") else None,
             rolling=_frame_from_dict(d.get("rolling"), dates=True),
+            bands=_frame_from_dict(d.get("bands")),
+            bootstrap=dict(d.get("bootstrap") or {}),
             irf=_from_array(d.get("irf")),
             irf_lower=_from_array(d.get("irf_lower")),
             irf_upper=_from_array(d.get("irf_upper")),
@@ -117,6 +128,8 @@ class ModelResult:
             notes=tuple(d.get("notes", ())),
             dropped=tuple(d.get("dropped", ())),
             error=d.get("error", ""),
+            group=d.get("group", ""),
+            market=d.get("market", ""),
             extra=dict(d.get("extra") or {}),
         )
 

@@ -1,16 +1,29 @@
 """One model, estimated as of a date: the VAR with its diagnostics, the full-sample connectedness table, the
-rolling or TVP-VAR per-date measures with the latest window's table, and the stationarity table of its inputs
-(the pipeline's one call). The result is the `ModelResult` that is stored with the run."""
+rolling or TVP-VAR per-date measures with the latest window's table, their bootstrap bands when the spec asks for
+them, and the stationarity table of its inputs (the pipeline's one call). The result is the `ModelResult` that is
+stored with the run.
+
+Two phases, so that many models can share one pool of workers: `estimate_point` (cheap: the VAR, the tables, the
+rolling engine) and `add_bands` (the bootstrap, cut into chunks that run on the given backend). `estimate` does
+both for one model; `monitor.models.groups` runs the first phase of every market in parallel, then the bands of
+all of them in one batch of chunks.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from monitor.align import Panel
+from monitor.compute import Runner
 from monitor.errors import InputDataError
+from monitor.models.bands import BandJob, band_columns, full_sample_job, rolling_job, run_jobs
+from monitor.models.rolling import frame_columns
 from monitor.models.spec import ModelSpec
 from monitor.models.spillover import connectedness, rolling_connectedness, tvp_connectedness
 from monitor.models.var import fit_var
@@ -18,16 +31,40 @@ from monitor.results import ModelResult
 from monitor.transforms import stationarity_table
 
 
+@dataclass(frozen=True, eq=False)
+class PointEstimate:
+    """A model estimated without its bands, and what the bands need: the model frame, and the stored rolling
+    bands that are still valid (same data in the stored windows, same settings), or None."""
+
+    spec: ModelSpec
+    result: ModelResult
+    frame: pd.DataFrame
+    stored_bands: pd.DataFrame | None = None
+
+
 def estimate(
-    spec: ModelSpec, panel: Panel, *, previous: ModelResult | None = None, dropped: tuple[str, ...] = ()
+    spec: ModelSpec,
+    panel: Panel,
+    *,
+    previous: ModelResult | None = None,
+    dropped: tuple[str, ...] = (),
+    compute: Runner | None = None,
 ) -> ModelResult:
     """Estimate `spec` on `panel` (already aligned and transformed as of its date).
 
     previous: the result stored by an earlier run. When its rolling frame still fits (same variables, lags,
     horizon, window, and its last window reproduces on today's data, i.e. no revision touched it) only the new
-    windows are computed; otherwise everything is recomputed, and a note says why.
+    windows are computed, and so are their bands; otherwise everything is recomputed, and a note says why.
     dropped: inputs the caller left out (stale, missing), recorded with the result.
+    compute: the backend for the bootstrap chunks when spec.bands is set (default: serial, in this process).
     """
+    return add_bands([estimate_point(spec, panel, previous=previous, dropped=dropped)], compute)[0]
+
+
+def estimate_point(
+    spec: ModelSpec, panel: Panel, *, previous: ModelResult | None = None, dropped: tuple[str, ...] = ()
+) -> PointEstimate:
+    """Everything but the bootstrap bands (see `estimate`)."""
     frame = panel.frame[list(spec.names)]
     if spec.start is not None:
         frame = frame[frame.index >= pd.Timestamp(spec.start)]
@@ -38,6 +75,7 @@ def estimate(
     per_date: pd.DataFrame | None = None
     latest = None
     method = "VAR"
+    stored_bands = None
     if spec.window is not None:
         method = "rolling VAR"
         if len(frame) < spec.window:
@@ -45,7 +83,9 @@ def estimate(
                 f"{len(frame)} rows are fewer than the rolling window of {spec.window}: no rolling measures yet"
             )
         else:
-            per_date = _rolling(frame, var.lags, spec, previous, notes)
+            per_date, incremental = _rolling(frame, var.lags, spec, previous, notes)
+            if incremental and previous is not None and spec.bands is not None:
+                stored_bands = _reusable_bands(spec, previous)
             latest = connectedness(frame.iloc[-spec.window :], var.lags, spec.horizon, orthogonal=spec.orthogonal)
     elif spec.tvp is not None:
         method = "TVP-VAR"
@@ -57,7 +97,9 @@ def estimate(
         latest = type(table).from_matrix(
             tvp.tables[-1], table.variables, horizon=spec.horizon, lags=var.lags, method="TVP-VAR"
         )
-    return ModelResult(
+        if spec.bands is not None:
+            notes.append("bands are bootstrapped for the full-sample VAR only, not for the TVP-VAR per-date measures")
+    result = ModelResult(
         name=spec.name,
         label=spec.label,
         freq=spec.freq,
@@ -85,6 +127,91 @@ def estimate(
         dropped=dropped,
         extra={"criterion": var.criterion, "stable": bool(var.stable)},
     )
+    return PointEstimate(spec, result, frame, stored_bands)
+
+
+def _reusable_bands(spec: ModelSpec, previous: ModelResult) -> pd.DataFrame | None:
+    """The stored rolling bands, when they were computed with today's settings for every stored window."""
+    assert spec.bands is not None and previous.rolling is not None
+    columns = band_columns(spec.names)
+    if previous.bootstrap != _settings(spec) or not set(columns) <= set(previous.rolling.columns):
+        return None
+    stored = previous.rolling[columns]
+    return None if stored.isna().all(axis=1).any() else stored
+
+
+def _settings(spec: ModelSpec) -> dict[str, object]:
+    from monitor.models.bands import DRAW_BLOCK
+
+    assert spec.bands is not None
+    return {**spec.bands.settings(), "draw_block": DRAW_BLOCK}
+
+
+def band_jobs(point: PointEstimate) -> list[BandJob]:
+    """The bootstrap work of one model: its full-sample bands and the bands of its rolling windows that are not
+    stored already (none when the spec has no bands)."""
+    spec, r = point.spec, point.result
+    if spec.bands is None or r.table is None:
+        return []
+    estimate = pd.Series(_table_measures(r), dtype=float)
+    jobs = [
+        full_sample_job(
+            point.frame, r.lags, spec.horizon, spec.bands, orthogonal=spec.orthogonal, key=spec.name, estimate=estimate
+        )
+    ]
+    if r.method == "rolling VAR" and r.rolling is not None and len(r.rolling) and spec.window is not None:
+        after = point.stored_bands.index[-1] if point.stored_bands is not None else None
+        jobs.append(
+            rolling_job(
+                point.frame,
+                r.lags,
+                spec.horizon,
+                spec.window,
+                spec.bands,
+                orthogonal=spec.orthogonal,
+                key=spec.name,
+                after=after,
+            )
+        )
+    return jobs
+
+
+def _table_measures(r: ModelResult) -> dict[str, float]:
+    """The full-sample table's measures under the rolling frame's column names."""
+    assert r.table is not None
+    t, names = r.table, r.variables
+    out = {"TCI": t.tci, "cTCI": t.ctci}
+    for prefix, values in (("TO", t.to), ("FROM", t.from_), ("NET", t.net)):
+        out |= {f"{prefix}_{v}": float(x) for v, x in zip(names, values, strict=True)}
+    n = len(names)
+    out |= {f"NPDC_{names[i]}_{names[j]}": float(t.npdc[i, j]) for i in range(n) for j in range(i + 1, n)}
+    return out
+
+
+def add_bands(points: Sequence[PointEstimate], compute: Runner | None = None) -> list[ModelResult]:
+    """The results of `points` with their bootstrap bands: every model's chunks run in one batch on `compute`."""
+    jobs = [band_jobs(p) for p in points]
+    frames = run_jobs([j for js in jobs for j in js], compute)
+    out, pos = [], 0
+    for point, own in zip(points, jobs, strict=True):
+        if not own:
+            out.append(point.result)
+            continue
+        full, rolling = frames[pos], frames[pos + 1] if len(own) > 1 else None
+        pos += len(own)
+        out.append(_with_bands(point, full, rolling))
+    return out
+
+
+def _with_bands(point: PointEstimate, full: pd.DataFrame, rolling: pd.DataFrame | None) -> ModelResult:
+    r = point.result
+    per_date = r.rolling
+    if rolling is not None and per_date is not None:
+        bands = rolling if point.stored_bands is None else pd.concat([point.stored_bands, rolling])
+        if not bands.index.equals(per_date.index):
+            raise InputDataError(f"model {r.name}: the rolling bands do not line up with the rolling measures")
+        per_date = pd.concat([per_date, bands], axis=1)
+    return dataclasses.replace(r, rolling=per_date, bands=full, bootstrap=_settings(point.spec))
 
 
 def _day(ts: pd.Timestamp) -> date:
@@ -93,11 +220,14 @@ def _day(ts: pd.Timestamp) -> date:
 
 def _rolling(
     frame: pd.DataFrame, lags: int, spec: ModelSpec, previous: ModelResult | None, notes: list[str]
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, bool]:
+    """The rolling measures (without bands), and whether the stored ones were extended rather than recomputed."""
     assert spec.window is not None
     stored = previous.rolling if previous is not None else None
     if stored is not None and previous is not None and len(stored):
-        stored = stored.copy()
+        base = frame_columns(spec.names)
+        # The stored frame may carry band columns: the engine extends the measures, the bands are added later.
+        stored = stored[base].copy() if set(base) <= set(stored.columns) else stored.copy()
         # The settings travel with the stored result, not with the frame (attrs do not survive storage).
         stored.attrs.update(
             lags=previous.lags,
@@ -107,12 +237,13 @@ def _rolling(
         )
         try:
             _check_unrevised(frame, stored, lags, spec)
-            return rolling_connectedness(
+            extended = rolling_connectedness(
                 frame, lags, spec.horizon, spec.window, orthogonal=spec.orthogonal, previous=stored
             )
+            return extended, True
         except InputDataError as e:
             notes.append(f"rolling measures recomputed in full: {e}")
-    return rolling_connectedness(frame, lags, spec.horizon, spec.window, orthogonal=spec.orthogonal)
+    return rolling_connectedness(frame, lags, spec.horizon, spec.window, orthogonal=spec.orthogonal), False
 
 
 def _check_unrevised(frame: pd.DataFrame, stored: pd.DataFrame, lags: int, spec: ModelSpec) -> None:

@@ -81,6 +81,44 @@ class TvpSettings:
 
 
 @dataclass(frozen=True)
+class BandSpec:
+    """Bootstrap confidence bands for the connectedness measures (see `monitor.models.bands`).
+
+    level: coverage of the percentile interval (0.9: the 5th and 95th percentiles of the bootstrap draws);
+    draws: bootstrap re-estimations per window; block_length: mean block length of the Politis-Romano stationary
+    bootstrap of the residuals (None: iid resampling); seed: the root of every random stream, so that a rerun
+    gives the same bands.
+    """
+
+    level: float = 0.9
+    draws: int = 500
+    block_length: float | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check(
+            not isinstance(self.level, bool) and 0.0 < self.level < 1.0,
+            f"bands level must be between 0 and 1 (0.9 = the 5th to 95th percentiles), got {self.level!r}",
+        )
+        _check(
+            not isinstance(self.draws, bool) and isinstance(self.draws, int) and self.draws >= 1,
+            f"bootstrap draws must be a whole number of at least 1, got {self.draws!r}",
+        )
+        _check(
+            self.block_length is None or (not isinstance(self.block_length, bool) and self.block_length >= 1),
+            f"block length must be at least 1 observation (or none for iid resampling), got {self.block_length!r}",
+        )
+        _check(
+            not isinstance(self.seed, bool) and isinstance(self.seed, int) and self.seed >= 0,
+            f"seed must be a non-negative whole number, got {self.seed!r}",
+        )
+
+    def settings(self) -> dict[str, float | int | None]:
+        """What the bands depend on besides the data (stored with a result, compared before reusing it)."""
+        return {"level": self.level, "draws": self.draws, "block_length": self.block_length, "seed": self.seed}
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A VAR / spillover model.
 
@@ -89,6 +127,7 @@ class ModelSpec:
     window: rolling window in raw observations (W rows of data), or None; tvp: TVP-VAR settings, or None.
     orthogonal: Cholesky (ordering-dependent) FEVD instead of the generalized one.
     start: first date of the estimation sample (None: all the data).
+    bands: bootstrap bands for the full-sample and rolling measures, or None.
     """
 
     name: str
@@ -102,6 +141,7 @@ class ModelSpec:
     orthogonal: bool = False
     start: date | None = None
     label: str = ""
+    bands: BandSpec | None = None
 
     def __post_init__(self) -> None:
         _check(bool(self.name), "a model needs a name")

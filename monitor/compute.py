@@ -1,0 +1,154 @@
+"""The one execution seam: independent chunks of work, run serially, in a local process pool or on Dask.
+
+Heavy work (bootstrap bands, many-market model groups) is cut by its owner into independent chunks, each a
+picklable argument to a module-level function and each carrying its own random stream, and handed to
+`Compute.map(fn, chunks)`, which returns the outputs in the order of the chunks. Because the chunking is decided
+by the work (never by the backend or the number of workers) and the outputs are reassembled in order, the results
+are bit-identical whatever runs them.
+
+Backends, chosen by `[compute]` in config.toml:
+- serial: in this process, one chunk after another (the default; no start-up cost).
+- processes: a `concurrent.futures.ProcessPoolExecutor` with `workers` processes, started on first use from a
+  forkserver that has the model code preloaded (forking the caller itself is unsafe once it runs threads, as the
+  daily run does). Started once per `Compute` and reused by every `map` until `close()`.
+- dask: `dask.distributed.Client(address)` on an existing scheduler ("tcp://host:8786"; its workers need this
+  package installed at the same version), or a `LocalCluster` of `workers` single-threaded processes when address
+  is empty. Dask is an optional extra (`pip install -e '.[dask]'`), imported only here and only when chosen.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+
+from monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    from monitor.config import ComputeBlock
+
+T = TypeVar("T")
+R = TypeVar("R")
+Scheduler = Literal["serial", "processes", "dask"]
+SCHEDULERS: tuple[str, ...] = ("serial", "processes", "dask")
+DASK_HINT = "pip install -e '.[dask]'"
+# Imported once in the forkserver so that each worker process starts with numpy and the model code loaded.
+PRELOAD = ["monitor.models.bands", "monitor.models.estimate"]
+
+
+class Runner(Protocol):
+    """What chunked work needs from a backend: the outputs of fn over the chunks, in order."""
+
+    def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]: ...
+
+
+class Compute:
+    """A backend for chunked work; use as a context manager so that pools and clusters are shut down.
+
+    >>> with Compute("processes", workers=2) as compute:
+    ...     outputs = compute.map(work, chunks)
+    """
+
+    def __init__(self, scheduler: str = "serial", workers: int = 1, address: str = "") -> None:
+        if scheduler not in SCHEDULERS:
+            raise MonitorError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {scheduler!r}")
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise MonitorError(f"workers must be a whole number of at least 1, got {workers!r}")
+        if address and scheduler != "dask":
+            raise MonitorError(f"address {address!r} is only used by scheduler = 'dask', not {scheduler!r}")
+        self.scheduler = scheduler
+        self.workers = workers
+        self.address = address
+        self._pool: Executor | None = None
+        self._client: Any = None
+        self._cluster: Any = None
+        if scheduler == "dask":
+            _dask()  # fail now, with the install hint, rather than at the first map
+
+    @classmethod
+    def from_config(cls, block: ComputeBlock) -> Compute:
+        return cls(block.scheduler, block.workers, block.address)
+
+    def describe(self) -> str:
+        if self.scheduler == "serial":
+            return "serial"
+        if self.scheduler == "processes":
+            return f"processes ({self.workers} workers)"
+        return f"dask ({self.address or f'local cluster of {self.workers} workers'})"
+
+    # -- running ---------------------------------------------------------------------------------------
+    def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+        """fn(chunk) for every chunk, outputs in the order of chunks. An exception in a chunk is raised here."""
+        chunks = list(chunks)
+        if not chunks:
+            return []
+        if self.scheduler == "serial" or len(chunks) == 1:
+            # One chunk gains nothing from a pool; running it here also keeps the results identical.
+            return [fn(c) for c in chunks]
+        if self.scheduler == "processes":
+            return list(self._processes().map(fn, chunks))
+        client = self._dask_client()
+        futures = client.map(fn, chunks, pure=False)
+        try:
+            return list(client.gather(futures))
+        finally:
+            client.cancel(futures)
+
+    def _processes(self) -> Executor:
+        if self._pool is None:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(PRELOAD)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        return self._pool
+
+    def _dask_client(self) -> Any:
+        if self._client is None:
+            client_cls, cluster_cls = _dask()
+            if self.address:
+                try:
+                    self._client = client_cls(self.address, timeout="10s")
+                except (OSError, TimeoutError) as e:
+                    raise MonitorError(
+                        f"cannot reach the Dask scheduler at {self.address} ({e}); check [compute] address, or "
+                        "leave it empty for a local cluster"
+                    ) from None
+            else:
+                import logging
+
+                self._cluster = cluster_cls(
+                    n_workers=self.workers,
+                    threads_per_worker=1,  # our chunks are numpy loops that hold the GIL between small kernels
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+                self._client = client_cls(self._cluster)
+        return self._client
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def __enter__(self) -> Compute:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _dask() -> tuple[Any, Any]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise MonitorError(f"scheduler 'dask' needs the dask extra, which is not installed: {DASK_HINT}") from None
+    return Client, LocalCluster
+

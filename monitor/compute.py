@@ -151,4 +151,3 @@ def _dask() -> tuple[Any, Any]:
     except ImportError:
         raise MonitorError(f"scheduler 'dask' needs the dask extra, which is not installed: {DASK_HINT}") from None
     return Client, LocalCluster
-

@@ -21,12 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from monitor.alerts.data import SeriesInfo
 from monitor.alerts.rules import KINDS, Rule, RuleBase
 from monitor.errors import MonitorError
-from monitor.models.spec import ModelSpec, TvpSettings, VariableSpec
+from monitor.models.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, TvpSettings, VariableSpec
 from series.spec import DEFAULT_STALE_DAYS, FREQUENCIES, SeriesSpec, SourceRef
 
 DEFAULT_CONFIG = Path("config.toml")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 SLUG = r"^[a-z][a-z0-9_]*$"
+MARKET = r"^[A-Za-z][A-Za-z0-9_]*$"  # market names in model groups (KR, JP, kospi_it ...)
 
 
 class ConfigError(MonitorError):
@@ -105,11 +106,21 @@ class VariableBlock(_Block):
     name: str | None = None  # column name in the model; defaults to the series id
 
 
-class ModelBlock(_Block):
-    name: str = Field(pattern=SLUG)
+class BandsBlock(_Block):
+    """Bootstrap bands of the spillover measures (monitor/models/bands.py)."""
+
+    level: float = Field(0.9, gt=0, lt=1)  # 0.9: the 5th to 95th percentiles of the draws
+    draws: int = Field(500, ge=1, le=100_000)
+    block_length: float | None = Field(None, ge=1)  # stationary bootstrap's mean block; absent: iid residuals
+    seed: int = Field(0, ge=0)
+    interval: Literal["percentile", "bias_corrected"] = "percentile"
+
+
+class _ModelSettings(_Block):
+    """What a [[models]] block and a [[model_groups]] template share: the estimation settings."""
+
     label: str = ""
     freq: Literal["D", "M"]
-    variables: list[VariableBlock] = Field(min_length=2)
     lags: int | Literal["aic", "bic", "hqic"] = "bic"
     max_lags: int = Field(8, ge=1, le=60)
     horizon: int = Field(10, ge=1, le=500)
@@ -117,6 +128,7 @@ class ModelBlock(_Block):
     tvp: bool = False
     orthogonal: bool = False
     start: date | None = None
+    bands: BandsBlock | None = None
 
     @field_validator("lags")
     @classmethod
@@ -124,6 +136,35 @@ class ModelBlock(_Block):
         if isinstance(v, int) and v < 1:
             raise ValueError("lags must be >= 1 or one of aic, bic, hqic")
         return v
+
+
+class ModelBlock(_ModelSettings):
+    name: str = Field(pattern=SLUG)
+    variables: list[VariableBlock] = Field(min_length=2)
+
+
+class MarketBlock(_Block):
+    name: str = Field(pattern=MARKET)
+    label: str = ""
+    variables: list[VariableBlock] = Field(min_length=1)
+
+
+class ModelGroupBlock(_ModelSettings):
+    """One model template estimated for each market: the market's variables after the group's common ones.
+    Each market's model is named `<group>.<market>` (rules and reports refer to it by that name)."""
+
+    name: str = Field(pattern=SLUG)
+    variables: list[VariableBlock] = []  # common to every market (e.g. the US 10-year yield)
+    markets: list[MarketBlock] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _template(self) -> ModelGroupBlock:
+        if self.window is None and not self.tvp:
+            raise ValueError(
+                "a model group needs window = W (rolling) or tvp = true: its summary compares each market's latest "
+                "measures with their own history"
+            )
+        return self
 
 
 # A variable's timing from its series' home market: a US close is known in Seoul the next session.
@@ -199,6 +240,7 @@ class Config(_Block):
     compute: ComputeBlock = ComputeBlock()
     series: list[SeriesBlock] = Field(min_length=1)
     models: list[ModelBlock] = []
+    model_groups: list[ModelGroupBlock] = []
     rules: list[Rule] = []
     receivers: list[ReceiverBlock] = []
     silences: list[SilenceBlock] = []
@@ -234,11 +276,39 @@ class Config(_Block):
         return [self._spec(s) for s in self.series]
 
     def model_specs(self) -> list[ModelSpec]:
-        return [self._model(m) for m in self.models]
+        """The [[models]] blocks (the markets of [[model_groups]] are in `group_specs`)."""
+        return [self._model(m, m.name, m.variables, m.label) for m in self.models]
 
-    def _model(self, m: ModelBlock) -> ModelSpec:
+    def group_specs(self) -> list[GroupSpec]:
+        """Each [[model_groups]] block: its template applied to each market (model `<group>.<market>`)."""
+        return [
+            GroupSpec(
+                name=g.name,
+                label=g.label or g.name,
+                markets=tuple(
+                    MarketModel(
+                        m.name,
+                        m.label or m.name,
+                        self._model(
+                            g,
+                            f"{g.name}.{m.name}",
+                            [*g.variables, *m.variables],
+                            f"{g.label or g.name}: {m.label or m.name}",
+                        ),
+                    )
+                    for m in g.markets
+                ),
+            )
+            for g in self.model_groups
+        ]
+
+    def model_names(self) -> list[str]:
+        """Every model a rule or report may name: [[models]] and each market of [[model_groups]]."""
+        return [m.name for m in self.models] + [f"{g.name}.{m.name}" for g in self.model_groups for m in g.markets]
+
+    def _model(self, m: _ModelSettings, name: str, variables: list[VariableBlock], label: str) -> ModelSpec:
         blocks = self.series_by_id()
-        variables = tuple(
+        specs = tuple(
             VariableSpec(
                 series_id=v.series,
                 transform=v.transform,
@@ -246,12 +316,13 @@ class Config(_Block):
                 timing=_TIMING.get(blocks[v.series].calendar or "", "none") if v.timing == "auto" else v.timing,
                 name=v.name or v.series,
             )
-            for v in m.variables
+            for v in variables
         )
+        bands = m.bands
         return ModelSpec(
-            name=m.name,
+            name=name,
             freq=m.freq,
-            variables=variables,
+            variables=specs,
             lags=m.lags,
             max_lags=m.max_lags,
             horizon=m.horizon,
@@ -259,7 +330,8 @@ class Config(_Block):
             tvp=TvpSettings() if m.tvp else None,
             orthogonal=m.orthogonal,
             start=m.start,
-            label=m.label,
+            label=label,
+            bands=BandSpec(bands.level, bands.draws, bands.block_length, bands.seed, bands.interval) if bands else None,
         )
 
     def _ref(self, source: str, key: str, params: dict[str, Any], scale: float) -> SourceRef:
@@ -384,7 +456,7 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
             problems.append(f"fetch.endpoints.{name}: cannot be redirected (its library makes its own requests)")
         elif not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
             problems.append(f"fetch.endpoints.{name}: {url!r} is not a base URL such as http://127.0.0.1:8080")
-    for section in ("models", "rules", "receivers"):
+    for section in ("models", "model_groups", "rules", "receivers"):
         names: dict[str, int] = {}
         for i, item in _items(raw, section):
             name = item.get("name")
@@ -403,6 +475,54 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                 problems.append(f"models[{i}].variables[{j}].series: unknown series {ref!r}{_suggest(ref, list(seen))}")
         if m.get("window") is not None and m.get("tvp"):
             problems.append(f"models[{i}]: choose either window (rolling) or tvp = true, not both")
+    for i, g in _items(raw, "model_groups"):
+        where = f"model_groups[{i}]"
+        if g.get("window") is not None and g.get("tvp"):
+            problems.append(f"{where}: choose either window (rolling) or tvp = true, not both")
+        common = [
+            (f"{where}.variables[{j}]", v) for j, v in enumerate(_list(g.get("variables"))) if isinstance(v, dict)
+        ]
+        markets: dict[str, int] = {}
+        for k, market in enumerate(_list(g.get("markets"))):
+            if not isinstance(market, dict):
+                continue
+            mwhere = f"{where}.markets[{k}]"
+            mname = market.get("name")
+            if isinstance(mname, str):
+                if mname in markets:
+                    problems.append(
+                        f"{mwhere}.name: duplicate market {mname!r} (first used by markets[{markets[mname]}])"
+                    )
+                markets.setdefault(mname, k)
+            own = [
+                (f"{mwhere}.variables[{j}]", v)
+                for j, v in enumerate(_list(market.get("variables")))
+                if isinstance(v, dict)
+            ]
+            first: dict[str, str] = {}
+            for key, v in [*common, *own]:
+                name = v.get("name") or v.get("series")
+                if isinstance(name, str):
+                    if name in first:
+                        problems.append(
+                            f"{key}: variable {name!r} is already in this market's model (from {first[name]}); "
+                            'give one of them another name = "..."'
+                        )
+                    first.setdefault(name, key)
+            if len(common) + len(own) < 2:
+                problems.append(
+                    f"{mwhere}.variables: a market's model needs at least two variables with the common ones"
+                )
+        for key, v in common + [
+            (f"{where}.markets[{k}].variables[{j}]", v)
+            for k, market in enumerate(_list(g.get("markets")))
+            if isinstance(market, dict)
+            for j, v in enumerate(_list(market.get("variables")))
+            if isinstance(v, dict)
+        ]:
+            ref = v.get("series")
+            if isinstance(ref, str) and ref not in seen:
+                problems.append(f"{key}.series: unknown series {ref!r}{_suggest(ref, list(seen))}")
     return problems
 
 
@@ -445,8 +565,12 @@ def rule_references(raw: dict[str, Any]) -> list[str]:
     models: dict[str, list[str]] = {}
     for _, m in _items(raw, "models"):
         if isinstance(m.get("name"), str):
-            names = [v.get("name") or v.get("series") for v in _list(m.get("variables")) if isinstance(v, dict)]
-            models[m["name"]] = [n for n in names if isinstance(n, str)]
+            models[m["name"]] = _variable_names(m.get("variables"))
+    for _, g in _items(raw, "model_groups"):
+        for market in _list(g.get("markets")):
+            if isinstance(g.get("name"), str) and isinstance(market, dict) and isinstance(market.get("name"), str):
+                names = _variable_names(g.get("variables")) + _variable_names(market.get("variables"))
+                models[f"{g['name']}.{market['name']}"] = names
     problems = []
     for i, block in _items(raw, "rules"):
         where = f"rules[{i}]"
@@ -467,6 +591,11 @@ def rule_references(raw: dict[str, Any]) -> list[str]:
                     f"(its variables: {', '.join(models[model])})"
                 )
     return problems
+
+
+def _variable_names(variables: Any) -> list[str]:
+    names = [v.get("name") or v.get("series") for v in _list(variables) if isinstance(v, dict)]
+    return [n for n in names if isinstance(n, str)]
 
 
 def _series_refs(block: dict[str, Any]) -> list[tuple[str, str]]:

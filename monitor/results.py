@@ -1,9 +1,10 @@
 """Model results as they are stored with a run and read back by alerts and reports.
 
-One `ModelResult` per configured model (or market of a model group) and as-of date: the full-sample spillover
-table with its bootstrap bands, the rolling (or TVP) per-date measures with theirs, the VAR's impulse responses
-with bands and its diagnostics, and the notes that explain what was dropped or could not be estimated. Stored as compressed JSON in the store's `model_results` table, keyed by
-(model, as_of), so re-running a date replaces its result and never duplicates it.
+One `ModelResult` per configured model (or market of a model group) and as-of date: the full-sample spillover table
+with its bootstrap bands, the rolling (or TVP) per-date measures with theirs, the VAR's impulse responses with
+bands and its diagnostics, and the notes that explain what was dropped or could not be estimated. Stored as
+compressed JSON in the store's `model_results` table, keyed by (model, as_of), so re-running a date replaces its
+result and never duplicates it.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def _results(cfg: Config, specs: list[str] | None) -> dict[str, pd.DataFrame]:
     import pandas as pd
 
     out: dict[str, pd.DataFrame] = {}
-    models = {m.name for m in cfg.models}
+    models = set(cfg.model_names())
     for spec in specs or []:
         model, sep, path = spec.partition("=")
         if not sep or not path:

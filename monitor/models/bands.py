@@ -37,6 +37,8 @@ the backend.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 import zlib
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -55,6 +57,7 @@ __all__ = [
     "BandJob",
     "band_columns",
     "band_measures",
+    "band_settings",
     "full_sample_bands",
     "full_sample_job",
     "rolling_bands",
@@ -110,7 +113,7 @@ class BandChunk:
     spec: BandSpec
     stream: tuple[int, int]
     blocks: tuple[int, int]
-    reduce: bool  # True: return the percentiles (K, 2, M) of all draws; False: the draws (K, draws, M)
+    reduce: bool  # True: return the bands (K, 2, M) from all draws; False: the draws (K, draws, M)
 
 
 def _moments(y: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +142,15 @@ def _fit(y: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     n = y.shape[-1]
     length = y.shape[0] - lags
     sums, cross = _moments(y, lags)
-    coefs, sigma = var_from_moments(sums, cross, length, n, lags)
+    try:
+        coefs, sigma = var_from_moments(sums, cross, length, n, lags)
+    except np.linalg.LinAlgError:  # some path's regressors are collinear: that path alone becomes NaN
+        coefs, sigma = np.full((len(sums), lags, n, n), np.nan), np.full((len(sums), n, n), np.nan)
+        for b in range(len(sums)):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                coefs[b], sigma[b] = (
+                    a[0] for a in var_from_moments(sums[b : b + 1], cross[b : b + 1], length, n, lags)
+                )
     slopes = np.swapaxes(coefs, -1, -2).reshape(-1, lags * n, n)
     means = sums / length
     intercept = means[:, lags * n :] - np.einsum("bk,bkn->bn", means[:, : lags * n], slopes)
@@ -154,10 +165,8 @@ def _tables(coefs: np.ndarray, sigma: np.ndarray, horizon: int, orthogonal: bool
         except np.linalg.LinAlgError:
             out = np.full(sigma.shape, np.nan)
             for b in range(len(sigma)):
-                try:
+                with contextlib.suppress(np.linalg.LinAlgError):
                     out[b] = 100.0 * fevd_shares(coefs[b : b + 1], sigma[b : b + 1], horizon, orthogonal=orthogonal)[0]
-                except np.linalg.LinAlgError:
-                    pass
             return out
 
 
@@ -187,7 +196,7 @@ def run_chunk(chunk: BandChunk) -> np.ndarray:
     mean = windows.mean(axis=1, keepdims=True)
     scale = windows.std(axis=1, keepdims=True)
     z = (windows - mean) / np.where(scale > 0, scale, 1.0)
-    _, _, slopes, intercept = _fit(z.transpose(1, 0, 2), p)
+    coefs, sigma, slopes, intercept = _fit(z.transpose(1, 0, 2), p)
     resid = z[:, p:] - intercept[:, None, :]  # (K, L, N): y_t - c - sum_l Phi_l y_{t-l}
     for lag in range(1, p + 1):
         resid -= z[:, p - lag : w - lag] @ slopes[:, (lag - 1) * n : lag * n]
@@ -214,15 +223,37 @@ def run_chunk(chunk: BandChunk) -> np.ndarray:
         per_batch = max(1, BATCH_ROWS // (b * length))
         for k0 in range(0, k_all, per_batch):
             sl = slice(k0, min(k0 + per_batch, k_all))
-            out[sl, col : col + b] = _simulate_and_measure(
-                z[sl], resid[sl], slopes[sl], intercept[sl], idx[sl], chunk
-            )
+            out[sl, col : col + b] = _simulate_and_measure(z[sl], resid[sl], slopes[sl], intercept[sl], idx[sl], chunk)
         col += b
     if not chunk.reduce:
         return out
-    q = _quantiles(chunk.spec.level)
-    quantile = np.quantile if np.isfinite(out).all() else np.nanquantile
-    return np.moveaxis(quantile(out, q, axis=1), 0, 1)  # type: ignore[no-any-return]
+    point = _measure_vectors(_tables(coefs, sigma, chunk.horizon, chunk.orthogonal))  # (K, M)
+    return np.stack(_interval(out, point, chunk.spec, n), axis=1)
+
+
+def _interval(draws: np.ndarray, point: np.ndarray, spec: BandSpec, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The band (lo, hi) of draws (..., B, M) around point estimates (..., M); draws of degenerate VARs (NaN) are
+    left out, and a measure without a valid draw gets NaN."""
+    q = _quantiles(spec.level)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "All-NaN slice": that measure's band is NaN, as documented
+        if np.isfinite(draws).all():
+            lo, hi = np.quantile(draws, q, axis=-2)
+            mean = draws.mean(axis=-2)
+        else:
+            clean = np.where(np.isfinite(draws), draws, np.nan)
+            lo, hi = np.nanquantile(clean, q, axis=-2)
+            mean = np.nanmean(clean, axis=-2)
+    if spec.interval == "percentile":
+        return lo, hi
+    # bias_corrected: the draws' mean exceeds the estimate by about the estimate's own bias, so the percentile
+    # interval sits about twice the bias away from the truth; shift it back by twice the bootstrap bias.
+    shift = 2.0 * (mean - point)
+    lo, hi = lo - shift, hi - shift
+    nonnegative = slice(0, 2 + 2 * n)  # TCI, cTCI, TO_*, FROM_* are shares: never below 0
+    lo[..., nonnegative] = np.maximum(lo[..., nonnegative], 0.0)
+    hi[..., nonnegative] = np.maximum(hi[..., nonnegative], 0.0)
+    return lo, hi
 
 
 def _simulate_and_measure(
@@ -293,7 +324,8 @@ def _check(data: pd.DataFrame, lags: int, horizon: int, spec: BandSpec, window: 
     return values
 
 
-def _settings(spec: BandSpec) -> dict[str, float | int | None]:
+def band_settings(spec: BandSpec) -> dict[str, float | int | str | None]:
+    """What a band depends on besides the data and the model (stored with results, compared before reuse)."""
     return {**spec.settings(), "draw_block": DRAW_BLOCK}
 
 
@@ -340,12 +372,10 @@ def full_sample_job(
         point = estimate.reindex(band_measures(names)).to_numpy(dtype=float)
 
     def finish(outputs: list[np.ndarray]) -> pd.DataFrame:
-        draws = np.concatenate(outputs, axis=1)[0]  # (draws, M)
-        quantile = np.quantile if np.isfinite(draws).all() else np.nanquantile
-        lo, hi = quantile(draws, _quantiles(spec.level), axis=0)
+        lo, hi = _interval(np.concatenate(outputs, axis=1)[0], point, spec, len(names))
         frame = pd.DataFrame({"estimate": point, "lo": lo, "hi": hi}, index=pd.Index(band_measures(names)))
         frame.index.name = "measure"
-        frame.attrs.update(_settings(spec))
+        frame.attrs.update(band_settings(spec))
         return frame
 
     return BandJob(chunks, finish)
@@ -417,7 +447,7 @@ def rolling_job(
         bands = np.concatenate(outputs, axis=0) if outputs else np.empty((0, 2, m))
         # (nw, 2, M) -> columns m0_lo, m0_hi, m1_lo, ...
         frame = pd.DataFrame(np.swapaxes(bands, 1, 2).reshape(len(bands), 2 * m), index=ends, columns=columns)
-        frame.attrs.update(_settings(spec))
+        frame.attrs.update(band_settings(spec))
         return frame
 
     return BandJob(tuple(chunks), finish)

@@ -22,7 +22,7 @@ import pandas as pd
 from monitor.align import Panel
 from monitor.compute import Runner
 from monitor.errors import InputDataError
-from monitor.models.bands import BandJob, band_columns, full_sample_job, rolling_job, run_jobs
+from monitor.models.bands import BandJob, band_columns, band_settings, full_sample_job, rolling_job, run_jobs
 from monitor.models.rolling import frame_columns
 from monitor.models.spec import ModelSpec
 from monitor.models.spillover import connectedness, rolling_connectedness, tvp_connectedness
@@ -141,10 +141,8 @@ def _reusable_bands(spec: ModelSpec, previous: ModelResult) -> pd.DataFrame | No
 
 
 def _settings(spec: ModelSpec) -> dict[str, object]:
-    from monitor.models.bands import DRAW_BLOCK
-
     assert spec.bands is not None
-    return {**spec.bands.settings(), "draw_block": DRAW_BLOCK}
+    return dict(band_settings(spec.bands))
 
 
 def band_jobs(point: PointEstimate) -> list[BandJob]:

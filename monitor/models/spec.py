@@ -16,6 +16,7 @@ AGGREGATIONS = ("last", "mean", "sum")
 TIMINGS = ("us", "kr", "none")
 FREQS = ("D", "M")
 CRITERIA = ("aic", "bic", "hqic")
+INTERVALS = ("percentile", "bias_corrected")
 
 
 def _check(ok: bool, message: str) -> None:
@@ -87,13 +88,16 @@ class BandSpec:
     level: coverage of the percentile interval (0.9: the 5th and 95th percentiles of the bootstrap draws);
     draws: bootstrap re-estimations per window; block_length: mean block length of the Politis-Romano stationary
     bootstrap of the residuals (None: iid resampling); seed: the root of every random stream, so that a rerun
-    gives the same bands.
+    gives the same bands; interval: "percentile" (the quantiles of the draws) or "bias_corrected" (that interval
+    shifted by twice the bootstrap estimate of the bias, for weakly connected systems, where the estimates and
+    the plain percentile bands sit above the truth).
     """
 
     level: float = 0.9
     draws: int = 500
     block_length: float | None = None
     seed: int = 0
+    interval: str = "percentile"
 
     def __post_init__(self) -> None:
         _check(
@@ -112,10 +116,20 @@ class BandSpec:
             not isinstance(self.seed, bool) and isinstance(self.seed, int) and self.seed >= 0,
             f"seed must be a non-negative whole number, got {self.seed!r}",
         )
+        _check(
+            self.interval in INTERVALS,
+            f"band interval must be one of {', '.join(INTERVALS)}, got {self.interval!r}",
+        )
 
-    def settings(self) -> dict[str, float | int | None]:
+    def settings(self) -> dict[str, float | int | str | None]:
         """What the bands depend on besides the data (stored with a result, compared before reusing it)."""
-        return {"level": self.level, "draws": self.draws, "block_length": self.block_length, "seed": self.seed}
+        return {
+            "level": self.level,
+            "draws": self.draws,
+            "block_length": self.block_length,
+            "seed": self.seed,
+            "interval": self.interval,
+        }
 
 
 @dataclass(frozen=True)
@@ -172,3 +186,29 @@ class ModelSpec:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.variables)
+
+
+@dataclass(frozen=True)
+class MarketModel:
+    """One market of a model group: its name (KR, JP ...), label and the model the group's template makes of it."""
+
+    market: str
+    label: str
+    spec: ModelSpec
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A model template applied to many markets (config `[[model_groups]]`); each market's model is named
+    `<group>.<market>`."""
+
+    name: str
+    label: str
+    markets: tuple[MarketModel, ...]
+
+    def __post_init__(self) -> None:
+        _check(bool(self.name), "a model group needs a name")
+        _check(bool(self.markets), f"model group {self.name}: needs at least one market")
+        names = [m.market for m in self.markets]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        _check(not dupes, f"model group {self.name}: market names must be unique, repeated: {', '.join(dupes)}")

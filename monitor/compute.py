@@ -50,7 +50,10 @@ class Compute:
     ...     outputs = compute.map(work, chunks)
     """
 
-    def __init__(self, scheduler: str = "serial", workers: int = 1, address: str = "") -> None:
+    def __init__(
+        self, scheduler: str = "serial", workers: int = 1, address: str = "", *, timeout: float = 10.0
+    ) -> None:
+        """timeout: seconds to wait for a Dask scheduler at `address` to answer."""
         if scheduler not in SCHEDULERS:
             raise MonitorError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {scheduler!r}")
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -60,6 +63,7 @@ class Compute:
         self.scheduler = scheduler
         self.workers = workers
         self.address = address
+        self.timeout = timeout
         self._pool: Executor | None = None
         self._client: Any = None
         self._cluster: Any = None
@@ -107,7 +111,7 @@ class Compute:
             client_cls, cluster_cls = _dask()
             if self.address:
                 try:
-                    self._client = client_cls(self.address, timeout="10s")
+                    self._client = client_cls(self.address, timeout=f"{self.timeout}s")
                 except (OSError, TimeoutError) as e:
                     raise MonitorError(
                         f"cannot reach the Dask scheduler at {self.address} ({e}); check [compute] address, or "

@@ -190,7 +190,10 @@ def _draw_count(spec: BandSpec, block: int) -> int:
 def run_chunk(chunk: BandChunk) -> np.ndarray:
     """The bootstrap measures of one chunk (see BandChunk.reduce for the shape)."""
     p, w = chunk.lags, chunk.window
-    windows = np.stack([chunk.values[s : s + w] for s in chunk.starts])  # (K, W, N)
+    # C order whatever the caller's layout: a pickled chunk arrives C-ordered, and the order of a reduction's terms
+    # (so its last bits) follows the memory layout; identical layouts give identical bits on every backend.
+    values = np.ascontiguousarray(chunk.values)
+    windows = np.stack([values[s : s + w] for s in chunk.starts])  # (K, W, N)
     k_all, _, n = windows.shape
     length = w - p
     mean = windows.mean(axis=1, keepdims=True)

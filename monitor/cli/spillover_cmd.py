@@ -23,6 +23,17 @@ class Transform(StrEnum):
     log_diff = "log_diff"
 
 
+class Scheduler(StrEnum):
+    serial = "serial"
+    processes = "processes"
+    dask = "dask"
+
+
+class Interval(StrEnum):
+    percentile = "percentile"
+    bias_corrected = "bias-corrected"
+
+
 def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
     """The file as a frame indexed by date; leading/trailing rows with a gap are trimmed (with a note), any other
     problem is an InputDataError naming the file, column and row."""
@@ -92,12 +103,19 @@ def _write_csv(frame: pd.DataFrame, out: Path) -> None:
         raise MonitorError(f"cannot write {out}: {e.strerror or e}") from None
 
 
-def _print_table(table: SpilloverTable, title: str) -> None:
+def _print_table(table: SpilloverTable, title: str, bands: pd.DataFrame | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
     names = table.variables
-    grid = Table(title=title, caption=f"TCI {table.tci:.2f}%   cTCI {table.ctci:.2f}%")
+    caption = f"TCI {table.tci:.2f}%   cTCI {table.ctci:.2f}%"
+    if bands is not None:
+        level = f"{bands.attrs['level']:.0%}"
+        caption += (
+            f"\n{level} bootstrap band ({bands.attrs['draws']} draws): TCI [{bands.at['TCI', 'lo']:.2f}, "
+            f"{bands.at['TCI', 'hi']:.2f}]   cTCI [{bands.at['cTCI', 'lo']:.2f}, {bands.at['cTCI', 'hi']:.2f}]"
+        )
+    grid = Table(title=title, caption=caption)
     grid.add_column("receiver \\ giver", style="bold")
     for name in names:
         grid.add_column(name, justify="right")
@@ -107,6 +125,10 @@ def _print_table(table: SpilloverTable, title: str) -> None:
     grid.add_section()
     grid.add_row("TO", *(f"{v:.2f}" for v in table.to), f"{table.to.sum():.2f}")
     grid.add_row("NET", *(f"{v:+.2f}" for v in table.net), "")
+    if bands is not None:
+        grid.add_row(
+            "NET band", *(f"[{bands.at[f'NET_{v}', 'lo']:+.1f}, {bands.at[f'NET_{v}', 'hi']:+.1f}]" for v in names), ""
+        )
     grid.add_row("NPT", *(str(int(v)) for v in table.npt), "")
     Console(width=max(100, 14 * (len(names) + 2))).print(grid)
 
@@ -133,12 +155,38 @@ def spillover(
     prior_window: Annotated[
         int | None, typer.Option("--prior-window", help="TVP-VAR prior from the first N rows (default: all rows).")
     ] = None,
+    bands: Annotated[
+        float | None,
+        typer.Option("--bands", help="Bootstrap bands at this level, e.g. 0.9 (the 5th-95th percentiles)."),
+    ] = None,
+    draws: Annotated[int | None, typer.Option("--draws", help="Bootstrap draws per window [default: 500].")] = None,
+    block_length: Annotated[
+        float | None,
+        typer.Option(
+            "--block-length", help="Stationary bootstrap of the residuals, mean block length L (default iid)."
+        ),
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the bootstrap [default: 0].")] = None,
+    interval: Annotated[
+        Interval | None,
+        typer.Option("--interval", help="percentile, or bias-corrected for weakly connected systems."),
+    ] = None,
+    scheduler: Annotated[
+        Scheduler | None, typer.Option("--scheduler", help="Where the bootstrap runs [default: serial].")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Worker processes for processes/dask [default: CPU count].")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Dask scheduler, e.g. tcp://host:8786 (default: a local cluster).")
+    ] = None,
 ) -> None:
     """Diebold-Yilmaz connectedness table of a VAR(P) with a constant (generalized FEVD unless --orthogonal).
 
     Table rows receive, columns transmit (percent); FROM/TO/NET per variable, TCI and corrected TCI.
     With --window or --tvp the per-date measures go to --out; the table printed is the full-sample one (the
-    average of the per-date tables for --tvp).
+    average of the per-date tables for --tvp). With --bands, residual-bootstrap bands of every measure: in --json
+    under "bands", in OUT.csv as <measure>_lo and <measure>_hi columns.
     """
     import json
 
@@ -149,6 +197,8 @@ def spillover(
         raise MonitorError("use either --window or --tvp, not both")
     if (window is not None or tvp) and out is None:
         raise MonitorError("--out OUT.csv is required with --window and --tvp (the per-date series go there)")
+    band_spec = _band_spec(bands, draws, block_length, seed, interval, tvp)
+    compute = _compute(scheduler, workers, address, band_spec is not None)
     frame, notes = _read_csv(file)
     if transform:
         # The first row(s) have no predecessor after differencing: expected, so no note.
@@ -157,6 +207,7 @@ def spillover(
         typer.echo(note, err=True)
 
     per_date: Any = None
+    full_bands: pd.DataFrame | None = None
     if tvp:
         result = tvp_connectedness(frame, lags, horizon, kappa1, kappa2, prior_window, orthogonal=orthogonal)
         table, per_date = result.table, result.frame
@@ -166,14 +217,134 @@ def spillover(
         title = f"VAR({lags}), H = {horizon}, {table.nobs} observations"
         if window is not None:
             per_date = rolling_connectedness(frame, lags, horizon, window, orthogonal=orthogonal)
+        if band_spec is not None:
+            full_bands, per_date = _bands(frame, lags, horizon, window, orthogonal, band_spec, compute, per_date)
     title = ("Orthogonal " if orthogonal else "Generalized ") + title + ", percent"
 
     if out is not None:
         _write_csv(per_date if per_date is not None else table.frame(), out)
     if as_json:
-        typer.echo(json.dumps(table.payload()))
+        payload = table.payload()
+        if full_bands is not None:
+            payload["bands"] = _bands_payload(full_bands, table.variables)
+        typer.echo(json.dumps(payload))
     else:
-        _print_table(table, title)
+        _print_table(table, title, full_bands)
         if out is not None:
             what = f"{len(per_date)} dates" if per_date is not None else "the table"
             typer.echo(f"wrote {what} to {out}")
+
+
+def _band_spec(
+    level: float | None,
+    draws: int | None,
+    block_length: float | None,
+    seed: int | None,
+    interval: Interval | None,
+    tvp: bool,
+) -> Any:
+    """The bootstrap settings from the options, or None without --bands; each bad value is named."""
+    from monitor.models.spec import BandSpec
+
+    if level is None:
+        given = [
+            o for o, v in (("--draws", draws), ("--block-length", block_length), ("--seed", seed)) if v is not None
+        ]
+        given += ["--interval"] if interval is not None else []
+        if given:
+            verb = "sets" if len(given) == 1 else "set"
+            raise MonitorError(
+                f"{', '.join(given)} {verb} up the bootstrap bands: add --bands LEVEL (e.g. --bands 0.9)"
+            )
+        return None
+    if tvp:
+        raise MonitorError("--bands bootstraps VAR models, not the TVP-VAR: drop --tvp (use --window) or --bands")
+    checks = [
+        (0.0 < level < 1.0, f"--bands must be between 0 and 1 (0.9 = the 5th to 95th percentiles), got {level}"),
+        (draws is None or draws >= 1, f"--draws must be at least 1, got {draws}"),
+        (
+            block_length is None or block_length >= 1,
+            f"--block-length must be at least 1 (the mean block length in rows), got {block_length}",
+        ),
+        (seed is None or seed >= 0, f"--seed must be a non-negative whole number, got {seed}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise MonitorError(message)
+    return BandSpec(
+        level=level,
+        draws=500 if draws is None else draws,
+        block_length=block_length,
+        seed=0 if seed is None else seed,
+        interval=(interval or Interval.percentile).value.replace("-", "_"),
+    )
+
+
+def _compute(scheduler: Scheduler | None, workers: int | None, address: str | None, banded: bool) -> Any:
+    import os
+
+    from monitor.compute import Compute
+
+    if not banded:
+        given = [
+            o for o, v in (("--scheduler", scheduler), ("--workers", workers), ("--address", address)) if v is not None
+        ]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise MonitorError(f"{', '.join(given)} only {verb} to the bootstrap: add --bands LEVEL (e.g. --bands 0.9)")
+        return None
+    if workers is not None and workers < 1:
+        raise MonitorError(f"--workers must be at least 1, got {workers}")
+    if address and scheduler is not Scheduler.dask:
+        raise MonitorError("--address is the Dask scheduler's: add --scheduler dask")
+    chosen = (scheduler or Scheduler.serial).value
+    return Compute(chosen, workers or os.cpu_count() or 1, address or "")
+
+
+def _bands(
+    frame: pd.DataFrame,
+    lags: int,
+    horizon: int,
+    window: int | None,
+    orthogonal: bool,
+    spec: Any,
+    compute: Any,
+    per_date: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Full-sample bands, and the rolling frame with its band columns (both runs share one batch of chunks)."""
+    import pandas as pd
+
+    from monitor.models.bands import full_sample_job, rolling_job, run_jobs
+
+    jobs = [full_sample_job(frame, lags, horizon, spec, orthogonal=orthogonal)]
+    if window is not None:
+        jobs.append(rolling_job(frame, lags, horizon, window, spec, orthogonal=orthogonal))
+    with compute:
+        frames = run_jobs(jobs, compute)
+    if window is not None and per_date is not None:
+        per_date = pd.concat([per_date, frames[1]], axis=1)
+    return frames[0], per_date
+
+
+def _bands_payload(bands: pd.DataFrame, names: tuple[str, ...]) -> dict[str, Any]:
+    """The JSON shape of the full-sample bands, keyed like the table's payload; npdc has both directions
+    (the band of NPDC_b_a is minus the band of NPDC_a_b, its ends swapped)."""
+
+    def band(measure: str) -> dict[str, float]:
+        return {"lo": float(bands.at[measure, "lo"]), "hi": float(bands.at[measure, "hi"])}
+
+    npdc: dict[str, dict[str, dict[str, float]]] = {a: {} for a in names}
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            ab = band(f"NPDC_{a}_{b}")
+            npdc[a][b] = ab
+            npdc[b][a] = {"lo": -ab["hi"], "hi": -ab["lo"]}
+    return {
+        **{k: bands.attrs[k] for k in ("level", "draws", "block_length", "seed", "interval")},
+        "tci": band("TCI"),
+        "ctci": band("cTCI"),
+        "from": {v: band(f"FROM_{v}") for v in names},
+        "to": {v: band(f"TO_{v}") for v in names},
+        "net": {v: band(f"NET_{v}") for v in names},
+        "npdc": npdc,
+    }

@@ -33,8 +33,14 @@ R = TypeVar("R")
 Scheduler = Literal["serial", "processes", "dask"]
 SCHEDULERS: tuple[str, ...] = ("serial", "processes", "dask")
 DASK_HINT = "pip install -e '.[dask]'"
-# Imported once in the forkserver so that each worker process starts with numpy and the model code loaded.
-PRELOAD = ["monitor.models.bands", "monitor.models.estimate"]
+# Imported once in the forkserver so that each worker process starts with the model code (and the statsmodels
+# modules it imports on first use) loaded, instead of importing them again in every worker.
+PRELOAD = [
+    "monitor.models.bands",
+    "monitor.models.estimate",
+    "statsmodels.tsa.stattools",
+    "statsmodels.tsa.vector_ar.var_model",
+]
 
 
 class Runner(Protocol):

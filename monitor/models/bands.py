@@ -183,6 +183,19 @@ def _indices(rng: np.random.Generator, draws: int, length: int, block_length: fl
     return (np.take_along_axis(starts, last, axis=1) + pos - last) % length  # type: ignore[no-any-return]
 
 
+def _max_root(slopes: np.ndarray, n: int, lags: int) -> np.ndarray:
+    """Largest modulus of the companion matrix's eigenvalues of each VAR (K,); NaN coefficients give NaN."""
+    k = len(slopes)
+    companion = np.zeros((k, n * lags, n * lags))
+    companion[:, :n] = np.swapaxes(slopes, -1, -2)  # row i: equation i, columns (lag, variable)
+    companion[:, n:, :-n] = np.eye(n * (lags - 1))
+    bad = ~np.isfinite(companion).all(axis=(1, 2))
+    companion[bad] = 0.0
+    roots = np.abs(np.linalg.eigvals(companion)).max(axis=-1)
+    roots[bad] = np.nan
+    return roots  # type: ignore[no-any-return]
+
+
 def _draw_count(spec: BandSpec, block: int) -> int:
     return min(DRAW_BLOCK, spec.draws - block * DRAW_BLOCK)
 
@@ -203,6 +216,10 @@ def run_chunk(chunk: BandChunk) -> np.ndarray:
     resid = z[:, p:] - intercept[:, None, :]  # (K, L, N): y_t - c - sum_l Phi_l y_{t-l}
     for lag in range(1, p + 1):
         resid -= z[:, p - lag : w - lag] @ slopes[:, (lag - 1) * n : lag * n]
+    # A VAR that is not stable (a root on or outside the unit circle, e.g. a window ending in an outlier) has no
+    # bootstrap: its simulated paths explode. Those windows get NaN bands; a zero VAR keeps their arithmetic quiet.
+    unstable = ~(_max_root(slopes, n, p) < 1.0)
+    slopes = np.where(unstable[:, None, None], 0.0, slopes)
 
     first, last = chunk.blocks
     total = sum(_draw_count(chunk.spec, j) for j in range(first, last))
@@ -228,6 +245,7 @@ def run_chunk(chunk: BandChunk) -> np.ndarray:
             sl = slice(k0, min(k0 + per_batch, k_all))
             out[sl, col : col + b] = _simulate_and_measure(z[sl], resid[sl], slopes[sl], intercept[sl], idx[sl], chunk)
         col += b
+    out[unstable] = np.nan
     if not chunk.reduce:
         return out
     point = _measure_vectors(_tables(coefs, sigma, chunk.horizon, chunk.orthogonal))  # (K, M)
@@ -284,6 +302,9 @@ def _simulate_and_measure(
         step += shocks[t - p]
     coefs, sigma, _, _ = _fit(y.reshape(length + p, k * b, n), p)
     tables = _tables(coefs, sigma, chunk.horizon, chunk.orthogonal)
+    # Shares lie in [0, 100] by construction; outside it, the refit broke down numerically: drop that draw.
+    broken = ~((tables >= -1e-6) & (tables <= 100.0 + 1e-6)).all(axis=(-2, -1))
+    tables[broken] = np.nan
     return _measure_vectors(tables).reshape(k, b, -1)
 
 

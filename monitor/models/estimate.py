@@ -136,8 +136,7 @@ def _reusable_bands(spec: ModelSpec, previous: ModelResult) -> pd.DataFrame | No
     columns = band_columns(spec.names)
     if previous.bootstrap != _settings(spec) or not set(columns) <= set(previous.rolling.columns):
         return None
-    stored = previous.rolling[columns]
-    return None if stored.isna().all(axis=1).any() else stored
+    return previous.rolling[columns]
 
 
 def _settings(spec: ModelSpec) -> dict[str, object]:
@@ -204,12 +203,21 @@ def add_bands(points: Sequence[PointEstimate], compute: Runner | None = None) ->
 def _with_bands(point: PointEstimate, full: pd.DataFrame, rolling: pd.DataFrame | None) -> ModelResult:
     r = point.result
     per_date = r.rolling
+    notes = list(r.notes)
+    why = "its simulated paths would explode (a VAR root on or outside the unit circle, e.g. from an outlier)"
+    if full["lo"].isna().all():
+        notes.append(f"no bootstrap bands for the full sample: {why}")
     if rolling is not None and per_date is not None:
         bands = rolling if point.stored_bands is None else pd.concat([point.stored_bands, rolling])
         if not bands.index.equals(per_date.index):
             raise InputDataError(f"model {r.name}: the rolling bands do not line up with the rolling measures")
         per_date = pd.concat([per_date, bands], axis=1)
-    return dataclasses.replace(r, rolling=per_date, bands=full, bootstrap=_settings(point.spec))
+        missing = bands.index[bands.isna().all(axis=1)]
+        if len(missing):
+            notes.append(
+                f"no bootstrap bands for {len(missing)} rolling window(s), the last ending {_day(missing[-1])}: {why}"
+            )
+    return dataclasses.replace(r, rolling=per_date, bands=full, bootstrap=_settings(point.spec), notes=tuple(notes))
 
 
 def _day(ts: pd.Timestamp) -> date:

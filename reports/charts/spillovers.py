@@ -94,18 +94,34 @@ def spillover_net(ctx: ReportContext) -> Figure:
         "Net spillovers by variable (TO minus FROM)",
         f"Above zero: net transmitter of shocks; below: net receiver. {_method(model)}",
     )
+    banded = False
     for k, (var, label) in enumerate(zip(model.variables, _labels(ctx, model), strict=True)):
         col = f"NET_{var}"
         if col in r:
+            colour = PALETTE[k % len(PALETTE)]
             ax.plot(
                 r.index,
                 r[col],
-                color=PALETTE[k % len(PALETTE)],
+                color=colour,
                 ls=LINESTYLES[k % len(LINESTYLES)],
                 lw=1.3,
                 label=label,
                 gid=f"net:{var}",
             )
+            if {f"{col}_lo", f"{col}_hi"} <= set(r.columns):
+                banded = True
+                ax.fill_between(
+                    r.index, r[f"{col}_lo"], r[f"{col}_hi"], color=colour, alpha=0.12, lw=0, gid=f"net_band:{var}"
+                )
+    if banded:
+        level = model.bootstrap.get("level")
+        ax.set_title(
+            f"shaded: {level:.0%} bootstrap bands" if isinstance(level, float) else "shaded: bootstrap bands",
+            fontsize=8.5,
+            fontweight="normal",
+            loc="right",
+            color=GREY,
+        )
     ax.axhline(0, color=GREY, lw=0.8)
     ax.set_ylabel("percentage points")
     draw_legend(ax, ncols=3)
@@ -212,6 +228,48 @@ def spillover_network(ctx: ReportContext) -> Figure:
     ax.set_ylim(-1.45, 1.45)
     ax.set_aspect("equal")
     footer(fig, "model estimates from the stored series", ctx.as_of, _method(model))
+    return fig
+
+
+GROUP_ROWS = 25  # markets shown in the group chart: those that stand out most
+
+
+@chart("spillover_groups", "Spillovers", "Which market's connectedness or net transmission stands out today?")
+def spillover_groups(ctx: ReportContext) -> Figure:
+    from monitor.models.groups import group_summary
+
+    summary = group_summary(m for m in ctx.models.values() if not m.error)
+    if summary.empty:
+        raise ChartSkipped("no model groups were estimated for this date (add [[model_groups]] to config.toml)")
+    summary["column"] = np.where(summary["measure"] == "TCI", "TCI", "NET " + summary["variable"])
+    summary["row"] = summary["group"] + " / " + summary["market"]
+    columns = list(dict.fromkeys(["TCI", *summary["column"]]))
+    strength = summary.groupby("row")["zscore"].apply(lambda z: float(np.nanmax(np.abs(z))) if z.notna().any() else 0)
+    rows = strength.sort_values(ascending=False, kind="stable").index[:GROUP_ROWS].tolist()
+    shown = summary[summary["row"].isin(rows)]
+    z = shown.pivot(index="row", columns="column", values="zscore").reindex(index=rows, columns=columns)
+    cut = "" if len(rows) == len(strength) else f"; the {len(rows)} of {len(strength)} markets that stand out most"
+    fig, (ax,) = figure(
+        "Which market stands out today?",
+        "Colour: z-score of today's value against the market's own history (red: unusually high); text: the value "
+        f"(TCI in %, NET in pp) and its percentile in that history{cut}",
+        size=(10.0, min(2.2 + 0.42 * len(rows), 12.0)),
+    )
+    ax.grid(False)
+    image = ax.imshow(
+        np.clip(z.to_numpy(dtype=float), -3, 3), cmap="RdBu_r", vmin=-3, vmax=3, aspect="auto", gid="group_heatmap"
+    )
+    for row in shown.itertuples():
+        i, j = rows.index(row.row), columns.index(row.column)
+        pct = "" if np.isnan(row.percentile) else f"\n{row.percentile:.0f}th pct"
+        ax.text(
+            j, i, f"{row.value:.1f}{pct}", ha="center", va="center", fontsize=7.5, gid=f"cell:{row.model}:{row.column}"
+        )
+    ax.set_xticks(range(len(columns)), columns, fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="z-score (clipped at ±3)")
+    dates = sorted({d.strftime("%Y-%m-%d") for d in shown["date"]})
+    footer(fig, "model estimates from the stored series", ctx.as_of, f"latest windows: {', '.join(dates)}")
     return fig
 
 

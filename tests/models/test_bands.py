@@ -330,3 +330,34 @@ def test_the_chunk_plan_covers_every_window_once_and_grows_with_the_draws() -> N
         assert flat == [d.toordinal() for d in data.index[249:]]  # in order, each window once
         assert all(c.blocks == (0, 10 if job is large else 1) for c in job.chunks)
     assert len(large.chunks) > len(small.chunks) > 1
+
+
+def test_an_explosive_var_gets_nan_bands_and_a_note() -> None:
+    """Paths simulated from an estimated VAR with a root outside the unit circle explode: no band, said so."""
+    rng = np.random.default_rng(3)
+    y = np.zeros((150, 2))
+    for t in range(1, 150):
+        y[t] = np.array([[1.04, 0.0], [0.1, 0.5]]) @ y[t - 1] + rng.normal(size=2)
+    data = pd.DataFrame(y, index=pd.bdate_range("2020-01-01", periods=150), columns=["a", "b"])
+    from monitor.models.var import _companion_max_root
+
+    coefs = VAR(y).fit(1).coefs
+    assert _companion_max_root(coefs) > 1.0
+    slopes = np.swapaxes(coefs, -1, -2).reshape(1, 2, 2)
+    assert bands_mod._max_root(slopes, 2, 1)[0] == pytest.approx(_companion_max_root(coefs))
+    frame = full_sample_bands(data, 1, 8, BandSpec(0.9, 20))
+    assert frame[["lo", "hi"]].isna().all().all() and frame["estimate"].notna().all()
+    spec = ModelSpec("x", "D", (VariableSpec("a"), VariableSpec("b")), lags=1, horizon=8, bands=BandSpec(0.9, 20))
+    result = estimate(spec, Panel(frame=data, as_of=data.index[-1], freq="D"))
+    assert any(
+        n.startswith("no bootstrap bands for the full sample: its simulated paths would explode") for n in result.notes
+    )
+
+
+def test_max_root_of_a_var2_matches_the_companion_eigenvalues() -> None:
+    from monitor.models.var import _companion_max_root
+
+    rng = np.random.default_rng(5)
+    coefs = rng.normal(scale=0.3, size=(2, 3, 3))
+    slopes = np.swapaxes(coefs, -1, -2).reshape(1, 6, 3)
+    assert bands_mod._max_root(slopes, 3, 2)[0] == pytest.approx(_companion_max_root(coefs), rel=1e-12)

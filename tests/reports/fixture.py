@@ -11,11 +11,13 @@ import pandas as pd
 
 from monitor.align import Panel
 from monitor.models.estimate import estimate
-from monitor.models.spec import ModelSpec, VariableSpec
+from monitor.models.groups import GroupRun, estimate_groups
+from monitor.models.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, VariableSpec
 from monitor.results import save_result
 from reports.context import ReportContext, RuleTrace, load_context
 from series.spec import SeriesSpec, SourceRef
 from series.store import Store
+from tests.models.simulate import simulate_var
 
 AS_OF = date(2026, 3, 27)
 XSS = "<script>alert(1)</script>"
@@ -100,14 +102,33 @@ def fill_store(path: Path) -> tuple[Store, list[SeriesSpec], dict[str, pd.Series
             "kospi": np.log(values["kospi"].resample("MS").last()).diff(),
         }
     ).dropna()
-    for name, label, freq, frame, window, horizon in (
-        ("market_daily", "Daily market spillovers", "D", daily, 150, 10),
-        ("macro_monthly", "Monthly macro spillovers", "M", monthly, None, 12),
+    for name, label, freq, frame, window, horizon, bands in (
+        ("market_daily", "Daily market spillovers", "D", daily, 150, 10, BandSpec(0.9, 20)),
+        ("macro_monthly", "Monthly macro spillovers", "M", monthly, None, 12, None),
     ):
         variables = tuple(VariableSpec(c) for c in frame.columns)
-        spec = ModelSpec(name, freq, variables, lags=1, horizon=horizon, window=window, label=label)
+        spec = ModelSpec(name, freq, variables, lags=1, horizon=horizon, window=window, label=label, bands=bands)
         save_result(store, estimate(spec, Panel(frame, pd.Timestamp(AS_OF), freq)))
+    for result in market_group().results.values():
+        save_result(store, result)
     return store, specs, values
+
+
+def market_group() -> GroupRun:
+    """A SYNTHETIC model group: three markets' FX and equity returns with a common US yield, simulated."""
+    markets, data = [], {}
+    for k, market in enumerate(("KR", "TW", "JP")):
+        sim = simulate_var(260, 2, 1, seed=70 + k, start="2025-03-03")
+        data[f"{market}_fx"], data[f"{market}_eq"] = sim["y1"], sim["y2"]
+        variables = (
+            VariableSpec("us_yield", name="ust", timing="none"),
+            VariableSpec(f"{market}_fx", name="fx", timing="none"),
+            VariableSpec(f"{market}_eq", name="equity", timing="none"),
+        )
+        spec = ModelSpec(f"asia.{market}", "D", variables, lags=1, horizon=8, window=120, bands=BandSpec(0.9, 20))
+        markets.append(MarketModel(market, market, spec))
+    data["us_yield"] = simulate_var(260, 2, 1, seed=79, start="2025-03-03")["y1"]
+    return estimate_groups([GroupSpec("asia", "Asia", tuple(markets))], data, AS_OF)
 
 
 def rule_traces(values: dict[str, pd.Series]) -> list[RuleTrace]:

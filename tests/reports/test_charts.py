@@ -48,6 +48,7 @@ def test_every_registered_chart_renders_with_source_and_as_of_footer(figs):
         "spillover_net",
         "spillover_table",
         "spillover_network",
+        "spillover_groups",
         "irf_grid",
         "alert_timeline",
     }
@@ -127,6 +128,49 @@ def test_tci_chart_and_its_point_in_time_percentile(figs, fixture):
     assert [day(x) for x in by_gid(fig, "tci").get_xdata(orig=False)[-1:]] == [rolling.index[-1]]
 
 
+def _band_edges(collection) -> tuple[np.ndarray, np.ndarray]:
+    """The lower and upper edges of a fill_between polygon (x runs forward on one edge, back on the other)."""
+    vertices = collection.get_paths()[0].vertices
+    n = (len(vertices) - 3) // 2  # start, n lower points, end, n upper points backwards, closing point
+    return vertices[1 : n + 1, 1], vertices[n + 2 : 2 * n + 2, 1][::-1]
+
+
+def test_tci_and_net_charts_shade_the_stored_bands(figs, fixture):
+    ctx, _ = fixture
+    model = ctx.models["market_daily"]
+    rolling = model.rolling
+    assert model.bootstrap["level"] == 0.9 and "TCI_lo" in rolling
+    lo, hi = _band_edges(by_gid(figs["spillover_tci"], "tci_band"))
+    np.testing.assert_allclose(lo, rolling["TCI_lo"].to_numpy())
+    np.testing.assert_allclose(hi, rolling["TCI_hi"].to_numpy())
+    fig = figs["spillover_net"]
+    assert gids(fig, "net_band:") == sorted(f"net_band:{v}" for v in model.variables)
+    for var in model.variables:
+        lo, hi = _band_edges(by_gid(fig, f"net_band:{var}"))
+        np.testing.assert_allclose(lo, rolling[f"NET_{var}_lo"].to_numpy())
+        np.testing.assert_allclose(hi, rolling[f"NET_{var}_hi"].to_numpy())
+    assert fig.axes[0].get_title(loc="right") == "shaded: 90% bootstrap bands"
+
+
+def test_group_chart_shows_each_market_today_against_its_history(figs, fixture):
+    from monitor.models.groups import group_summary
+
+    ctx, _ = fixture
+    summary = group_summary(ctx.models.values())
+    assert set(summary["market"]) == {"KR", "TW", "JP"}
+    fig = figs["spillover_groups"]
+    for row in summary.itertuples():
+        column = "TCI" if row.measure == "TCI" else f"NET {row.variable}"
+        text = by_gid(fig, f"cell:{row.model}:{column}").get_text()
+        assert text == f"{row.value:.1f}\n{row.percentile:.0f}th pct"
+    heat = by_gid(fig, "group_heatmap").get_array()
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    order = summary.groupby("market")["zscore"].apply(lambda z: z.abs().max()).sort_values(ascending=False)
+    assert ticks == [f"asia / {m}" for m in order.index]  # the market that stands out most on top
+    kr_tci = summary[(summary.market == "KR") & (summary.measure == "TCI")]["zscore"].iloc[0]
+    assert heat[ticks.index("asia / KR"), 0] == pytest.approx(np.clip(kr_tci, -3, 3))
+
+
 def test_table_heatmap_and_network_follow_the_table(figs, fixture):
     ctx, _ = fixture
     table = ctx.models["market_daily"].current_table  # the latest window's table
@@ -174,6 +218,7 @@ def test_a_chart_without_its_data_is_skipped_with_a_reason(fixture):
         ("exports", "no export series"),
         ("spillover_tci", "no spillover model"),
         ("irf_grid", "no VAR"),
+        ("spillover_groups", "no model groups were estimated"),
     ):
         with pytest.raises(charts.ChartSkipped, match=reason):
             charts.render(name, empty)

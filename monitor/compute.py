@@ -19,14 +19,13 @@ Backends, chosen by `[compute]` in config.toml:
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from multiprocessing import forkserver
+from typing import Any, Literal, Protocol, TypeVar
 
 from monitor.errors import MonitorError
-
-if TYPE_CHECKING:
-    from monitor.config import ComputeBlock
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -41,6 +40,21 @@ PRELOAD = [
     "statsmodels.tsa.stattools",
     "statsmodels.tsa.vector_ar.var_model",
 ]
+
+
+SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+class Settings(Protocol):
+    """The `[compute]` block of the config (monitor.config.ComputeBlock), which this module must not import:
+    models import it, and the config knows the fetchers."""
+
+    @property
+    def scheduler(self) -> str: ...
+    @property
+    def workers(self) -> int: ...
+    @property
+    def address(self) -> str: ...
 
 
 class Runner(Protocol):
@@ -77,7 +91,7 @@ class Compute:
             _dask()  # fail now, with the install hint, rather than at the first map
 
     @classmethod
-    def from_config(cls, block: ComputeBlock) -> Compute:
+    def from_config(cls, block: Settings) -> Compute:
         return cls(block.scheduler, block.workers, block.address)
 
     def describe(self) -> str:
@@ -109,6 +123,19 @@ class Compute:
         if self._pool is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(PRELOAD)
+            # One BLAS thread per worker (what Dask's workers do too): the chunks are many small products, and
+            # workers x BLAS threads on the same cores would only contend. The variables must be set when the
+            # forkserver starts (it loads numpy for every worker), so it is started here, under them.
+            saved = {k: os.environ.get(k) for k in SINGLE_THREADED}
+            os.environ.update(SINGLE_THREADED)
+            try:
+                forkserver.ensure_running()
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
         return self._pool
 

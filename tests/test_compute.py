@@ -106,3 +106,13 @@ def test_an_unreachable_dask_scheduler_is_a_clear_error(dask_installed) -> None:
     compute = Compute("dask", workers=1, address="tcp://127.0.0.1:9", timeout=1)  # nothing listens on port 9
     with compute, pytest.raises(MonitorError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
         compute.map(_slow_identity, [1, 2])
+
+
+def test_the_compute_block_of_the_config_chooses_the_backend() -> None:
+    from monitor.config import validate_config
+
+    series = {"id": "krw", "label": "KRW", "source": "csv", "key": "k.csv", "freq": "B", "units": "KRW"}
+    config = validate_config({"series": [series], "compute": {"scheduler": "processes", "workers": 3}})
+    compute = Compute.from_config(config.compute)
+    assert (compute.scheduler, compute.workers, compute.describe()) == ("processes", 3, "processes (3 workers)")
+    assert Compute.from_config(validate_config({"series": [series]}).compute).describe() == "serial"

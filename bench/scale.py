@@ -1,0 +1,169 @@
+"""Benchmark: bootstrap bands on 1 and 2 workers (process pool, Dask LocalCluster), the cost of chunking, and the
+capacity plan for 100 markets x 5,000 windows x 500 draws derived from the measured per-regression cost.
+
+Workload: one market, a simulated stable VAR(2) in N = 5 variables, H = 10, W = 250, 1000 rolling windows, 200
+draws each (200,000 bootstrap regressions on 248 rows). Every backend gets the same chunks and must return the same
+bits (checked). Pool and cluster start-up are timed apart from the work (a daily run starts them once).
+
+    python bench/scale.py [--windows 1000] [--draws 200] [--skip-dask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # serial on one core too, like each worker: speed-ups then count cores
+
+import numpy as np  # noqa: E402 (after the thread settings)
+import pandas as pd  # noqa: E402 (after the thread settings)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout, not an installed copy
+
+import monitor.models.bands as bands  # noqa: E402 (after the thread settings)
+from monitor.compute import Compute  # noqa: E402 (after the thread settings)
+from monitor.models.spec import BandSpec  # noqa: E402 (after the thread settings)
+
+N, P, H, W = 5, 2, 10, 250
+PLAN = (100, 5000, 500)  # markets, windows, draws
+
+
+def simulate(n_obs: int, seed: int = 20240601) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    while True:
+        coefs = rng.normal(scale=0.2, size=(P, N, N))
+        comp = np.zeros((N * P, N * P))
+        comp[:N] = np.concatenate(list(coefs), axis=1)
+        comp[N:, :-N] = np.eye(N * (P - 1))
+        if np.max(np.abs(np.linalg.eigvals(comp))) < 0.9:
+            break
+    mix = rng.normal(size=(N, N)) * 0.4 + np.eye(N)
+    shocks = rng.normal(size=(n_obs + 200, N)) @ mix.T
+    y = np.zeros((n_obs + 200, N))
+    for t in range(P, n_obs + 200):
+        y[t] = sum(coefs[lag] @ y[t - 1 - lag] for lag in range(P)) + shocks[t]
+    return pd.DataFrame(y[200:], index=pd.bdate_range("2010-01-04", periods=n_obs), columns=[f"v{i}" for i in range(N)])
+
+
+def _spin(n: int) -> int:
+    x = 0
+    for i in range(n):
+        x += i
+    return x
+
+
+def machine_speedup(n: int = 15_000_000) -> float:
+    """What this machine gives two CPU-bound processes right now (other work on it lowers this)."""
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_spin, [1, 1]))
+        start = time.perf_counter()
+        list(pool.map(_spin, [n]))
+        one = time.perf_counter() - start
+        start = time.perf_counter()
+        list(pool.map(_spin, [n, n]))
+        two = time.perf_counter() - start
+    return 2 * one / two
+
+
+def timed(fn: Callable[[], pd.DataFrame]) -> tuple[float, pd.DataFrame]:
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--windows", type=int, default=1000)
+    parser.add_argument("--draws", type=int, default=200)
+    parser.add_argument("--skip-dask", action="store_true")
+    args = parser.parse_args()
+    data = simulate(args.windows + W - 1)
+    spec = BandSpec(0.9, args.draws, seed=1)
+    fits = args.windows * args.draws
+
+    def run(compute: Compute | None = None) -> pd.DataFrame:
+        return bands.rolling_bands(data, P, H, W, spec, compute=compute, key="bench")
+
+    chunks = len(bands.rolling_job(data, P, H, W, spec).chunks)
+    per_chunk = -(-args.windows // chunks)
+    print(
+        f"workload: VAR({P}) in {N} variables, H = {H}, W = {W}: {args.windows} windows x {args.draws} draws = "
+        f"{fits:,} bootstrap regressions; {chunks} chunks of ~{per_chunk} windows (CHUNK_ROWS = {bands.CHUNK_ROWS:,})"
+    )
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    print(f"machine: two pure-Python processes run {machine_speedup():.2f}x as fast as one (2.00 = two free cores)")
+    t_serial, reference = timed(run)
+    print(f"serial, planned chunks:        {t_serial:7.2f} s   ({1e6 * t_serial / fits:.1f} us per regression)")
+
+    # Chunking overhead: the same work as one chunk, and as one chunk per window (serial, in this process).
+    default = bands.CHUNK_ROWS
+    bands.CHUNK_ROWS = 10**12
+    t_one, one = timed(run)
+    bands.CHUNK_ROWS = 1
+    t_tiny, tiny = timed(run)
+    bands.CHUNK_ROWS = default
+    assert np.array_equal(one.to_numpy(), reference.to_numpy(), equal_nan=True)
+    assert np.array_equal(tiny.to_numpy(), reference.to_numpy(), equal_nan=True)
+    print(f"serial, one chunk:             {t_one:7.2f} s")
+    print(f"serial, {args.windows} chunks of 1 window: {t_tiny:7.2f} s")
+    overhead = t_serial / t_one - 1
+    per_chunk_cost = (t_tiny - t_one) / (args.windows - 1)
+    print(
+        f"chunking overhead: planned chunks / one chunk = {t_serial / t_one:.3f} ({100 * overhead:+.1f}%); "
+        f"fixed cost per extra chunk ~{1e3 * per_chunk_cost:.1f} ms ({args.windows} chunks / one chunk = "
+        f"{t_tiny / t_one:.2f})"
+    )
+
+    speedups = {}
+    backends = [("processes", "process pool")] + ([] if args.skip_dask else [("dask", "Dask LocalCluster")])
+    for scheduler, label in backends:
+        times = {}
+        for workers in (1, 2):
+            with Compute(scheduler, workers=workers) as compute:
+                t_start, _ = timed(lambda c=compute: c.map(abs, [-1, -2, -3]))  # type: ignore[misc]
+                t, out = timed(lambda c=compute: run(c))  # type: ignore[misc]
+            assert np.array_equal(out.to_numpy(), reference.to_numpy(), equal_nan=True), f"{scheduler} differs"
+            times[workers] = t
+            print(f"{label}, {workers} worker(s):  {t:7.2f} s  (start-up {t_start:.1f} s, not included)")
+        speedups[scheduler] = times[1] / times[2]
+        print(
+            f"{label}: speed-up 1 -> 2 workers {speedups[scheduler]:.2f}x; 1 worker vs serial "
+            f"{times[1] / t_serial:.2f}; results bit-identical to serial"
+        )
+
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    # Capacity plan: the measured cost per regression scaled to the plan, on W = 250 windows.
+    markets, windows, draws = PLAN
+    per_fit = t_serial / fits
+    total = markets * windows * draws
+    core_seconds = total * per_fit
+    chunk_windows = max(1, bands.CHUNK_ROWS // (draws * (W - P)))
+    n_chunks = markets * math.ceil(windows / chunk_windows)
+    chunk_seconds = chunk_windows * draws * per_fit
+    efficiency = min(1.0, max(speedups.values(), default=2.0) / 2.0)
+    print(f"\ncapacity plan: {markets} markets x {windows:,} windows x {draws} draws = {total:,} regressions")
+    print(f"  cost per regression (measured, serial): {1e6 * per_fit:.1f} us -> {core_seconds:,.0f} core-seconds")
+    print(
+        f"  chunks: {chunk_windows} windows x {draws} draws each ({chunk_seconds:.2f} s of work), "
+        f"{n_chunks:,} chunks; per-chunk overhead {1e3 * per_chunk_cost:.1f} ms = "
+        f"{100 * per_chunk_cost / chunk_seconds:.1f}% of a chunk"
+    )
+    print(f"  parallel efficiency measured at 2 workers: {efficiency:.2f}")
+    for workers in (2, 16, 64, 128):
+        wall = core_seconds / (workers * efficiency)
+        print(f"  {workers:4d} workers: {wall / 60:8.1f} min  (= {core_seconds:,.0f} / ({workers} x {efficiency:.2f}))")
+    print(
+        "  daily after the first run: only the new window per market is bootstrapped: "
+        f"{markets} x {draws} regressions = {markets * draws * per_fit:.1f} core-seconds"
+    )
+
+
+if __name__ == "__main__":
+    main()

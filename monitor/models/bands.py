@@ -10,7 +10,13 @@ The bootstrap (residual-based, recursive design; Kilian 1998, without bias corre
    observations fixed at their sample values; re-estimate the VAR(p) on y*; recompute the decomposition (same
    horizon, generalized or orthogonal) and its measures.
 4. The band at level a is the percentile interval: the (1-a)/2 and (1+a)/2 quantiles of the draws (linear
-   interpolation between order statistics). It is marginal, per measure and per date.
+   interpolation between order statistics). It is marginal, per measure and per date. With
+   interval = "bias_corrected" it is shifted down by twice the bootstrap estimate of the bias (mean of the draws
+   minus the estimate; shares clipped at 0): the estimates of a weakly connected system are biased up (noise
+   reads as spillover), the draws again, so the plain percentile band sits about two biases above the truth
+   (tests/models/test_bands.py measures the coverage of both).
+A VAR that is not stable (a root on or outside the unit circle) cannot be bootstrapped this way (its simulated
+paths explode): its band is NaN, and `monitor.models.estimate` says so in the result's notes.
 
 Rolling bands: each window gets its own bootstrap from its own VAR and its own residuals. That is what the band
 must describe: the estimation noise of that window's measure under that window's model (the reason to roll is that
@@ -198,6 +204,12 @@ def _max_root(slopes: np.ndarray, n: int, lags: int) -> np.ndarray:
     return roots  # type: ignore[no-any-return]
 
 
+def _stream(chunk: BandChunk, window_key: int, block: int) -> np.random.Generator:
+    """The random stream of one window's draw block (see the module docstring)."""
+    seq = np.random.SeedSequence(chunk.spec.seed, spawn_key=(*chunk.stream, window_key, block))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
 def _draw_count(spec: BandSpec, block: int) -> int:
     return min(DRAW_BLOCK, spec.draws - block * DRAW_BLOCK)
 
@@ -225,23 +237,11 @@ def run_chunk(chunk: BandChunk) -> np.ndarray:
 
     first, last = chunk.blocks
     total = sum(_draw_count(chunk.spec, j) for j in range(first, last))
-    out = np.empty((k_all, total, len(band_measures([str(i) for i in range(n)]))))
+    out = np.empty((k_all, total, 2 + 3 * n + n * (n - 1) // 2))  # the banded measures, see band_measures
     col = 0
     for j in range(first, last):
         b = _draw_count(chunk.spec, j)
-        idx = np.stack(
-            [
-                _indices(
-                    np.random.Generator(
-                        np.random.PCG64(np.random.SeedSequence(chunk.spec.seed, spawn_key=(*chunk.stream, key, j)))
-                    ),
-                    b,
-                    length,
-                    chunk.spec.block_length,
-                )
-                for key in chunk.keys
-            ]
-        )  # (K, b, L)
+        idx = np.stack([_indices(_stream(chunk, key, j), b, length, chunk.spec.block_length) for key in chunk.keys])
         per_batch = max(1, BATCH_ROWS // (b * length))
         for k0 in range(0, k_all, per_batch):
             sl = slice(k0, min(k0 + per_batch, k_all))

@@ -98,7 +98,8 @@ def main() -> None:
         f"{fits:,} bootstrap regressions; {chunks} chunks of ~{per_chunk} windows (CHUNK_ROWS = {bands.CHUNK_ROWS:,})"
     )
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-    print(f"machine: two pure-Python processes run {machine_speedup():.2f}x as fast as one (2.00 = two free cores)")
+    machine = machine_speedup()
+    print(f"machine: two pure-Python processes run {machine:.2f}x as fast as one (2.00 = two free cores)")
     t_serial, reference = timed(run)
     print(f"serial, planned chunks:        {t_serial:7.2f} s   ({1e6 * t_serial / fits:.1f} us per regression)")
 
@@ -134,34 +135,41 @@ def main() -> None:
             print(f"{label}, {workers} worker(s):  {t:7.2f} s  (start-up {t_start:.1f} s, not included)")
         speedups[scheduler] = times[1] / times[2]
         print(
-            f"{label}: speed-up 1 -> 2 workers {speedups[scheduler]:.2f}x; 1 worker vs serial "
-            f"{times[1] / t_serial:.2f}; results bit-identical to serial"
+            f"{label}: speed-up 1 -> 2 workers {speedups[scheduler]:.2f}x (the machine gave {machine:.2f}x); "
+            f"1 worker vs serial {times[1] / t_serial:.2f}; results bit-identical to serial"
         )
 
-    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    # Capacity plan: the measured cost per regression scaled to the plan, on W = 250 windows.
+    print(
+        f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; two pure-Python processes now "
+        f"{machine_speedup():.2f}x one"
+    )
+    # Capacity plan: the measured cost per regression and per chunk, scaled to the plan (W = 250 windows).
     markets, windows, draws = PLAN
     per_fit = t_serial / fits
-    total = markets * windows * draws
-    core_seconds = total * per_fit
     chunk_windows = max(1, bands.CHUNK_ROWS // (draws * (W - P)))
     n_chunks = markets * math.ceil(windows / chunk_windows)
-    chunk_seconds = chunk_windows * draws * per_fit
-    efficiency = min(1.0, max(speedups.values(), default=2.0) / 2.0)
-    print(f"\ncapacity plan: {markets} markets x {windows:,} windows x {draws} draws = {total:,} regressions")
-    print(f"  cost per regression (measured, serial): {1e6 * per_fit:.1f} us -> {core_seconds:,.0f} core-seconds")
+    chunk_work = chunk_windows * draws * per_fit
+    chunk_cost = chunk_work + per_chunk_cost
+    core_seconds = n_chunks * chunk_cost
+    print(f"\ncapacity plan: {markets} markets x {windows:,} windows x {draws} draws = {markets * windows * draws:,}")
+    print(f"  bootstrap regressions of {W - P} rows, {1e6 * per_fit:.1f} us each (measured, serial, one core)")
     print(
-        f"  chunks: {chunk_windows} windows x {draws} draws each ({chunk_seconds:.2f} s of work), "
-        f"{n_chunks:,} chunks; per-chunk overhead {1e3 * per_chunk_cost:.1f} ms = "
-        f"{100 * per_chunk_cost / chunk_seconds:.1f}% of a chunk"
+        f"  chunks: {chunk_windows} windows x {draws} draws (CHUNK_ROWS / ({draws} x {W - P})), "
+        f"{markets} x {math.ceil(windows / chunk_windows)} = {n_chunks:,} chunks"
     )
-    print(f"  parallel efficiency measured at 2 workers: {efficiency:.2f}")
-    for workers in (2, 16, 64, 128):
-        wall = core_seconds / (workers * efficiency)
-        print(f"  {workers:4d} workers: {wall / 60:8.1f} min  (= {core_seconds:,.0f} / ({workers} x {efficiency:.2f}))")
     print(
-        "  daily after the first run: only the new window per market is bootstrapped: "
-        f"{markets} x {draws} regressions = {markets * draws * per_fit:.1f} core-seconds"
+        f"  per chunk: {chunk_windows} x {draws} x {1e6 * per_fit:.1f} us = {chunk_work:.2f} s of work "
+        f"+ {1e3 * per_chunk_cost:.1f} ms chunk overhead = {chunk_cost:.2f} s"
+    )
+    print(
+        f"  total: {n_chunks:,} x {chunk_cost:.2f} s = {core_seconds:,.0f} core-seconds ({core_seconds / 3600:.1f} h)"
+    )
+    for workers in (8, 16, 32, 64):
+        wall = core_seconds / workers
+        print(f"  {workers:3d} workers, one core each: {core_seconds:,.0f} / {workers} = {wall / 60:6.1f} min")
+    print(
+        f"  then each day only the new window per market: {markets} x {draws} x {1e6 * per_fit:.1f} us = "
+        f"{markets * draws * per_fit:.1f} core-seconds"
     )
 
 

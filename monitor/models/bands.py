@@ -241,11 +241,12 @@ def run_chunk(chunk: BandChunk) -> np.ndarray:
     col = 0
     for j in range(first, last):
         b = _draw_count(chunk.spec, j)
-        idx = np.stack([_indices(_stream(chunk, key, j), b, length, chunk.spec.block_length) for key in chunk.keys])
         per_batch = max(1, BATCH_ROWS // (b * length))
         for k0 in range(0, k_all, per_batch):
             sl = slice(k0, min(k0 + per_batch, k_all))
-            out[sl, col : col + b] = _simulate_and_measure(z[sl], resid[sl], slopes[sl], intercept[sl], idx[sl], chunk)
+            keys = chunk.keys[sl]
+            idx = np.stack([_indices(_stream(chunk, key, j), b, length, chunk.spec.block_length) for key in keys])
+            out[sl, col : col + b] = _simulate_and_measure(z[sl], resid[sl], slopes[sl], intercept[sl], idx, chunk)
         col += b
     out[unstable] = np.nan
     if not chunk.reduce:

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from monitor.models.groups import group_summary
 from reports import charts
 from reports.context import ReportContext
 from reports.html import render_report
@@ -100,11 +101,19 @@ def _write_tables(ctx: ReportContext, out: Path) -> None:
         if model.latest_table is not None and model.table is not None:
             full = model.table.frame().to_csv(float_format="%.6f")
             _write_text(out / f"spillover_{name}_table_full_sample.csv", full)
-        if model.rolling is not None and not model.rolling.empty:
+        if model.rolling is not None and not model.rolling.empty:  # with <measure>_lo/_hi band columns, if any
             _write_text(
                 out / f"spillover_{name}_rolling.csv",
                 model.rolling.to_csv(float_format="%.6f", date_format="%Y-%m-%d", index_label="date"),
             )
+        if model.bands is not None:
+            _write_text(out / f"spillover_{name}_bands.csv", model.bands.to_csv(float_format="%.6f"))
+    summary = group_summary(m for m in ctx.models.values() if not m.error)
+    if not summary.empty:
+        _write_text(
+            out / "model_groups_summary.csv",
+            summary.to_csv(index=False, float_format="%.6f", date_format="%Y-%m-%d"),
+        )
 
 
 def _write_text(path: Path, text: str) -> None:

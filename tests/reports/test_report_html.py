@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 
+import pandas as pd
 import pytest
 
 from reports import charts
@@ -37,6 +38,12 @@ def test_exports_hold_every_chart_in_three_formats_tables_run_json_and_the_repor
     table = (out / "spillover_market_daily_table.csv").read_text().splitlines()
     assert table[0].endswith(",FROM") and table[-1].startswith("NET,")
     assert (out / "spillover_market_daily_rolling.csv").read_text().startswith("date,TCI,cTCI")
+    rolling = pd.read_csv(out / "spillover_market_daily_rolling.csv", index_col=0)
+    assert {"TCI_lo", "TCI_hi", "NET_kospi_lo"} <= set(rolling.columns)
+    bands = pd.read_csv(out / "spillover_market_daily_bands.csv", index_col=0)
+    assert bands.columns.tolist() == ["estimate", "lo", "hi"] and bands.index[0] == "TCI"
+    summary = pd.read_csv(out / "model_groups_summary.csv")
+    assert set(summary["model"]) == {"asia.KR", "asia.TW", "asia.JP"} and "zscore" in summary
     assert json.loads((out / "run.json").read_text())["status"] == "ok"
 
 

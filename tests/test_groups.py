@@ -4,6 +4,7 @@ not stop the others, and the cross-market summary checked against an independent
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -19,6 +20,7 @@ from monitor.config import ConfigError, validate_config
 from monitor.models.estimate import estimate
 from monitor.models.groups import SUMMARY_COLUMNS, estimate_groups, group_summary
 from monitor.models.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, VariableSpec
+from monitor.results import ModelResult
 from tests.models.simulate import simulate_var
 
 REPO = Path(__file__).resolve().parents[1]
@@ -161,6 +163,8 @@ def test_each_market_is_what_estimating_it_alone_gives(data: dict[str, pd.Series
         assert np.array_equal(got.rolling.to_numpy(), alone.rolling.to_numpy())  # type: ignore[union-attr]
         assert np.array_equal(got.bands.to_numpy(), alone.bands.to_numpy())  # type: ignore[union-attr]
         assert got.lags == alone.lags and got.table.tci == alone.table.tci  # type: ignore[union-attr]
+        back = ModelResult.from_dict(json.loads(json.dumps(got.to_dict())))  # what the store keeps
+        assert (back.group, back.market) == ("asia", market.market)
 
 
 def test_a_process_pool_gives_the_same_results(data: dict[str, pd.Series], serial) -> None:  # type: ignore[no-untyped-def]

@@ -145,14 +145,14 @@ def main() -> None:
     )
     # Capacity plan: the measured cost per regression and per chunk, scaled to the plan (W = 250 windows).
     markets, windows, draws = PLAN
-    per_fit = t_serial / fits
+    per_fit = min(t_serial, t_one) / fits  # the best of the two serial runs of the same work (the machine is shared)
     chunk_windows = max(1, bands.CHUNK_ROWS // (draws * (W - P)))
     n_chunks = markets * math.ceil(windows / chunk_windows)
     chunk_work = chunk_windows * draws * per_fit
     chunk_cost = chunk_work + per_chunk_cost
     core_seconds = n_chunks * chunk_cost
     print(f"\ncapacity plan: {markets} markets x {windows:,} windows x {draws} draws = {markets * windows * draws:,}")
-    print(f"  bootstrap regressions of {W - P} rows, {1e6 * per_fit:.1f} us each (measured, serial, one core)")
+    print(f"  bootstrap regressions of {W - P} rows, {1e6 * per_fit:.1f} us each (best serial run above, one core)")
     print(
         f"  chunks: {chunk_windows} windows x {draws} draws (CHUNK_ROWS / ({draws} x {W - P})), "
         f"{markets} x {math.ceil(windows / chunk_windows)} = {n_chunks:,} chunks"

@@ -110,9 +110,13 @@ def _print_table(table: SpilloverTable, title: str, bands: pd.DataFrame | None =
     names = table.variables
     caption = f"TCI {table.tci:.2f}%   cTCI {table.ctci:.2f}%"
     if bands is not None:
-        level = f"{bands.attrs['level']:.0%}"
+        how = [f"{bands.attrs['draws']} draws"]
+        if bands.attrs["block_length"] is not None:
+            how.append(f"stationary blocks of mean length {bands.attrs['block_length']:g}")
+        if bands.attrs["interval"] != "percentile":
+            how.append(bands.attrs["interval"].replace("_", "-"))
         caption += (
-            f"\n{level} bootstrap band ({bands.attrs['draws']} draws): TCI [{bands.at['TCI', 'lo']:.2f}, "
+            f"\n{bands.attrs['level']:.0%} bootstrap band ({', '.join(how)}): TCI [{bands.at['TCI', 'lo']:.2f}, "
             f"{bands.at['TCI', 'hi']:.2f}]   cTCI [{bands.at['cTCI', 'lo']:.2f}, {bands.at['cTCI', 'hi']:.2f}]"
         )
     grid = Table(title=title, caption=caption)

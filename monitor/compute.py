@@ -21,7 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from multiprocessing import forkserver
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -63,6 +63,9 @@ class Runner(Protocol):
     def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]: ...
 
 
+Progress = Callable[[int, int], None]  # (chunks done, chunks in all), called as chunks finish
+
+
 class Compute:
     """A backend for chunked work; use as a context manager so that pools and clusters are shut down.
 
@@ -84,6 +87,7 @@ class Compute:
         self.workers = workers
         self.address = address
         self.timeout = timeout
+        self.progress: Progress | None = None  # e.g. a progress bar's update, set by an interactive caller
         self._pool: Executor | None = None
         self._client: Any = None
         self._cluster: Any = None
@@ -103,18 +107,37 @@ class Compute:
 
     # -- running ---------------------------------------------------------------------------------------
     def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
-        """fn(chunk) for every chunk, outputs in the order of chunks. An exception in a chunk is raised here."""
+        """fn(chunk) for every chunk, outputs in the order of chunks. An exception in a chunk is raised here.
+        With `progress` set (see `Compute.progress`), it is told each time a chunk finishes."""
         chunks = list(chunks)
+        total, report = len(chunks), self.progress or (lambda done, total: None)
         if not chunks:
             return []
-        if self.scheduler == "serial" or len(chunks) == 1:
+        if self.scheduler == "serial" or total == 1:
             # One chunk gains nothing from a pool; running it here also keeps the results identical.
-            return [fn(c) for c in chunks]
+            outputs = []
+            for chunk in chunks:
+                outputs.append(fn(chunk))
+                report(len(outputs), total)
+            return outputs
         if self.scheduler == "processes":
-            return list(self._processes().map(fn, chunks))
+            futures = [self._processes().submit(fn, c) for c in chunks]
+            try:
+                for done, future in enumerate(as_completed(futures), 1):
+                    future.result()  # the first failure stops the wait
+                    report(done, total)
+                return [f.result() for f in futures]
+            finally:
+                for f in futures:
+                    f.cancel()
         client = self._dask_client()
+        from dask.distributed import as_completed as dask_completed
+
         futures = client.map(fn, chunks, pure=False)
         try:
+            for done, future in enumerate(dask_completed(futures), 1):
+                future.result()
+                report(done, total)
             return list(client.gather(futures))
         finally:
             client.cancel(futures)

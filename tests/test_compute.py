@@ -116,3 +116,12 @@ def test_the_compute_block_of_the_config_chooses_the_backend() -> None:
     compute = Compute.from_config(config.compute)
     assert (compute.scheduler, compute.workers, compute.describe()) == ("processes", 3, "processes (3 workers)")
     assert Compute.from_config(validate_config({"series": [series]}).compute).describe() == "serial"
+
+
+def test_progress_is_reported_as_chunks_finish() -> None:
+    for compute in (Compute("serial"), Compute("processes", workers=2)):
+        seen: list[tuple[int, int]] = []
+        compute.progress = lambda done, total, seen=seen: seen.append((done, total))  # type: ignore[misc]
+        with compute:
+            assert compute.map(_slow_identity, list(range(6))) == list(range(6))
+        assert seen == [(k, 6) for k in range(1, 7)], compute.describe()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -323,11 +325,31 @@ def _bands(
     jobs = [full_sample_job(frame, lags, horizon, spec, orthogonal=orthogonal)]
     if window is not None:
         jobs.append(rolling_job(frame, lags, horizon, window, spec, orthogonal=orthogonal))
-    with compute:
+    with compute, _progress(compute, "bootstrap"):
         frames = run_jobs(jobs, compute)
     if window is not None and per_date is not None:
         per_date = pd.concat([per_date, frames[1]], axis=1)
     return frames[0], per_date
+
+
+@contextmanager
+def _progress(compute: Any, what: str) -> Iterator[None]:
+    """A progress bar on stderr while chunks finish, on a terminal only (cron and pipes stay quiet)."""
+    from monitor.cli.common import is_tty
+
+    if not is_tty():
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=None)
+        compute.progress = lambda done, total: bar.update(task, completed=done, total=total)
+        try:
+            yield
+        finally:
+            compute.progress = None
 
 
 def _bands_payload(bands: pd.DataFrame, names: tuple[str, ...]) -> dict[str, Any]:

@@ -75,6 +75,7 @@ class RuleTrace:
     firing: pd.Series  # bool, indexed by date
     threshold: float | None = None
     op: str | None = None  # ">=", "<=", ...
+    kind: str = "level"  # the rule kind: charts draw a threshold only where it is in the series' own units
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,11 @@ class AlertItem:
     threshold: float | None = None
     since: date | None = None
     series: tuple[str, ...] = ()
+    kind: str = ""  # data_health alerts are summarised apart from the risk alerts
+
+    @property
+    def data_health(self) -> bool:
+        return self.kind == "data_health"
 
 
 @dataclass(frozen=True)

@@ -56,13 +56,17 @@ def delta(previous: float | None, current: float | None) -> str:
 
 def headline(ctx: ReportContext) -> tuple[str, str]:
     """(status, one-line summary) for the top of the report."""
-    firing = [a for a in ctx.alerts if a.state == "firing"]
-    resolved = [a for a in ctx.alerts if a.state == "resolved"]
+    risk = [a for a in ctx.alerts if not a.data_health]
+    firing = sum(a.state == "firing" for a in risk)
+    resolved = sum(a.state == "resolved" for a in risk)
+    health = sum(a.state == "firing" for a in ctx.alerts if a.data_health)
     failed = list(ctx.run.get("failed", []))
     status = str(ctx.run.get("status") or ("errors" if failed else "ok"))
-    parts = [f"{len(firing)} firing", f"{len(resolved)} resolved"]
+    parts = [f"{firing} firing", f"{resolved} resolved"]
+    if health:
+        parts.append(f"{health} input{'s' if health != 1 else ''} stale or down")
     if failed:
-        parts.append(f"{len(failed)} problem{'s' if len(failed) != 1 else ''} with the data")
+        parts.append(f"{len(failed)} problem{'s' if len(failed) != 1 else ''} in this run")
     return status, ", ".join(parts)
 
 
@@ -98,7 +102,8 @@ def render_report(ctx: ReportContext, pngs: Mapping[str, bytes], skipped: Mappin
             run=ctx.run,
             status=status,
             headline=line,
-            alerts=ctx.alerts,
+            alerts=[a for a in ctx.alerts if not a.data_health],
+            health=[a for a in ctx.alerts if a.data_health],
             failures=list(ctx.run.get("failed", [])),
             changes=ctx.changes,
             freshness=ctx.freshness,

@@ -352,3 +352,18 @@ class ReplayTransport:
                 retryable=False,
             )
         return Response(200, path.read_bytes(), request)
+
+
+def build_transport(
+    *,
+    timeout: float,
+    retries: int,
+    endpoints: Mapping[str, str],
+    record: Path | None = None,
+    replay: Path | None = None,
+) -> Transport:
+    """The transport a command asked for: replaying DIR, recording into DIR, or plain live calls."""
+    if replay is not None:
+        return ReplayTransport(replay)
+    live = LiveTransport(HttpPolicy(timeout=timeout, retries=retries, endpoints=dict(endpoints)))
+    return RecordingTransport(live, record) if record is not None else live

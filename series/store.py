@@ -542,6 +542,14 @@ class Store:
                 written.append(path)
         return written
 
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the whole store at `target` (SQLite's online backup)."""
+        copy = sqlite3.connect(target)
+        try:
+            self._conn.backup(copy)
+        finally:
+            copy.close()
+
     @property
     def connection(self) -> sqlite3.Connection:
         """For the store's sibling modules (alert state, outbox, model results) that add their own tables."""

@@ -144,8 +144,8 @@ class FileSender:
 
     def send(self, message: bytes) -> None:
         msg = message_from_bytes(message, policy=SMTP_POLICY)
-        key = str(msg.get("X-KR-Monitor-Key", "message"))[:16]
-        stamp = str(msg.get("X-KR-Monitor-As-Of", "")) or "mail"
+        key = str(msg.get("X-KR-Monitor-Key", "message")).strip()[:16]
+        stamp = str(msg.get("X-KR-Monitor-As-Of", "")).strip() or "mail"
         path = self.directory / f"{stamp}_{self.name}_{key}.eml"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

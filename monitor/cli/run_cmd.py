@@ -64,15 +64,15 @@ def run(
     log = _log(log_format, cfg)
     now = today(cfg.run.timezone)
     when = parse_date(as_of, default=now)
-    if as_of is None and now not in calendars.sessions(cfg.run.calendar):
+    request = RunRequest(
+        as_of=when, today=now, replay=_replay_dir(replay), dry_run=dry_run, catch_up=catch_up, formats=formats
+    )
+    if as_of is None and not calendars.is_session(cfg.run.calendar, now):
         # Scheduled on weekdays; a KRX holiday is a successful day with nothing to do.
         log.info("%s is not a %s session: nothing to do", now, cfg.run.calendar)
         if cfg.run.heartbeat_url:
             ping(cfg.run.heartbeat_url, log)
         return
-    request = RunRequest(
-        as_of=when, today=now, replay=_replay_dir(replay), dry_run=dry_run, catch_up=catch_up, formats=formats
-    )
     outcome = run_daily(cfg, request, dict(os.environ), log)
     if outcome.exit_code == 0 and cfg.run.heartbeat_url and not dry_run:
         ping(cfg.run.heartbeat_url, log)

@@ -368,10 +368,14 @@ def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, l
     """Charts (PNG, SVG, PDF), CSV tables, run.json and report.html in exports/<as_of>/."""
     run = out.rules
     traces = [trace(ev) for ev in run.evaluations] if run is not None else []
+    # Resolved is news for a week after the days evaluated began; a first run replays all history and would
+    # otherwise list every episode that ever ended.
+    recent = (out.days[0] if out.days else request.as_of) - timedelta(days=7)
     alerts = [
         AlertItem(a.display_id, a.severity, a.state, a.headline, a.value, a.threshold, a.since, a.inputs, a.kind)
         for a in (run.alerts if run is not None else [])
-        if not a.suppressed and (a.state == engine.FIRING or (a.state == engine.RESOLVED and a.changed))
+        if not a.suppressed
+        and (a.state == engine.FIRING or (a.state == engine.RESOLVED and a.changed and a.since >= recent))
     ]
     failed = {o.series_id: o.message for o in out.fetches if o.status in ("failed", "quarantined")}
     summary = out.summary()

@@ -36,7 +36,7 @@ from monitor.notify.dispatch import Dispatch, deliver_all, queue
 from monitor.notify.outbox import DeliveryReport
 from monitor.results import ModelResult, load_result, load_results, save_result
 from reports.charts import FORMATS
-from reports.context import AlertItem, RuleTrace, load_context
+from reports.context import RuleTrace, load_context
 from reports.export import ExportResult, export_all
 from reports.mail import renderer
 from series import calendars
@@ -372,7 +372,7 @@ def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, l
     # otherwise list every episode that ever ended.
     recent = (out.days[0] if out.days else request.as_of) - timedelta(days=7)
     alerts = [
-        AlertItem(a.display_id, a.severity, a.state, a.headline, a.value, a.threshold, a.since, a.inputs, a.kind)
+        a
         for a in (run.alerts if run is not None else [])
         if not a.suppressed
         and (a.state == engine.FIRING or (a.state == engine.RESOLVED and a.changed and a.since >= recent))
@@ -413,19 +413,9 @@ def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -
                 evaluations += rule.evaluate(data)
             except MonitorError:
                 continue  # its inputs are missing: the report shows the chart without that rule
-        firing = [
-            AlertItem(
-                st.labels.get("rule", st.rule),
-                st.labels.get("severity", "warning"),
-                st.state,
-                f"{st.rule} firing",
-                st.value,
-                st.threshold,
-                st.firing_since,
-            )
-            for st in state.load_states(store).values()
-            if st.state == engine.FIRING
-        ]
+        # The stored state steps over nothing new: what is firing now, computed without saving anything.
+        stepped = engine.advance(evaluations, state.load_states(store), data).alerts
+        firing = [a for a in stepped if a.state == engine.FIRING]
         ctx = load_context(
             store,
             config.series_specs(),

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from monitor.alerts.engine import Alert
 from monitor.results import ModelResult, load_results
 from series.spec import SeriesSpec
 from series.store import Store
@@ -79,25 +80,6 @@ class RuleTrace:
 
 
 @dataclass(frozen=True)
-class AlertItem:
-    """A notification-worthy alert of this run: what the headline and the e-mail show."""
-
-    name: str
-    severity: str
-    state: str  # firing | resolved | pending
-    summary: str
-    value: float | None = None
-    threshold: float | None = None
-    since: date | None = None
-    series: tuple[str, ...] = ()
-    kind: str = ""  # data_health alerts are summarised apart from the risk alerts
-
-    @property
-    def data_health(self) -> bool:
-        return self.kind == "data_health"
-
-
-@dataclass(frozen=True)
 class Freshness:
     series_id: str
     label: str
@@ -127,7 +109,7 @@ class ReportContext:
     info: Mapping[str, SeriesInfo]
     models: Mapping[str, ModelResult] = field(default_factory=dict)
     rules: Sequence[RuleTrace] = ()
-    alerts: Sequence[AlertItem] = ()
+    alerts: Sequence[Alert] = ()  # this run's alerts worth a headline (firing, or resolved lately)
     freshness: Sequence[Freshness] = ()
     changes: Sequence[Change] = ()
     run: Mapping[str, Any] = field(default_factory=dict)
@@ -194,7 +176,7 @@ def load_context(
     as_of: date,
     *,
     rules: Sequence[RuleTrace] = (),
-    alerts: Sequence[AlertItem] = (),
+    alerts: Sequence[Alert] = (),
     run: Mapping[str, Any] | None = None,
     failed: Mapping[str, str] | None = None,
     roles: Mapping[str, str] | None = None,

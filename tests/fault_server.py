@@ -98,6 +98,13 @@ class FaultServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
+    def reset(self) -> None:
+        """Forget the requests seen and every route (a server shared between tests)."""
+        with self._lock:
+            self.requests.clear()
+            self._routes.clear()
+            self._script = [Reply(404, b"nothing scripted")]
+
     def script(self, *replies: Reply) -> None:
         """Answer the next requests with these replies in order; the last one repeats."""
         with self._lock:

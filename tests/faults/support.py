@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email import message_from_bytes
@@ -190,21 +193,82 @@ def run_in_process(config: Path, as_of: str, capsys: pytest.CaptureFixture[str])
     return Ran(code, capsys.readouterr().err, config.parent, as_of)
 
 
-def command(config: Path, as_of: str) -> list[str]:
+# `python -m monitor ...` whose files cannot grow past N bytes (RLIMIT_FSIZE, as `ulimit -f` does): to the
+# process, a disk that is full. SIGXFSZ is ignored, so a write past the limit fails with EFBIG instead of
+# killing the process. Works the same for root, which file permissions would not stop.
+LIMITED = (
+    "import resource, runpy, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); n = int(sys.argv.pop(1)); "
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); sys.argv[0] = 'monitor'; "
+    "runpy.run_module('monitor', run_name='__main__')"
+)
+
+
+def command(config: Path, as_of: str, file_size_limit: int | None = None) -> list[str]:
+    if file_size_limit is not None:
+        return [sys.executable, "-c", LIMITED, str(file_size_limit), *run_args(config, as_of)]
     return [sys.executable, "-m", "monitor", *run_args(config, as_of)]
 
 
-def spawn(config: Path, as_of: str, **kwargs: Any) -> subprocess.Popen[str]:
-    """`monitor run` as a child process (stderr: its JSON log, line by line)."""
-    return subprocess.Popen(
-        command(config, as_of),
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kwargs,
-    )
+class Child:
+    """`monitor run` as a child process; its stderr (the JSON log) is read as it comes, so a test can act at a
+    known point of the run."""
+
+    def __init__(self, config: Path, as_of: str, *, file_size_limit: int | None = None) -> None:
+        self.config, self.as_of = config, as_of
+        self.proc = subprocess.Popen(
+            command(config, as_of, file_size_limit),
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._new = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self._new:
+                self.lines.append(line.rstrip("\n"))
+                self._new.notify_all()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def wait_for_event(self, event: str, timeout: float = 60, **fields: Any) -> dict[str, Any]:
+        """The first JSON log line of `event` whose fields match, waiting for it to be written."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._new:
+            while True:
+                for line in self.lines[seen:]:
+                    entry = json.loads(line) if line.startswith("{") else {}
+                    if entry.get("event") == event and all(entry.get(k) == v for k, v in fields.items()):
+                        return entry
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                assert left > 0 and self.proc.poll() is None, f"no {event} {fields} in: {self.lines}"
+                self._new.wait(min(left, 0.1))
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.finish()
+
+    def finish(self, timeout: float = 120) -> Ran:
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        return Ran(code, "\n".join(self.lines), self.config.parent, self.as_of)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
+        time.sleep(0.02)
 
 
 # -- what a run left behind ---------------------------------------------------------------------------------

@@ -83,13 +83,10 @@ def setup(fmt: str, secrets: Sequence[str], stream: object | None = None) -> log
     handler.setFormatter(JsonFormatter() if fmt == "json" else HumanFormatter())
     handler.addFilter(RedactingFilter(secrets))
     root.addHandler(handler)
-    logging.captureWarnings(True)
+    root.setLevel(logging.WARNING)
+    logging.captureWarnings(True)  # Python warnings (pandas, matplotlib ...) as records of `py.warnings`
     for name in (LOGGER, "series"):
-        ours = logging.getLogger(name)
-        ours.setLevel(logging.INFO)
-        ours.propagate = True
-        for old in [h for h in ours.handlers if isinstance(h, logging.StreamHandler)]:
-            ours.removeHandler(old)
+        logging.getLogger(name).setLevel(logging.INFO)
     return logging.getLogger(LOGGER)
 
 

@@ -315,6 +315,24 @@ def outbox(store: Path) -> list[tuple[int, str, str]]:
         con.close()
 
 
+def runs(store: Path) -> list[tuple[int, str]]:
+    """(id, status) of every recorded run."""
+    con = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    try:
+        return [tuple(r) for r in con.execute("SELECT id, status FROM runs ORDER BY id")]  # type: ignore[misc]
+    finally:
+        con.close()
+
+
+def run_error(store: Path, run_id: int) -> str:
+    """The error a failed run recorded."""
+    con = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    try:
+        return str(json.loads(con.execute("SELECT summary FROM runs WHERE id=?", (run_id,)).fetchone()[0])["error"])
+    finally:
+        con.close()
+
+
 def mails(raw: Sequence[bytes]) -> list[EmailMessage]:
     return [message_from_bytes(m, policy=default_policy) for m in raw]  # type: ignore[misc]
 

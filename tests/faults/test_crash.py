@@ -27,7 +27,9 @@ from tests.faults.support import (
     assert_store_sound,
     observations,
     outbox,
+    run_args,
     run_in_process,
+    runs,
     wait_until,
     write_config,
 )
@@ -44,25 +46,20 @@ def good(shared: Path) -> bytes:
     return HTTP["fredgraph"].good(shared)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def reference(
-    good: bytes, http: FaultServer, smtp: Smtp, tmp_path_factory: pytest.TempPathFactory, capsys: Any
+    good: bytes, http_server: FaultServer, smtp_session: Smtp, tmp_path_factory: pytest.TempPathFactory
 ) -> list[Row]:
     """The store after an unfaulted run of the day."""
+    from monitor.cli import run
+
     folder = tmp_path_factory.mktemp("crash-reference")
-    http.script(Reply(200, good))
-    config = write_config(folder, PROBE, smtp_port=smtp.port, endpoint=http.url)
-    ran = run_in_process(config, DAY, capsys)
-    assert ran.code == 0, ran.err
-    assert len(smtp.messages) == 1
-    http.reset()
-    smtp.reset()
+    http_server.script(Reply(200, good))
+    smtp_session.reset()
+    config = write_config(folder, PROBE, smtp_port=smtp_session.port, endpoint=http_server.url)
+    assert run(run_args(config, DAY)) == 0
+    assert len(smtp_session.messages) == 1
     return observations(folder / "store.sqlite")
-
-
-def _runs(store: Path) -> list[tuple[int, str]]:
-    with Store.open(store) as s:
-        return [(r["id"], r["status"]) for r in reversed(s.runs(50))]
 
 
 def _assert_recovered(store: Path, reference: list[Row], received: list[bytes]) -> None:
@@ -90,14 +87,14 @@ def test_sigkill_while_fetching_then_a_normal_run(
     store = tmp_path / "store.sqlite"
     assert_store_sound(store)
     assert {r[0] for r in observations(store)} == {"won"}  # the first fetch whole, nothing of the second
-    assert _runs(store) == [(1, "running")]  # the record of a run that never finished
+    assert runs(store) == [(1, "running")]  # the record of a run that never finished
     with Store.open(store, writer="test: the lock was released by the kernel"):
         pass
 
     http.script(Reply(200, good))
     after = run_in_process(config, DAY, capsys)
     assert after.code == 0, after.err
-    assert _runs(store) == [(1, "running"), (2, "ok")]
+    assert runs(store) == [(1, "running"), (2, "ok")]
     _assert_recovered(store, reference, smtp.messages)
 
 
@@ -177,5 +174,5 @@ def test_two_runs_at_once_one_proceeds_the_other_exits_3(
     won.assert_json_log()  # the retry warning included
     assert any(e["event"] == "series.http" and "retry 1 of 1" in e["message"] for e in won.events)
     store = tmp_path / "store.sqlite"
-    assert _runs(store) == [(1, "ok")]  # the loser never started a run
+    assert runs(store) == [(1, "ok")]  # the loser never started a run
     _assert_recovered(store, reference, smtp.messages)

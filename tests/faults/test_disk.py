@@ -25,7 +25,9 @@ from tests.faults.support import (
     observations,
     outbox,
     run_args,
+    run_error,
     run_in_process,
+    runs,
     write_config,
 )
 from tests.faults.test_sources import HTTP, PROBES
@@ -52,27 +54,6 @@ def stores(
     return folder / "day1.sqlite", observations(folder / "store.sqlite")
 
 
-def _runs(store: Path) -> list[tuple[int, str]]:
-    import sqlite3
-
-    con = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
-    try:
-        return con.execute("SELECT id, status FROM runs ORDER BY id").fetchall()
-    finally:
-        con.close()
-
-
-def _run_error(store: Path, run_id: int) -> str:
-    import json
-    import sqlite3
-
-    con = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
-    try:
-        return str(json.loads(con.execute("SELECT summary FROM runs WHERE id=?", (run_id,)).fetchone()[0])["error"])
-    finally:
-        con.close()
-
-
 @pytest.mark.parametrize(("where", "limit"), [("opening", 8_000), ("writing", 64_000)])
 def test_a_full_disk_stops_the_run_cleanly_and_the_next_run_recovers(
     where: str,
@@ -87,7 +68,7 @@ def test_a_full_disk_stops_the_run_cleanly_and_the_next_run_recovers(
     day1, reference = stores
     store = tmp_path / "store.sqlite"
     shutil.copy(day1, store)
-    before, runs_before = observations(store), _runs(store)
+    before, runs_before = observations(store), runs(store)
     http.script(Reply(200, (shared / FULL_HISTORY).read_bytes()))
     config = write_config(tmp_path, PROBE, smtp_port=smtp.port, endpoint=http.url)
 
@@ -102,7 +83,7 @@ def test_a_full_disk_stops_the_run_cleanly_and_the_next_run_recovers(
         assert errors[0].startswith(f"error: cannot open the store {store}: ")
         assert errors[0].endswith(f"(check the free space and permissions of {tmp_path})")
         assert "move it away" not in errors[0]  # the store is fine: never advise moving it
-        assert observations(store) == before and _runs(store) == runs_before
+        assert observations(store) == before and runs(store) == runs_before
     else:
         assert errors[0].startswith(f"error: cannot write the store {store}: ")
         assert errors[0].endswith("(nothing from this step was stored)")
@@ -111,8 +92,8 @@ def test_a_full_disk_stops_the_run_cleanly_and_the_next_run_recovers(
         assert [r for r in observations(store) if r[0] == "probe"] == [r for r in before if r[0] == "probe"]
         assert [r for r in observations(store) if r[0] == "won"] == [r for r in reference if r[0] == "won"]
         # The failure's own record is small enough to fit: the run is on record as failed, and why.
-        assert _runs(store) == [*runs_before, (2, "failed")]
-        assert "StoreWriteError: cannot write the store" in _run_error(store, 2)
+        assert runs(store) == [*runs_before, (2, "failed")]
+        assert "StoreWriteError: cannot write the store" in run_error(store, 2)
 
     recovered = run_in_process(config, DAY2, capsys)
     assert recovered.code == 0, recovered.err

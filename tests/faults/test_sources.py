@@ -280,6 +280,19 @@ def _probe_rule_notices(store: Path) -> list[tuple[str, str]]:
         con.close()
 
 
+def _archived_urls(store: Path) -> list[str]:
+    con = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    try:
+        return [
+            url
+            for (url,) in con.execute(
+                "SELECT p.url FROM fetch_payloads p JOIN fetches f ON f.id = p.fetch_id WHERE f.series_id = 'probe'"
+            )
+        ]
+    finally:
+        con.close()
+
+
 def _assert_no_secret(name: str, folder: Path, runs: list[Ran], received: list[bytes]) -> None:
     secrets = list(KEYS.get(name, {}).values())
     if name == "krx":
@@ -332,6 +345,8 @@ def test_a_failing_source_is_reported_inhibits_its_rules_and_loses_nothing(
         assert summary["status"] == "errors" and summary["exit_code"] == 1
         assert fetched["probe"]["status"] == "failed" and fetched["probe"]["error_kind"] == fault.kind, fetched
         assert fault.message in fetched["probe"]["message"]
+        if source.endpoint:  # names the server that answered (the override), not the source's usual host
+            assert f"({source.endpoint}/" in fetched["probe"]["message"], fetched["probe"]["message"]
         assert [p.split(":")[0] for p in summary["failed"]] == ["probe"]
         # Its rule is inhibited, by one data-health alert that names the failure.
         assert alerts["probe_level"]["suppressed"].startswith("inhibited: probe source down")
@@ -360,6 +375,8 @@ def test_a_failing_source_is_reported_inhibits_its_rules_and_loses_nothing(
     assert observations(store) == ref.after[2]  # as if nothing had happened
     assert_store_sound(store)
     assert not any(a["suppressed"] for a in day3.summary["alerts"])
+    if source.endpoint:  # the archive says where each raw answer came from
+        assert all(url.startswith(source.endpoint + "/") for url in _archived_urls(store)), _archived_urls(store)
     # Every message of days 2 and 3 reached the server exactly once; the rules' own alerts were told once only
     # (on day 1), never again because of the outage.
     assert_delivered_once(store, smtp.messages, since_id=first_outbox_id)

@@ -1,7 +1,8 @@
 """The store's disk fails: `monitor run` as a child process whose files cannot grow past a limit (RLIMIT_FSIZE,
 what `ulimit -f` sets; to the process, a full disk), in two places: so small that the store cannot even be opened
 for writing (SQLite's shared-memory index needs 32 KB), and large enough for the run to start and store its first
-fetch, but not the second one (the source's answer that day is the full 45-year history, 53 KB compressed).
+fetch (under 40 KB of write-ahead log), but not the second one (the source's answer that day is the full 45-year
+history, 53 KB compressed, measured to fail anywhere from 44 KB to 110 KB).
 
 Each time: exit 1 with one line naming the store and what to check, no traceback; nothing stored before is lost
 or corrupted, and no fetch is partly stored; the next normal run recovers and ends with the store of an
@@ -54,7 +55,7 @@ def stores(
     return folder / "day1.sqlite", observations(folder / "store.sqlite")
 
 
-@pytest.mark.parametrize(("where", "limit"), [("opening", 8_000), ("writing", 64_000)])
+@pytest.mark.parametrize(("where", "limit"), [("opening", 8_000), ("writing", 80_000)])
 def test_a_full_disk_stops_the_run_cleanly_and_the_next_run_recovers(
     where: str,
     limit: int,

@@ -20,6 +20,7 @@ SECRET = "s3cr3t-ECOS-key-0123"
 def _restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    logging.captureWarnings(False)  # an earlier command in this process may have switched it on already
     yield
     for h in [h for h in root.handlers if h not in handlers]:
         root.removeHandler(h)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -202,9 +202,7 @@ class Source:
 
 
 @pytest.fixture
-def source(
-    request: pytest.FixtureRequest, shared: Path, http: FaultServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Source]:
+def source(request: pytest.FixtureRequest, shared: Path, http: FaultServer, monkeypatch: pytest.MonkeyPatch) -> Source:
     name: str = request.param
     src = Source(PROBES[name], http)
     if name in HTTP:
@@ -217,7 +215,7 @@ def source(
         monkeypatch.setattr(krx, "trading_value", src.library)
     for key, value in KEYS.get(name, {}).items():
         monkeypatch.setenv(key, value)
-    yield src
+    return src
 
 
 # -- the unfaulted reference run, once per source -------------------------------------------------------------

@@ -29,6 +29,11 @@ from tests.faults.support import (
 from tests.notify.conftest import Recorder, free_port, smtp_server
 
 DAY1, DAY2 = "2026-03-05", "2026-03-06"
+WHY = {  # the end of the one-line reason run.json and the report give
+    "refused": "Connection refused",
+    "451": ": 451 4.3.0 Mailbox temporarily unavailable, try again later",  # the server's reply, as it said it
+    "silent": "timed out",
+}
 FX_DAYS = (date(2026, 2, 16), date(2026, 3, 6))
 
 
@@ -114,7 +119,8 @@ def test_mail_waits_in_the_outbox_and_goes_out_exactly_once(
     assert first.code == 1, first.err
     summary = first.summary
     kept = summary["notifications"]["kept_in_outbox"]
-    assert list(kept) == ["1"] and f"cannot deliver via 127.0.0.1:{port}" in kept["1"]
+    assert list(kept) == ["1"] and f"cannot deliver via 127.0.0.1:{port}: " in kept["1"]
+    assert kept["1"].endswith(WHY[kind]), kept["1"]
     assert summary["failed"] == [f"mail #1 not delivered (kept in the outbox): {kept['1']}"]
     assert summary["notifications"]["delivered"] == []
     assert "mail #1 not delivered (kept in the outbox)" in first.report and "1 problem in this run" in first.report

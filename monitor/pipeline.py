@@ -40,6 +40,7 @@ from reports.context import RuleTrace, load_context
 from reports.export import ExportResult, export_all
 from reports.mail import renderer
 from series import calendars
+from series.errors import StoreError
 from series.fetch import FetchOutcome, fetch_all
 from series.http import build_transport
 from series.store import Store
@@ -154,7 +155,10 @@ def run_daily(config: Config, request: RunRequest, env: Mapping[str, str], log: 
             out.dispatch, out.delivery = notify(config, store, out.rules, request, env, log)
             out.exports = export(config, store, request, out, log)
         except BaseException as e:
-            store.finish_run(run_id, "failed", {}, {"error": f"{type(e).__name__}: {e}"})
+            # Best effort: when the disk is what failed, recording the failure fails too, and the first error is
+            # the one to report.
+            with contextlib.suppress(StoreError):
+                store.finish_run(run_id, "failed", {}, {"error": f"{type(e).__name__}: {e}"})
             raise
         store.finish_run(run_id, out.status, {o.series_id: o.as_dict() for o in out.fetches}, out.summary())
         event(

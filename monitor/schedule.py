@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 SEOUL = ZoneInfo("Asia/Seoul")
-CRON_DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+CRON_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")  # cron's own order: 0 = Sunday
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def cron(job: Job, local_tz: ZoneInfo) -> str:
     monday = _next_monday(job)
     slots = [(monday + timedelta(days=d)).astimezone(local_tz) for d in range(5)]
     hour, minute = slots[0].hour, slots[0].minute
-    days = ",".join(sorted({CRON_DAYS[t.weekday()] for t in slots}, key=CRON_DAYS.index))
+    days = ",".join(sorted({CRON_DAYS[(t.weekday() + 1) % 7] for t in slots}, key=CRON_DAYS.index))
     offsets = {monday.astimezone(local_tz).utcoffset(), (monday + timedelta(days=182)).astimezone(local_tz).utcoffset()}
     dst_note = (
         "# This zone observes daylight saving: re-run `monitor schedule --cron` when the clocks change.\n"

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from monitor.alerts.engine import Alert
 from monitor.results import ModelResult, load_results
 from series.spec import SeriesSpec
 from series.store import Store
@@ -75,20 +76,7 @@ class RuleTrace:
     firing: pd.Series  # bool, indexed by date
     threshold: float | None = None
     op: str | None = None  # ">=", "<=", ...
-
-
-@dataclass(frozen=True)
-class AlertItem:
-    """A notification-worthy alert of this run: what the headline and the e-mail show."""
-
-    name: str
-    severity: str
-    state: str  # firing | resolved | pending
-    summary: str
-    value: float | None = None
-    threshold: float | None = None
-    since: date | None = None
-    series: tuple[str, ...] = ()
+    kind: str = "level"  # the rule kind: charts draw a threshold only where it is in the series' own units
 
 
 @dataclass(frozen=True)
@@ -121,7 +109,7 @@ class ReportContext:
     info: Mapping[str, SeriesInfo]
     models: Mapping[str, ModelResult] = field(default_factory=dict)
     rules: Sequence[RuleTrace] = ()
-    alerts: Sequence[AlertItem] = ()
+    alerts: Sequence[Alert] = ()  # this run's alerts worth a headline (firing, or resolved lately)
     freshness: Sequence[Freshness] = ()
     changes: Sequence[Change] = ()
     run: Mapping[str, Any] = field(default_factory=dict)
@@ -188,7 +176,7 @@ def load_context(
     as_of: date,
     *,
     rules: Sequence[RuleTrace] = (),
-    alerts: Sequence[AlertItem] = (),
+    alerts: Sequence[Alert] = (),
     run: Mapping[str, Any] | None = None,
     failed: Mapping[str, str] | None = None,
     roles: Mapping[str, str] | None = None,

@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from monitor.alerts.engine import Alert
 from reports.charts import REGISTRY
 from reports.context import ReportContext
 
@@ -25,9 +26,12 @@ class Latest:
 
 @cache
 def environment() -> Environment:
+    """The one Jinja2 environment of the report and the e-mails: every template is autoescaped but the plain-text
+    e-mail body (`*.txt.j2`), and an undefined name is an error, not an empty string."""
     env = Environment(
         loader=PackageLoader("reports", "templates"),
-        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        autoescape=lambda name: name is None or not name.endswith(".txt.j2"),
+        undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -54,15 +58,23 @@ def delta(previous: float | None, current: float | None) -> str:
     return f"{diff:+,.2f}{pct}"
 
 
+def is_health(a: Alert) -> bool:
+    return a.kind == "data_health"
+
+
 def headline(ctx: ReportContext) -> tuple[str, str]:
     """(status, one-line summary) for the top of the report."""
-    firing = [a for a in ctx.alerts if a.state == "firing"]
-    resolved = [a for a in ctx.alerts if a.state == "resolved"]
+    risk = [a for a in ctx.alerts if not is_health(a)]
+    firing = sum(a.state == "firing" for a in risk)
+    resolved = sum(a.state == "resolved" for a in risk)
+    health = sum(a.state == "firing" for a in ctx.alerts if is_health(a))
     failed = list(ctx.run.get("failed", []))
     status = str(ctx.run.get("status") or ("errors" if failed else "ok"))
-    parts = [f"{len(firing)} firing", f"{len(resolved)} resolved"]
+    parts = [f"{firing} firing", f"{resolved} resolved"]
+    if health:
+        parts.append(f"{health} input{'s' if health != 1 else ''} stale or down")
     if failed:
-        parts.append(f"{len(failed)} problem{'s' if len(failed) != 1 else ''} with the data")
+        parts.append(f"{len(failed)} problem{'s' if len(failed) != 1 else ''} in this run")
     return status, ", ".join(parts)
 
 
@@ -98,7 +110,8 @@ def render_report(ctx: ReportContext, pngs: Mapping[str, bytes], skipped: Mappin
             run=ctx.run,
             status=status,
             headline=line,
-            alerts=ctx.alerts,
+            alerts=[alert_view(a) for a in ctx.alerts if not is_health(a)],
+            health=[alert_view(a) for a in ctx.alerts if is_health(a)],
             failures=list(ctx.run.get("failed", [])),
             changes=ctx.changes,
             freshness=ctx.freshness,
@@ -108,3 +121,24 @@ def render_report(ctx: ReportContext, pngs: Mapping[str, bytes], skipped: Mappin
             latest=latest,
         )
     )
+
+
+def alert_view(a: Alert, cid: str | None = None) -> dict[str, object]:
+    """One alert as the templates show it (the e-mail and the report's headline use the same card)."""
+    return {
+        "id": a.display_id,
+        "state": a.state,
+        "severity": a.severity,
+        "headline": a.headline,
+        "summary": a.summary,
+        "value": a.annotations.get("value", ""),
+        "threshold": a.annotations.get("threshold", ""),
+        "since": a.since,
+        "observed": a.obs_date,
+        "reason": a.annotations.get("resolved_reason", ""),
+        "mutes": a.annotations.get("mutes", ""),
+        "description": a.annotations.get("description", ""),
+        "provenance": a.annotations.get("provenance", ""),
+        "labels": sorted((k, v) for k, v in a.labels.items() if k not in ("rule", "severity")),
+        "cid": cid,
+    }

@@ -7,28 +7,25 @@ periods) and returns a `monitor.notify.Notification`; the notifiers only deliver
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from monitor.alerts.engine import FIRING, RESOLVED, Alert, episodes
 from monitor.alerts.rules import Evaluation
 from monitor.notify.message import InlineImage, NoticeItem, Notification
+from reports.html import alert_view, environment
+from reports.style import BLUE, VERMILION, date_axis, figure, footer, house_style, legend
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-TEMPLATES = Path(__file__).with_name("templates")
 PREFIX = "[KR monitor]"
 _LOOKBACK = pd.DateOffset(years=2)
-# Colour-blind-safe pair (Okabe-Ito): blue for the data, vermillion for the threshold and firing shading.
-_BLUE, _RED, _GREY = "#0072B2", "#D55E00", "#555555"
+MAIL_SIZE = (7.5, 3.4)  # inches: 640 px wide in a mail client at the house DPI's scale
 
 
 @dataclass(frozen=True)
@@ -61,49 +58,47 @@ def chart_data(alert: Alert, ev: Evaluation, as_of: date) -> ChartData:
     )
 
 
-def alert_chart(cd: ChartData, *, dpi: int = 110) -> bytes:
+def alert_chart(cd: ChartData) -> bytes:
     """The chart as PNG (for mail)."""
-    buf = io.BytesIO()
-    alert_figure(cd, dpi=dpi).savefig(buf, format="png")
-    return buf.getvalue()
+    from reports.export import figure_bytes
+
+    return figure_bytes(alert_figure(cd), "png")
 
 
-def alert_figure(cd: ChartData, *, dpi: int = 110) -> Figure:
-    """The statistic, the threshold (dashed) and the firing periods (shaded); source and as-of in the footer."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.5, 3.0), dpi=dpi, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.plot(cd.values.index, cd.values.to_numpy(), color=_BLUE, linewidth=1.4, label=cd.title)
-    if cd.threshold.notna().any():
-        ax.step(
-            cd.threshold.index,
-            cd.threshold.to_numpy(),
-            where="post",
-            color=_RED,
-            linestyle="--",
-            linewidth=1.1,
-            label="threshold",
-        )
-    lo = cd.values.index[0] if len(cd.values) else pd.Timestamp(cd.as_of)
-    hi = cd.values.index[-1] if len(cd.values) else pd.Timestamp(cd.as_of)
-    for i, (start, end) in enumerate(cd.firing):
-        ax.axvspan(
-            max(pd.Timestamp(start), lo),
-            pd.Timestamp(end) if end else hi,
-            color=_RED,
-            alpha=0.15,
-            linewidth=0,
-            label="firing" if i == 0 else None,
-        )
-    ax.set_title(cd.title, loc="left", fontsize=10)
-    ax.set_ylabel(cd.units, fontsize=8)
-    ax.tick_params(labelsize=8)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize=7, frameon=False)
-    fig.text(0.01, 0.0, f"Source: {cd.source} · as of {cd.as_of}", fontsize=7, color=_GREY, ha="left", va="bottom")
+def alert_figure(cd: ChartData) -> Figure:
+    """The statistic, the threshold (dashed) and the firing periods (shaded), in the report's house style, with
+    source and as-of in the footer: the chart that shows why the alert fired."""
+    with house_style():
+        fig, (ax,) = figure(cd.title, cd.units, size=MAIL_SIZE)
+        ax.plot(cd.values.index, cd.values.to_numpy(), color=BLUE, lw=1.4, label=cd.title, gid="statistic")
+        if cd.threshold.notna().any():
+            ax.step(
+                cd.threshold.index,
+                cd.threshold.to_numpy(),
+                where="post",
+                color=VERMILION,
+                ls="--",
+                lw=1.1,
+                label="threshold",
+                gid="threshold",
+            )
+        lo = cd.values.index[0] if len(cd.values) else pd.Timestamp(cd.as_of)
+        hi = cd.values.index[-1] if len(cd.values) else pd.Timestamp(cd.as_of)
+        for i, (start, end) in enumerate(cd.firing):
+            ax.axvspan(
+                max(pd.Timestamp(start), lo),
+                pd.Timestamp(end) if end else hi,
+                color=VERMILION,
+                alpha=0.15,
+                lw=0,
+                label="firing" if i == 0 else None,
+                gid="firing",
+            )
+        ax.set_ylabel(cd.units)
+        legend(ax)
+        date_axis(ax)
+        footer(fig, cd.source, cd.as_of)
+        fig.subplots_adjust(top=0.8, bottom=0.2)
     return fig
 
 
@@ -114,16 +109,6 @@ def subject_line(alerts: Sequence[Alert]) -> str:
     counts = [(sum(a.state == s for a in alerts), s) for s in (FIRING, RESOLVED)]
     head = ", ".join(f"{n} {s}" for n, s in counts if n)
     return " ".join(f"{PREFIX} {head}: {alerts[0].headline}".split())
-
-
-def _env() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def render_notification(
@@ -138,13 +123,13 @@ def render_notification(
             cid = f"chart-{a.fingerprint}@kr-monitor"
             cids[a.fingerprint] = cid
             images.append(InlineImage(cid, alert_chart(cd), "png", f"{a.rule}.png"))
-    env = _env()
+    env = environment()
     subject = subject_line(alerts)
     view = {
         "as_of": as_of,
         "receiver": receiver,
         "subject": subject,
-        "alerts": [_view(a, cids.get(a.fingerprint)) for a in alerts],
+        "alerts": [alert_view(a, cids.get(a.fingerprint)) for a in alerts],
     }
     return Notification(
         receiver=receiver,
@@ -170,23 +155,3 @@ def renderer(evaluations: Sequence[Evaluation], as_of: date) -> Callable[[str, S
         return render_notification(receiver, as_of, alerts, charts)
 
     return render
-
-
-def _view(a: Alert, cid: str | None) -> dict[str, object]:
-    return {
-        "id": a.display_id,
-        "state": a.state,
-        "severity": a.severity,
-        "headline": a.headline,
-        "summary": a.summary,
-        "value": a.annotations.get("value", ""),
-        "threshold": a.annotations.get("threshold", ""),
-        "since": a.since,
-        "observed": a.obs_date,
-        "reason": a.annotations.get("resolved_reason", ""),
-        "mutes": a.annotations.get("mutes", ""),
-        "description": a.annotations.get("description", ""),
-        "provenance": a.annotations.get("provenance", ""),
-        "labels": sorted((k, v) for k, v in a.labels.items() if k not in ("rule", "severity")),
-        "cid": cid,
-    }

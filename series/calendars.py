@@ -57,6 +57,10 @@ def _bound_min(code: str) -> pd.Timestamp:
     return pd.Timestamp(bound).tz_localize(None) if bound is not None else _EARLIEST
 
 
+def is_session(code: str, day: pd.Timestamp | date) -> bool:
+    return pd.Timestamp(day) in sessions(code)
+
+
 def next_session(code: str, day: pd.Timestamp | date) -> pd.Timestamp:
     """The first session strictly after `day`."""
     s = sessions(code)

@@ -13,6 +13,13 @@ class StoreError(SeriesError):
     """The store cannot be opened or written (bad path, not a monitor store, newer schema ...)."""
 
 
+class StoreWriteError(StoreError):
+    """The store could not be written (disk full, I/O error, read-only file). Nothing partial was stored, but
+    the command stopped: a failure of the machine, not of the config, so it exits 1 (rerun once it is fixed)."""
+
+    exit_code = 1
+
+
 class StoreLocked(StoreError):
     """Another writer holds the store's single-writer lock."""
 

@@ -173,9 +173,7 @@ def fetch_series(
             tried.append(f"{ref.source}: {message}")
             last_error = (message, e.kind)
             continue
-        payloads = [
-            Payload(_redact_bytes(r.body, secrets), r.request.redacted_url, r.request.replay_name) for r in responses
-        ]
+        payloads = [Payload(_redact_bytes(r.body, secrets), r.url, r.request.replay_name) for r in responses]
         history = store.latest(spec.id)
         observations = to_observations(spec, ref, frame, as_of, point_in_time=point_in_time, stored_dates=history.index)
         sessions = calendars.sessions(spec.calendar) if spec.freq == "B" and spec.calendar else None

@@ -244,7 +244,7 @@ class Session:
             raise where.error(SourceThrottled, f"HTTP 429 Too Many Requests{hint}", retry_after=wait)
         if r.status_code >= 500:
             raise where.error(SourceUnavailable, f"HTTP {r.status_code} (server error)")
-        return Response(r.status_code, r.content, self._request, headers_out)
+        return Response(r.status_code, r.content, self._request, headers_out, served_by=where.url)
 
 
 # -- transports ----------------------------------------------------------------------------------------------
@@ -267,7 +267,8 @@ class LiveTransport:
                     request.check(response)
                 return response
             except SourceError as e:
-                error = e.with_context(source=source, series=series, url=request.redacted_url, secrets=request.secrets)
+                served_by = self.policy.endpoint(source, request.redacted_url)
+                error = e.with_context(source=source, series=series, url=served_by, secrets=request.secrets)
                 delay = self.policy.retry_delay(error, attempt)
                 if delay is None:
                     if error.retryable and attempt:
@@ -298,7 +299,7 @@ class LiveTransport:
             raise
         except Exception as e:  # a library failed in a way its wrapper does not know: report it, do not crash
             raise SourceUnavailable(redact(f"{type(e).__name__}: {e}", request.secrets), retryable=False) from None
-        return Response(200, body, request)
+        return Response(200, body, request, served_by=self.policy.endpoint(source, request.redacted_url))
 
 
 class RecordingTransport:
@@ -352,3 +353,18 @@ class ReplayTransport:
                 retryable=False,
             )
         return Response(200, path.read_bytes(), request)
+
+
+def build_transport(
+    *,
+    timeout: float,
+    retries: int,
+    endpoints: Mapping[str, str],
+    record: Path | None = None,
+    replay: Path | None = None,
+) -> Transport:
+    """The transport a command asked for: replaying DIR, recording into DIR, or plain live calls."""
+    if replay is not None:
+        return ReplayTransport(replay)
+    live = LiveTransport(HttpPolicy(timeout=timeout, retries=retries, endpoints=dict(endpoints)))
+    return RecordingTransport(live, record) if record is not None else live

@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from series.errors import StoreError, StoreLocked
+from series.errors import StoreError, StoreLocked, StoreWriteError
 
 # Forward migrations: index i upgrades schema version i to i + 1. Never edit a released step; append a new one.
 MIGRATIONS: list[str] = [
@@ -239,8 +239,13 @@ class Store:
             store._migrate(can_write=writer is not None)
         except sqlite3.DatabaseError as e:
             _release_lock(lock_fd)
-            raise StoreError(
-                f"{path} is not a readable monitor store ({e}): move it away or set [paths].store"
+            if _primary_code(e) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+                raise StoreError(
+                    f"{path} is not a readable monitor store ({e}): move it away or set [paths].store"
+                ) from None
+            # The file may be fine: the disk or the permissions are not (never advise moving a good store away).
+            raise StoreWriteError(
+                f"cannot open the store {path}: {e} (check the free space and permissions of {path.parent})"
             ) from None
         except StoreError:
             _release_lock(lock_fd)
@@ -299,7 +304,9 @@ class Store:
             # Disk full, I/O error, read-only file: the transaction is rolled back, nothing partial remains.
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("ROLLBACK")
-            raise StoreError(f"cannot write the store {self.path}: {e} (nothing from this step was stored)") from None
+            raise StoreWriteError(
+                f"cannot write the store {self.path}: {e} (nothing from this step was stored)"
+            ) from None
 
     def _require_writer(self) -> None:
         if self._lock_fd is None:
@@ -542,6 +549,14 @@ class Store:
                 written.append(path)
         return written
 
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the whole store at `target` (SQLite's online backup)."""
+        copy = sqlite3.connect(target)
+        try:
+            self._conn.backup(copy)
+        finally:
+            copy.close()
+
     @property
     def connection(self) -> sqlite3.Connection:
         """For the store's sibling modules (alert state, outbox, model results) that add their own tables."""
@@ -589,6 +604,12 @@ def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
     d["outcomes"] = json.loads(d["outcomes"])
     d["summary"] = json.loads(d["summary"])
     return d
+
+
+def _primary_code(error: sqlite3.Error) -> int | None:
+    """SQLite's primary result code of an error (its extended code carries detail in the high bits)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
 
 
 def _acquire_lock(path: Path, writer: str) -> int:

@@ -5,7 +5,8 @@
     policy = HttpPolicy(endpoints={"fred": server.url}, clock=FakeClock(), ...)
 
 Every request is kept in `server.requests` (method, path, query, body) so tests can count attempts and check
-what was sent. Replies may be delayed (`delay` seconds) to provoke client timeouts.
+what was sent. Replies may be delayed (`delay` seconds) to provoke client timeouts, or held until the test sets an
+event (`hold`), to keep a client waiting at a known point.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Reply:
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    hold: threading.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class FaultServer:
                 reply = server._next(seen)
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.hold is not None:
+                    reply.hold.wait(timeout=120)
                 try:
                     self.send_response(reply.status)
                     for k, v in reply.headers.items():
@@ -97,6 +101,13 @@ class FaultServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+    def reset(self) -> None:
+        """Forget the requests seen and every route (a server shared between tests)."""
+        with self._lock:
+            self.requests.clear()
+            self._routes.clear()
+            self._script = [Reply(404, b"nothing scripted")]
 
     def script(self, *replies: Reply) -> None:
         """Answer the next requests with these replies in order; the last one repeats."""

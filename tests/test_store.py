@@ -146,6 +146,41 @@ def test_not_a_store_and_missing_store_are_clear_errors(tmp_path):
         Store.open(tmp_path / "none.sqlite")
 
 
+FULL_DISK = """
+import os, resource, signal, sys
+from series.store import Store
+from series.errors import StoreError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead of killing us
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), int(sys.argv[2])))
+try:
+    with Store.open(sys.argv[1], writer="t") as s:
+        s.begin_run("run", "2026-03-27")
+        s.save_fetch(series_id="x", source="t", key="k", payloads=[Payload(os.urandom(100_000), "u", "t/k")])
+except StoreError as e:
+    print(type(e).__name__, e.exit_code, e)
+""".replace("from series.store import Store", "from series.store import Payload, Store")
+
+
+@pytest.mark.parametrize(("limit", "says"), [(8_000, "cannot open the store"), (48_000, "cannot write the store")])
+def test_a_full_disk_is_a_write_error_never_a_bad_store(tmp_path, limit, says):
+    """A disk that is full (here: RLIMIT_FSIZE in a child process) when opening or when writing: exit 1 and a
+    message about the disk, never 'not a readable monitor store ... move it away' about a good store."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "m.sqlite"
+    Store.open(path, writer="t").close()
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(path), str(limit)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"StoreWriteError 1 {says} {path}: "), done.stdout
+    assert "move it away" not in done.stdout
+    with Store.open(path, writer="after") as store:
+        assert store.connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert store.fetches() == []
+
+
 def test_newer_schema_is_refused_and_migrations_run_forward(tmp_path):
     path = tmp_path / "m.sqlite"
     conn = sqlite3.connect(path)

@@ -241,6 +241,9 @@ def _alert(ev: Evaluation, st: AlertState, data: RuleData, changed: bool) -> Ale
     ctx = rules_mod.template_context(ev, data, row, when)
     annotations = {k: rules_mod.render(v, ctx) for k, v in ev.rule.annotations.items()}
     annotations["summary"] = rules_mod.summary(ev, ctx)
+    if st.state == FIRING and st.cleared_since is not None:
+        # Held by keep_firing_for: the value shown no longer meets the condition; say so rather than imply it does.
+        annotations["summary"] += f" (not met since {st.cleared_since}; kept firing against flapping)"
     annotations["label"] = str(ctx["label"])
     annotations["units"] = str(ctx["units"])
     annotations["value"] = fmt_number(ctx["value"])

@@ -24,7 +24,7 @@ def fetch(
 ) -> None:
     """Fetch series into the store (incremental; exit 1 if any series failed)."""
     from series.fetch import fetch_all, keyless_note
-    from series.http import HttpPolicy, LiveTransport, RecordingTransport, ReplayTransport, Transport
+    from series.http import build_transport
     from series.store import Store
 
     if record and replay:
@@ -40,20 +40,18 @@ def fetch(
             raise MonitorError(f"--series: unknown series {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         specs = [s for s in specs if s.id in series]
     when = parse_date(as_of)
-    transport: Transport
-    if replay is not None:
-        transport = ReplayTransport(replay)
-    else:
-        policy = HttpPolicy(
-            timeout=cfg.fetch.timeout_seconds, retries=cfg.fetch.retries, endpoints=dict(cfg.fetch.endpoints)
-        )
-        transport = LiveTransport(policy)
-        if record is not None:
-            try:
-                record.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise MonitorError(f"--record: cannot create {record}: {e.strerror}") from None
-            transport = RecordingTransport(transport, record)
+    if record is not None:
+        try:
+            record.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise MonitorError(f"--record: cannot create {record}: {e.strerror}") from None
+    transport = build_transport(
+        timeout=cfg.fetch.timeout_seconds,
+        retries=cfg.fetch.retries,
+        endpoints=cfg.fetch.endpoints,
+        record=record,
+        replay=replay,
+    )
     env = dict(os.environ)
     with Store.open(cfg.store_path(), writer="monitor fetch") as store:
         run_id = store.begin_run("fetch", when, command="fetch" + (" --replay" if replay else ""))

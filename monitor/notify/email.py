@@ -110,6 +110,10 @@ class SmtpSender:
             raise DeliveryError(f"receiver {self.name}: {where} does not support {e} (check security)") from None
         except ssl.SSLError as e:
             raise DeliveryError(f"receiver {self.name}: TLS with {where} failed: {e.reason or e}") from None
+        except smtplib.SMTPResponseException as e:  # the server's own reply, e.g. "451 4.3.0 try again later"
+            reply = e.smtp_error.decode("utf-8", "replace") if isinstance(e.smtp_error, bytes) else str(e.smtp_error)
+            text = redact(f"{e.smtp_code} {' '.join(reply.split())}", self.secrets())
+            raise DeliveryError(f"receiver {self.name}: cannot deliver via {where}: {text}") from None
         except (smtplib.SMTPException, OSError) as e:
             text = redact(str(e) or type(e).__name__, self.secrets())
             raise DeliveryError(f"receiver {self.name}: cannot deliver via {where}: {text}") from None
@@ -144,8 +148,8 @@ class FileSender:
 
     def send(self, message: bytes) -> None:
         msg = message_from_bytes(message, policy=SMTP_POLICY)
-        key = str(msg.get("X-KR-Monitor-Key", "message"))[:16]
-        stamp = str(msg.get("X-KR-Monitor-As-Of", "")) or "mail"
+        key = str(msg.get("X-KR-Monitor-Key", "message")).strip()[:16]
+        stamp = str(msg.get("X-KR-Monitor-As-Of", "")).strip() or "mail"
         path = self.directory / f"{stamp}_{self.name}_{key}.eml"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

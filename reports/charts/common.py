@@ -16,10 +16,11 @@ def clip_years(obj: Obj, start: pd.Timestamp) -> Obj:
     return obj[obj.index >= start]
 
 
-def changes(s: pd.Series) -> pd.Series:
-    """The observations where the value differs from the previous one (policy decisions on a rate series)."""
+def changes(s: pd.Series, step: float = 0.0) -> pd.Series:
+    """The observations where the value moved by more than `step` from the previous one (decisions on a policy
+    rate series)."""
     s = s.dropna()
-    moved = s.ne(s.shift(1))
+    moved = (s - s.shift(1)).abs() > step
     moved.iloc[:1] = False
     return s[moved]
 

@@ -12,6 +12,8 @@ from reports.style import BLACK, BLUE, GREEN, GREY, ORANGE, SEVERITY_COLOURS, SK
 from reports.style import legend as draw_legend
 
 YEARS = 10
+# Smallest move drawn as a decision: policy steps are 0.1 pp or more; a monthly-average rate drifts by less.
+DECISION_STEP = 0.05
 
 
 @chart("policy_rates", "Rates & FX", "Where do the Fed, BOJ and BOK stand, and how wide is the BOK-Fed gap?")
@@ -51,10 +53,10 @@ def policy_rates(ctx: ReportContext) -> Figure:
         s = clip_years(s, start)
         ax.plot(s.index, s.values, drawstyle="steps-post", color=colour, ls=style, lw=1.6, label=label, gid=gid)
         if gid != "fed_effective":
-            moves = changes(s)
+            moves = changes(s, DECISION_STEP)
             ax.scatter(moves.index, moves.values, s=14, color=colour, zorder=3, gid=f"{gid}_decisions")
     if upper is not None:
-        moves = changes(clip_years(upper, start))
+        moves = changes(clip_years(upper, start), DECISION_STEP)
         ax.scatter(moves.index, moves.values, s=14, color=BLUE, zorder=3, gid="fed_decisions")
     ax.set_ylabel("% per year")
     draw_legend(ax)
@@ -72,7 +74,11 @@ def policy_rates(ctx: ReportContext) -> Figure:
         )
         ax2.axhline(0, color=GREY, lw=0.8)
         for rule in ctx.rules_on("bok"):
-            if rule.threshold is not None and set(rule.series) >= {ctx.role("bok"), ctx.role("fed_upper")}:
+            if (
+                rule.kind == "spread"
+                and rule.threshold is not None
+                and set(rule.series) >= {ctx.role("bok"), ctx.role("fed_upper")}
+            ):
                 ax2.axhline(
                     rule.threshold,
                     color=SEVERITY_COLOURS.get(rule.severity, ORANGE),
@@ -102,9 +108,10 @@ def krw_usd(ctx: ReportContext) -> Figure:
         f"{ctx.label('krw_usd')}; higher = weaker won; dashed lines: alert thresholds, shading: alert firing",
     )
     ax.plot(s.index, s.values, color=BLUE, lw=1.4, label=ctx.label("krw_usd"), gid="krw_usd")
-    for rule in ctx.rules_on("krw_usd"):
+    # Level rules only: their thresholds are in KRW per USD (a 2% change or a z-score would not be).
+    for rule in [r for r in ctx.rules_on("krw_usd") if r.kind == "level" and r.series == (ctx.role("krw_usd"),)]:
         colour = SEVERITY_COLOURS.get(rule.severity, ORANGE)
-        if rule.threshold is not None and rule.series == (ctx.role("krw_usd"),):
+        if rule.threshold is not None:
             ax.axhline(
                 rule.threshold,
                 color=colour,

@@ -89,6 +89,12 @@ class Response:
     body: bytes
     request: Request
     headers: Mapping[str, str] = field(default_factory=dict)
+    served_by: str = ""  # the (redacted) URL that answered, when a `[fetch].endpoints` override sent it elsewhere
+
+    @property
+    def url(self) -> str:
+        """Where the answer came from (redacted): what error messages and the payload archive show."""
+        return self.served_by or self.request.redacted_url
 
 
 @dataclass(frozen=True)
@@ -208,18 +214,18 @@ class Source:
                 next_request = self.next_request(request, response, raw)
             except SourceError as e:
                 raise e.with_context(
-                    source=self.name, series=spec.id, url=request.redacted_url, secrets=request.secrets
+                    source=self.name, series=spec.id, url=response.url, secrets=request.secrets
                 ) from None
             request = next_request
         try:
             frame = self.parse(raws, ref, spec)
             transport.finish(responses)
         except SourceError as e:
-            first = responses[0].request if responses else None
+            first = responses[0] if responses else None
             raise e.with_context(
                 source=self.name,
                 series=spec.id,
-                url=first.redacted_url if first else "",
-                secrets=first.secrets if first else (),
+                url=first.url if first else "",
+                secrets=first.request.secrets if first else (),
             ) from None
         return frame, responses

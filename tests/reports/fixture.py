@@ -138,7 +138,24 @@ def rule_traces(values: dict[str, pd.Series]) -> list[RuleTrace]:
         RuleTrace("krw_usd_warning", "warning", ("krw_usd",), "KRW/USD >= 1,450", krw >= 1450, 1450.0, ">="),
         RuleTrace("krw_usd_critical", "critical", ("krw_usd",), "KRW/USD >= 1,500", krw >= 1500, 1500.0, ">="),
         RuleTrace(
-            "bok_fed_gap", "warning", ("bok_rate", "fed_upper"), "BOK - Fed <= -1.75 pp", gap <= -1.75, -1.75, "<="
+            "bok_fed_gap",
+            "warning",
+            ("bok_rate", "fed_upper"),
+            "BOK - Fed <= -1.75 pp",
+            gap <= -1.75,
+            -1.75,
+            "<=",
+            "spread",
+        ),
+        RuleTrace(
+            "krw_depreciation",
+            "warning",
+            ("krw_usd",),
+            "KRW down 2% in 5 sessions",
+            krw.pct_change(5) >= 0.02,
+            2.0,
+            ">=",
+            "change",
         ),
     ]
 

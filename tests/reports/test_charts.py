@@ -87,6 +87,8 @@ def test_krw_chart_draws_thresholds_and_shades_exactly_the_firing_periods(figs, 
     for rule, level in (("krw_usd_warning", 1450), ("krw_usd_critical", 1500)):
         expected = [f"firing:{rule}:{a:%Y-%m-%d}:{b:%Y-%m-%d}" for a, b in periods(krw >= level)]
         assert expected and gids(fig, f"firing:{rule}:") == sorted(expected)
+    # A 2% change rule's threshold is not in KRW per USD: neither drawn nor shaded on this chart.
+    assert gids(fig, "threshold:krw_depreciation") == [] and gids(fig, "firing:krw_depreciation") == []
 
 
 def test_kospi_flows_bars_and_cumulative_sum(figs, fixture):

@@ -61,7 +61,7 @@ def test_the_chart_draws_the_threshold_and_shades_the_firing_periods():
     assert set(threshold_line.get_ydata()) == {1450.0}
     spans = [p for p in ax.patches if p.get_facecolor()[:3] == to_rgba("#D55E00")[:3]]
     assert len(spans) == 2
-    assert ax.get_title(loc="left") == "KRW/USD" and ax.get_ylabel() == "KRW"
+    assert fig._suptitle.get_text() == "KRW/USD" and ax.get_ylabel() == "KRW"  # the report's house style
     footer = " ".join(t.get_text() for t in fig.texts)
     assert "fred (krw_usd, known 2026-03-12)" in footer and "as of 2026-03-12" in footer
 

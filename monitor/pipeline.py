@@ -1,0 +1,520 @@
+"""The daily run (`monitor run`), top to bottom, one call per step:
+
+    lock -> fetch -> validate -> store -> align -> models -> rules -> notify (outbox) -> export -> record the run
+
+Idempotent per as-of date: fetching the same data again adds no rows, model results are replaced (one per model
+and date), the alert state only steps through observations it has not seen, the outbox never stores the same
+message twice, and the exports are rewritten. A failing source, model or mail server never stops the run: it is
+recorded, its series are marked stale, the rules reading them are inhibited, and the run ends "done with errors"
+(exit 1). Only the writer lock (exit 3) and bad config or arguments (exit 2) stop it before it starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from monitor.alerts import engine, state
+from monitor.alerts.data import load_rule_data
+from monitor.alerts.run import RuleRun, run_rules
+from monitor.align import model_panel
+from monitor.config import Config, ReceiverBlock
+from monitor.errors import InputDataError, MonitorError
+from monitor.logs import event
+from monitor.models.estimate import estimate
+from monitor.models.spec import ModelSpec
+from monitor.notify.dispatch import Dispatch, deliver_all, queue
+from monitor.notify.outbox import DeliveryReport
+from monitor.results import ModelResult, load_result, load_results, save_result
+from reports.charts import FORMATS
+from reports.context import RuleTrace, load_context
+from reports.export import ExportResult, export_all
+from reports.mail import renderer
+from series import calendars
+from series.errors import StoreError
+from series.fetch import FetchOutcome, fetch_all
+from series.http import build_transport
+from series.store import Store
+
+EXIT_OK, EXIT_ERRORS = 0, 1
+# Fewest panel rows a model is estimated on; below that, the input that shortens the sample most is left out.
+MIN_ROWS = {"D": 250, "M": 36}
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    as_of: date
+    today: date  # the calendar date in Asia/Seoul: a run for an earlier date is point in time
+    replay: Path | None = None
+    dry_run: bool = False
+    catch_up: bool = True
+    notify: bool = True
+    formats: tuple[str, ...] = FORMATS
+    kind: str = "run"  # run | backfill
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    as_of: date
+    dry_run: bool = False
+    days: list[date] = field(default_factory=list)
+    fetches: list[FetchOutcome] = field(default_factory=list)
+    models: dict[str, ModelResult] = field(default_factory=dict)
+    rules: RuleRun | None = None
+    dispatch: Dispatch | None = None
+    delivery: DeliveryReport | None = None
+    exports: ExportResult | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        """Everything that makes the run 'done with errors', one line each."""
+        out = [f"{o.series_id}: {o.status}: {o.message}" for o in self.fetches if o.status in ("failed", "quarantined")]
+        out += [f"model {name}: {r.error}" for name, r in self.models.items() if r.error]
+        if self.rules is not None:
+            out += [f"rule {name}: {why}" for name, why in self.rules.errors.items()]
+        if self.delivery is not None:
+            out += [f"mail #{i} not delivered (kept in the outbox): {why}" for i, why in self.delivery.failed.items()]
+        return out
+
+    @property
+    def status(self) -> str:
+        return "errors" if self.problems else "ok"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_ERRORS if self.problems else EXIT_OK
+
+    def summary(self) -> dict[str, Any]:
+        """run.json: what ran, what failed, what fired (no timestamps, so a re-run rewrites the same file)."""
+        alerts = self.rules.alerts if self.rules is not None else []
+        return {
+            "as_of": self.as_of.isoformat(),
+            "run_id": self.run_id,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "dry_run": self.dry_run,
+            "days_evaluated": [d.isoformat() for d in self.days],
+            "fetch": {o.series_id: o.as_dict() for o in self.fetches},
+            "models": {
+                name: {
+                    "estimated": not r.error,
+                    "error": r.error,
+                    "method": r.method,
+                    "lags": r.lags,
+                    "nobs": r.nobs,
+                    "variables": list(r.series),
+                    "dropped": list(r.dropped),
+                    "notes": list(r.notes),
+                }
+                for name, r in self.models.items()
+            },
+            "alerts": [
+                {
+                    "alert": a.display_id,
+                    "state": a.state,
+                    "severity": a.severity,
+                    "summary": a.summary,
+                    "value": a.annotations.get("value", ""),
+                    "threshold": a.annotations.get("threshold", ""),
+                    "since": a.since.isoformat(),
+                    "changed": a.changed,
+                    "suppressed": a.suppressed,
+                }
+                for a in alerts
+                if a.state in (engine.FIRING, engine.PENDING) or a.changed
+            ],
+            "notifications": {
+                "queued": dict(self.dispatch.enqueued) if self.dispatch else {},
+                "delivered": list(self.delivery.sent) if self.delivery else [],
+                "kept_in_outbox": {str(k): v for k, v in self.delivery.failed.items()} if self.delivery else {},
+            },
+            "failed": self.problems,
+        }
+
+
+def run_daily(config: Config, request: RunRequest, env: Mapping[str, str], log: logging.Logger) -> RunOutcome:
+    """One run as of a date: every step, the run recorded in the store. Raises only for the lock and config."""
+    with _store_for(config, request, log) as store:
+        run_id = store.begin_run(request.kind, request.as_of, command=f"monitor {request.kind}")
+        out = RunOutcome(run_id, request.as_of, request.dry_run)
+        try:
+            out.fetches = fetch(config, store, request, env, run_id, log)
+            out.models = models(config, store, request.as_of, run_id, log)
+            out.days = days_to_evaluate(config, store, request)
+            out.rules = rules(config, store, out.days, out.fetches, out.models, log)
+            out.dispatch, out.delivery = notify(config, store, out.rules, request, env, log)
+            out.exports = export(config, store, request, out, log)
+        except BaseException as e:
+            # Best effort: when the disk is what failed, recording the failure fails too, and the first error is
+            # the one to report.
+            with contextlib.suppress(StoreError):
+                store.finish_run(run_id, "failed", {}, {"error": f"{type(e).__name__}: {e}"})
+            raise
+        store.finish_run(run_id, out.status, {o.series_id: o.as_dict() for o in out.fetches}, out.summary())
+        event(
+            log,
+            "run.done",
+            f"run {run_id} as of {request.as_of}: {out.status}"
+            + (f" ({len(out.problems)} problems)" if out.problems else ""),
+            run_id=run_id,
+            status=out.status,
+            problems=out.problems,
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The steps
+# ------------------------------------------------------------------------------------------------------------
+def fetch(
+    config: Config, store: Store, request: RunRequest, env: Mapping[str, str], run_id: int, log: logging.Logger
+) -> list[FetchOutcome]:
+    """Fetch, validate and store every series (a failing source is recorded and the run goes on)."""
+    transport = build_transport(
+        timeout=config.fetch.timeout_seconds,
+        retries=config.fetch.retries,
+        endpoints=config.fetch.endpoints,
+        replay=request.replay,
+    )
+
+    def done(o: FetchOutcome) -> None:
+        level = logging.WARNING if o.status in ("failed", "quarantined") else logging.INFO
+        event(
+            log,
+            "fetch",
+            f"{o.series_id}: {o.status} via {o.source or '-'}, +{o.added} new, {o.revised} revised"
+            + (f": {o.message}" if o.message else ""),
+            level=level,
+            series=o.series_id,
+            status=o.status,
+            source=o.source,
+            added=o.added,
+            revised=o.revised,
+        )
+
+    return fetch_all(
+        config.series_specs(),
+        store=store,
+        transport=transport,
+        env=env,
+        as_of=request.as_of,
+        run_id=run_id,
+        point_in_time=request.as_of < request.today,
+        on_done=done,
+    )
+
+
+def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.Logger) -> dict[str, ModelResult]:
+    """Align, transform and estimate every model on the data known as of the date; store the results."""
+    infos = config.series_infos()
+    out: dict[str, ModelResult] = {}
+    for spec in config.model_specs():
+        data = {v.series_id: store.as_of(v.series_id, as_of) for v in spec.variables}
+        try:
+            used, dropped = inputs_for(spec, data, {s: infos[s].stale_days for s in data}, as_of)
+            panel = model_panel(data, used, as_of)
+            previous = load_result(store, spec.name, as_of - timedelta(days=1))
+            result = estimate(used, panel, previous=previous, dropped=dropped)
+        except MonitorError as e:
+            result = ModelResult(
+                name=spec.name,
+                label=spec.label,
+                freq=spec.freq,
+                as_of=as_of,
+                error=str(e),
+                series=tuple(v.series_id for v in spec.variables),
+            )
+        save_result(store, result, run_id)
+        out[spec.name] = result
+        if result.error:
+            event(log, "model", f"{spec.name}: not estimated: {result.error}", level=logging.WARNING, model=spec.name)
+        else:
+            event(
+                log,
+                "model",
+                f"{spec.name}: {result.method}({result.lags}) on {result.nobs} rows"
+                + (f", left out {', '.join(d.split(':')[0] for d in result.dropped)}" if result.dropped else ""),
+                model=spec.name,
+                nobs=result.nobs,
+                dropped=list(result.dropped),
+            )
+    return out
+
+
+def inputs_for(
+    spec: ModelSpec, data: Mapping[str, pd.Series], stale_days: Mapping[str, int], as_of: date
+) -> tuple[ModelSpec, tuple[str, ...]]:
+    """The model restricted to the inputs the data can carry, and why each other one was left out.
+
+    Stale or empty inputs go first (a daily input older than its series' stale limit; a monthly one missing the
+    last two complete months). Then, while the aligned sample is shorter than MIN_ROWS, the input whose removal
+    lengthens it most goes. At least two inputs stay; fewer is an error that says what is missing."""
+    dropped: list[str] = []
+    keep = []
+    for v in spec.variables:
+        why = _stale(data[v.series_id], spec.freq, stale_days.get(v.series_id, 5), as_of)
+        if why:
+            dropped.append(f"{v.series_id}: {why}")
+        else:
+            keep.append(v)
+    if len(keep) < 2:
+        raise InputDataError(f"model {spec.name} needs two usable inputs; {'; '.join(dropped) or 'none has data'}")
+    used = dataclasses.replace(spec, variables=tuple(keep))
+    need = max(MIN_ROWS[spec.freq], (spec.window or 0))
+    while len(used.variables) > 2 and _rows(data, used, as_of) < need:
+        lengths = {v.series_id: _rows(data, _without(used, v.series_id), as_of) for v in used.variables}
+        worst = max(lengths, key=lambda s: lengths[s])
+        if lengths[worst] <= _rows(data, used, as_of):
+            break
+        dropped.append(f"{worst}: its history limits the sample to {_rows(data, used, as_of)} rows (< {need})")
+        used = _without(used, worst)
+    return used, tuple(dropped)
+
+
+def days_to_evaluate(config: Config, store: Store, request: RunRequest) -> list[date]:
+    """The as-of date, preceded by the KRX sessions missed since the last run (at most catch_up_days)."""
+    if not request.catch_up or config.run.catch_up_days == 0:
+        return [request.as_of]
+    earlier = [
+        r
+        for r in store.runs(500)
+        if r["kind"] in ("run", "backfill")
+        and r["status"] in ("ok", "errors")
+        and r["as_of"] < request.as_of.isoformat()
+    ]
+    if not earlier:
+        return [request.as_of]
+    last = date.fromisoformat(max(r["as_of"] for r in earlier))
+    missed = calendars.sessions_between(
+        config.run.calendar, last + timedelta(days=1), request.as_of - timedelta(days=1)
+    )
+    return [d.date() for d in missed[-config.run.catch_up_days :]] + [request.as_of]
+
+
+def rules(
+    config: Config,
+    store: Store,
+    days: Sequence[date],
+    fetches: Sequence[FetchOutcome],
+    results: Mapping[str, ModelResult],
+    log: logging.Logger,
+) -> RuleRun:
+    """Evaluate the rules day by day on what was known each day; the state steps and is saved each time."""
+    failures = {o.series_id: o.message for o in fetches if o.status in ("failed", "quarantined")}
+    rolling = {name: r.rolling for name, r in results.items() if r.rolling is not None and not r.error}
+    run: RuleRun | None = None
+    for day in days:
+        # A fetch failure is news about today's sources, not about the days being caught up on.
+        data = load_rule_data(
+            store, config.series_infos().values(), day, failures=failures if day == days[-1] else None, results=rolling
+        )
+        run = run_rules(store, config.rules, config.silences, data)
+    assert run is not None
+    live = [a for a in run.alerts if a.state in (engine.FIRING, engine.PENDING) or a.changed]
+    for a in live:
+        event(
+            log,
+            "alert",
+            f"{a.display_id}: {a.state}{' (' + a.suppressed + ')' if a.suppressed else ''}: {a.headline}",
+            alert=a.display_id,
+            state=a.state,
+            severity=a.severity,
+            suppressed=a.suppressed,
+        )
+    for name, why in run.errors.items():
+        event(log, "rule", f"rule {name} not evaluated: {why}", level=logging.WARNING, rule=name)
+    return run
+
+
+def notify(
+    config: Config, store: Store, run: RuleRun, request: RunRequest, env: Mapping[str, str], log: logging.Logger
+) -> tuple[Dispatch | None, DeliveryReport | None]:
+    """Per receiver, what it has not heard yet, as one message in the outbox; then deliver everything pending
+    (a message kept by an earlier outage goes out now, exactly once)."""
+    if not request.notify:
+        return None, None
+    if request.dry_run:
+        config = config.model_copy(update={"receivers": dry_run_receivers(config, request.as_of)})
+    groups = engine.group(run.alerts, config.receivers)
+    dispatch = queue(store, config.receivers, groups, renderer(run.evaluations, request.as_of), request.as_of)
+    for receiver, outbox_id in dispatch.enqueued.items():
+        event(log, "notify", f"queued outbox #{outbox_id} for {receiver}", receiver=receiver, outbox_id=outbox_id)
+    delivery = deliver_all(store, config, dict(env))
+    return dispatch, delivery
+
+
+def dry_run_receivers(config: Config, as_of: date) -> list[ReceiverBlock]:
+    """Every receiver as a file receiver: the messages land as .eml files in the exports, nothing is sent."""
+    folder = str(config.exports_dir() / as_of.isoformat() / "mail-dry-run")
+    return [
+        ReceiverBlock(
+            name=r.name,
+            kind="file",
+            directory=folder,
+            severities=r.severities,
+            repeat_interval_days=r.repeat_interval_days,
+        )
+        for r in config.receivers
+    ]
+
+
+def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, log: logging.Logger) -> ExportResult:
+    """Charts (PNG, SVG, PDF), CSV tables, run.json and report.html in exports/<as_of>/."""
+    run = out.rules
+    traces = [trace(ev) for ev in run.evaluations] if run is not None else []
+    # Resolved is news for a week after the days evaluated began; a first run replays all history and would
+    # otherwise list every episode that ever ended.
+    recent = (out.days[0] if out.days else request.as_of) - timedelta(days=7)
+    alerts = [
+        a
+        for a in (run.alerts if run is not None else [])
+        if not a.suppressed
+        and (a.state == engine.FIRING or (a.state == engine.RESOLVED and a.changed and a.since >= recent))
+    ]
+    failed = {o.series_id: o.message for o in out.fetches if o.status in ("failed", "quarantined")}
+    summary = out.summary()
+    ctx = load_context(
+        store,
+        config.series_specs(),
+        request.as_of,
+        rules=traces,
+        alerts=alerts,
+        run={**summary, "failed": out.problems},
+        failed=failed,
+    )
+    result = export_all(ctx, config.exports_dir(), request.formats, run=summary)
+    event(
+        log,
+        "export",
+        f"exports in {result.directory} ({len(result.charts)} charts"
+        + (f", {len(result.skipped)} not drawn" if result.skipped else "")
+        + ")",
+        directory=str(result.directory),
+    )
+    return result
+
+
+def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -> ExportResult:
+    """`monitor report`: the exports for a date from what the store holds, without fetching or stepping any
+    alert state (the rules are evaluated for their history; current alerts come from the stored state)."""
+    with Store.open(config.store_path()) as store:
+        results = load_results(store, as_of)
+        rolling = {name: r.rolling for name, r in results.items() if r.rolling is not None and not r.error}
+        data = load_rule_data(store, config.series_infos().values(), as_of, results=rolling)
+        evaluations = []
+        for rule in config.rules:
+            try:
+                evaluations += rule.evaluate(data)
+            except MonitorError:
+                continue  # its inputs are missing: the report shows the chart without that rule
+        # The stored state steps over nothing new: what is firing now, computed without saving anything.
+        stepped = engine.advance(evaluations, state.load_states(store), data).alerts
+        firing = [a for a in stepped if a.state == engine.FIRING]
+        ctx = load_context(
+            store,
+            config.series_specs(),
+            as_of,
+            rules=[trace(ev) for ev in evaluations],
+            alerts=firing,
+            run={"as_of": as_of.isoformat(), "status": "report only"},
+        )
+        return export_all(ctx, config.exports_dir(), formats)
+
+
+def trace(ev: engine.Evaluation) -> RuleTrace:
+    """A rule's history for the charts: when it was firing (the state machine replayed over its history)."""
+    frame = ev.frame
+    firing = pd.Series(False, index=frame.index)
+    for ep in engine.episodes(ev):
+        end = pd.Timestamp(ep.end) if ep.end is not None else frame.index[-1] + pd.Timedelta(days=1)
+        firing[(frame.index >= pd.Timestamp(ep.start)) & (frame.index < end)] = True
+    thresholds = frame["threshold"].dropna().unique() if "threshold" in frame else []
+    return RuleTrace(
+        name=ev.rule.name,
+        severity=ev.rule.severity,
+        series=tuple(ev.inputs),
+        label=ev.rule.label or ev.rule.name,
+        firing=firing,
+        threshold=float(thresholds[0]) if len(thresholds) == 1 else None,
+        op=getattr(ev.rule, "op", None),
+        kind=str(getattr(ev.rule, "kind", "")),
+    )
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Helpers
+# ------------------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _store_for(config: Config, request: RunRequest, log: logging.Logger) -> Iterator[Store]:
+    """The store to run on: the real one under its writer lock, or, for a dry run, a scratch copy of it (so a
+    dry run fetches, models and evaluates for real but changes nothing stored and sends nothing)."""
+    writer = f"monitor {request.kind} --as-of {request.as_of}"
+    path = config.store_path()
+    if not request.dry_run:
+        with Store.open(path, writer=writer) as store:
+            yield store
+        return
+    with tempfile.TemporaryDirectory(prefix="monitor-dry-run-") as tmp:
+        scratch = Path(tmp) / path.name
+        if path.exists():
+            with Store.open(path, writer=writer + " (dry run: copying the store)") as real:
+                real.backup(scratch)
+        event(log, "dry_run", f"dry run on a scratch copy of {path}: nothing stored, nothing sent")
+        with Store.open(scratch, writer=writer + " --dry-run") as store:
+            yield store
+
+
+def _stale(s: pd.Series, freq: str, stale_days: int, as_of: date) -> str:
+    s = s.dropna()
+    if s.empty:
+        return "no data"
+    last = s.index[-1]
+    if freq == "D":
+        age = (pd.Timestamp(as_of) - last).days
+        return (
+            f"stale: last observation {last:%Y-%m-%d} is {age} days old (limit {stale_days})"
+            if age > stale_days
+            else ""
+        )
+    complete = pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)
+    if complete != pd.Timestamp(as_of):
+        complete -= pd.offsets.MonthEnd(1)
+    if last < (complete - pd.offsets.MonthEnd(2)) + pd.Timedelta(days=1):
+        return f"stale: last observation {last:%Y-%m-%d} misses the last two complete months"
+    return ""
+
+
+def _without(spec: ModelSpec, series_id: str) -> ModelSpec:
+    return dataclasses.replace(spec, variables=tuple(v for v in spec.variables if v.series_id != series_id))
+
+
+def _rows(data: Mapping[str, pd.Series], spec: ModelSpec, as_of: date) -> int:
+    try:
+        frame = model_panel(data, spec, as_of).frame
+    except MonitorError:
+        return 0
+    if spec.start is not None:
+        frame = frame[frame.index >= pd.Timestamp(spec.start)]
+    return len(frame)
+
+
+def ping(url: str, log: logging.Logger, timeout: float = 10.0) -> None:
+    """The dead-man's switch: tell the heartbeat URL that a run succeeded (a failed ping is only a warning)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            response.read(1024)
+        event(log, "heartbeat", "heartbeat sent")
+    except OSError as e:
+        event(log, "heartbeat", f"heartbeat not sent: {e}", level=logging.WARNING)

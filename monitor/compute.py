@@ -186,7 +186,8 @@ class Compute:
                         n_workers=self.workers,
                         threads_per_worker=1,  # the chunks are numpy loops holding the GIL between small kernels
                         processes=True,
-                        dashboard_address=None,
+                        dashboard_address=":0",  # its HTTP server on a free port: two clusters never collide
+                        scheduler_kwargs={"dashboard": False},
                         silence_logs=logging.ERROR,
                     )
                 self._client = client_cls(self._cluster)

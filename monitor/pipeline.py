@@ -27,10 +27,12 @@ from monitor.alerts import engine, state
 from monitor.alerts.data import load_rule_data
 from monitor.alerts.run import RuleRun, run_rules
 from monitor.align import model_panel
+from monitor.compute import Compute
 from monitor.config import Config, ReceiverBlock
 from monitor.errors import InputDataError, MonitorError
 from monitor.logs import event
 from monitor.models.estimate import estimate
+from monitor.models.groups import estimate_groups
 from monitor.models.spec import ModelSpec
 from monitor.notify.dispatch import Dispatch, deliver_all, queue
 from monitor.notify.outbox import DeliveryReport
@@ -215,36 +217,46 @@ def fetch(
 
 
 def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.Logger) -> dict[str, ModelResult]:
-    """Align, transform and estimate every model on the data known as of the date; store the results."""
+    """Align, transform and estimate every model and model group on the data known as of the date (bootstrap
+    chunks and group markets on the `[compute]` backend); store the results."""
     infos = config.series_infos()
     out: dict[str, ModelResult] = {}
-    for spec in config.model_specs():
-        data = {v.series_id: store.as_of(v.series_id, as_of) for v in spec.variables}
-        try:
-            used, dropped = inputs_for(spec, data, {s: infos[s].stale_days for s in data}, as_of)
-            panel = model_panel(data, used, as_of)
-            previous = load_result(store, spec.name, as_of - timedelta(days=1))
-            result = estimate(used, panel, previous=previous, dropped=dropped)
-        except MonitorError as e:
-            result = ModelResult(
-                name=spec.name,
-                label=spec.label,
-                freq=spec.freq,
-                as_of=as_of,
-                error=str(e),
-                series=tuple(v.series_id for v in spec.variables),
-            )
+    with Compute.from_config(config.compute) as compute:
+        for spec in config.model_specs():
+            data = {v.series_id: store.as_of(v.series_id, as_of) for v in spec.variables}
+            try:
+                used, dropped = inputs_for(spec, data, {s: infos[s].stale_days for s in data}, as_of)
+                panel = model_panel(data, used, as_of)
+                previous = load_result(store, spec.name, as_of - timedelta(days=1))
+                result = estimate(used, panel, previous=previous, dropped=dropped, compute=compute)
+            except MonitorError as e:
+                result = ModelResult(
+                    name=spec.name,
+                    label=spec.label,
+                    freq=spec.freq,
+                    as_of=as_of,
+                    error=str(e),
+                    series=tuple(v.series_id for v in spec.variables),
+                )
+            out[spec.name] = result
+        groups = config.group_specs()
+        if groups:
+            markets = [m.spec for g in groups for m in g.markets]
+            data = {v.series_id: store.as_of(v.series_id, as_of) for m in markets for v in m.variables}
+            stored = {m.name: load_result(store, m.name, as_of - timedelta(days=1)) for m in markets}
+            previous_groups = {name: r for name, r in stored.items() if r is not None}
+            out.update(estimate_groups(groups, data, as_of, compute=compute, previous=previous_groups).results)
+    for name, result in out.items():
         save_result(store, result, run_id)
-        out[spec.name] = result
         if result.error:
-            event(log, "model", f"{spec.name}: not estimated: {result.error}", level=logging.WARNING, model=spec.name)
+            event(log, "model", f"{name}: not estimated: {result.error}", level=logging.WARNING, model=name)
         else:
+            left_out = f", left out {', '.join(d.split(':')[0] for d in result.dropped)}" if result.dropped else ""
             event(
                 log,
                 "model",
-                f"{spec.name}: {result.method}({result.lags}) on {result.nobs} rows"
-                + (f", left out {', '.join(d.split(':')[0] for d in result.dropped)}" if result.dropped else ""),
-                model=spec.name,
+                f"{name}: {result.method}({result.lags}) on {result.nobs} rows{left_out}",
+                model=name,
                 nobs=result.nobs,
                 dropped=list(result.dropped),
             )

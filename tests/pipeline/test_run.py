@@ -283,3 +283,72 @@ def test_schedule_systemd_units(tmp_path, capsys):
     if analyze:
         done = subprocess.run([analyze, "calendar", "Mon..Fri *-*-* 07:30:00 Asia/Seoul"], capture_output=True)
         assert done.returncode == 0
+
+
+def test_model_groups_and_bands_run_in_the_daily_job_on_a_process_pool(tmp_path, capsys):
+    """Two markets of one group, with bootstrap bands, on the `[compute]` process pool: stored, exported, charted."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    days = pd.bdate_range("2025-01-01", "2026-03-20")
+    for sid in ("ust", "kr_fx", "kr_eq", "tw_fx", "tw_eq"):  # SYNTHETIC random walks
+        values = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(days))))
+        pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "value": values}).to_csv(tmp_path / f"{sid}.csv", index=False)
+    series = "".join(
+        textwrap.dedent(f"""
+        [[series]]
+        id = "{sid}"
+        label = "{sid}"
+        source = "csv"
+        key = "{sid}.csv"
+        freq = "B"
+        units = "index"
+        """)
+        for sid in ("ust", "kr_fx", "kr_eq", "tw_fx", "tw_eq")
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        textwrap.dedent(f"""\
+        [paths]
+        store = "{tmp_path / "store.sqlite"}"
+        exports = "{tmp_path / "exports"}"
+
+        [compute]
+        scheduler = "processes"
+        workers = 2
+        """)
+        + series
+        + textwrap.dedent("""
+        [[model_groups]]
+        name = "grp"
+        freq = "D"
+        lags = 1
+        horizon = 5
+        window = 120
+        bands = { level = 0.9, draws = 20 }
+        variables = [{ series = "ust", transform = "log_diff", name = "ust" }]
+        markets = [
+            { name = "KR", variables = [
+                { series = "kr_fx", transform = "log_diff", name = "fx" },
+                { series = "kr_eq", transform = "log_diff", name = "equity" } ] },
+            { name = "TW", variables = [
+                { series = "tw_fx", transform = "log_diff", name = "fx" },
+                { series = "tw_eq", transform = "log_diff", name = "equity" } ] },
+        ]
+        """)
+    )
+    assert run(["run", "--config", str(config), "--as-of", "2026-03-20", "--format", "png"]) == 0
+    with Store.open(tmp_path / "store.sqlite") as store:
+        results = load_results(store, date(2026, 3, 20))
+    assert set(results) == {"grp.KR", "grp.TW"} and not any(r.error for r in results.values())
+    for r in results.values():
+        assert r.rolling is not None and {"TCI_lo", "TCI_hi"} <= set(r.rolling.columns)
+        banded = r.rolling.dropna(subset=["TCI_lo", "TCI_hi"])
+        assert len(banded) > 100 and (banded["TCI_lo"] <= banded["TCI_hi"]).all()
+    out = tmp_path / "exports" / "2026-03-20"
+    summary = pd.read_csv(out / "model_groups_summary.csv")
+    # Per market: its TCI and the NET of each variable, sorted by how unusual today is.
+    assert sorted(set(summary["market"])) == ["KR", "TW"] and set(summary["measure"]) == {"TCI", "NET"}
+    assert (out / "charts" / "spillover_groups.png").is_file()
+    capsys.readouterr()

@@ -306,7 +306,7 @@ def score(history: PitHistory, outcomes: Outcomes | None, start: date | None, en
     first = lo or (flags.index[0] if len(flags) else pd.Timestamp(end))
     grid = pd.bdate_range(first, pd.Timestamp(end))
     daily = (
-        flags.reindex(flags.index.union(grid)).ffill().reindex(grid).fillna(False).astype(bool)
+        flags.astype(float).reindex(flags.index.union(grid)).ffill().reindex(grid).fillna(0.0).astype(bool)
         if len(flags)
         else pd.Series(False, index=grid)
     )

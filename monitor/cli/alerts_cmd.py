@@ -55,7 +55,7 @@ def _results(cfg: Config, specs: list[str] | None) -> dict[str, pd.DataFrame]:
         if model not in models:
             raise MonitorError(f"--results: unknown model {model!r}; known: {', '.join(sorted(models))}")
         try:
-            frame = pd.read_csv(path, index_col=0, parse_dates=[0])
+            frame = pd.read_csv(path, index_col=0, parse_dates=[0], float_precision="round_trip")
         except (OSError, ValueError) as e:
             raise MonitorError(f"--results: cannot read {path}: {e}") from None
         out[model] = frame.sort_index()

@@ -152,7 +152,15 @@ def read_download_csv(body: bytes, symbol: str, field: str = "Close") -> pd.Data
     if len([line for line in body.splitlines() if line.strip()]) <= 3:  # at most the header: no rows at all
         return pd.DataFrame({"date": pd.Series([], dtype="datetime64[ns]"), "value": pd.Series([], dtype=float)})
     try:
-        frame = pd.read_csv(io.BytesIO(body), header=[0, 1], index_col=0, skiprows=[2], encoding="utf-8-sig")
+        # round_trip: every pandas version reads the digits yfinance wrote back to the same float.
+        frame = pd.read_csv(
+            io.BytesIO(body),
+            header=[0, 1],
+            index_col=0,
+            skiprows=[2],
+            encoding="utf-8-sig",
+            float_precision="round_trip",
+        )
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, IndexError) as e:
         raise SourceSchemaError(f"not yfinance download CSV: {e}") from None
     if not isinstance(frame.columns, pd.MultiIndex) or frame.columns.nlevels != 2:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from monitor.cli import app
-from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, load, parse_date
+from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, load, parse_date, today
 from monitor.errors import MonitorError
 
 series_app = typer.Typer(help="Inspect and export stored series.", no_args_is_help=True)
@@ -136,3 +137,62 @@ def export(
     else:
         out.write_text(text)
         typer.echo(f"wrote {len(frame)} rows of {spec.id} to {out}", err=True)
+
+
+@series_app.command("info")
+def info(
+    series_id: Annotated[str, typer.Argument(help="Series id from config.toml.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    replay: Annotated[Path | None, typer.Option("--replay", help="Serve a recorded answer from DIR.")] = None,
+) -> None:
+    """What the source itself says about a series: title, units, frequency, last observation, last update.
+
+    Worth a look before relying on a series code: a discontinued series keeps answering with old data."""
+    import os
+
+    from series import sources
+    from series.http import build_transport
+
+    cfg = load(config)
+    spec = _spec_or_fail(cfg, series_id)
+    env = dict(os.environ)
+    transport = build_transport(
+        timeout=cfg.fetch.timeout_seconds, retries=cfg.fetch.retries, endpoints=cfg.fetch.endpoints, replay=replay
+    )
+    needs: list[str] = []
+    for ref in spec.refs():
+        src = sources.get(ref.source)
+        if src.info_query(ref, env) is None:
+            continue
+        missing = src.missing_keys(env)
+        if missing and replay is None:
+            needs.append(f"{ref.source} needs {', '.join(missing)} for its metadata")
+            continue
+        # A replay sends no key; the URL only needs something in its place.
+        details = src.describe(ref, spec, transport, {**env, **dict.fromkeys(missing, "REPLAY")})
+        typer.echo(f"{spec.id} at {ref.source} ({ref.key}):")
+        for key in (
+            "title",
+            "units",
+            "frequency",
+            "seasonal_adjustment",
+            "observation_start",
+            "observation_end",
+            "last_updated",
+        ):
+            if key in details:
+                typer.echo(f"  {key}: {details[key]}")
+        end = details.get("observation_end")
+        if end:
+            age = (today(cfg.run.timezone) - date.fromisoformat(end)).days
+            if age > spec.stale_days:
+                typer.echo(
+                    f"  note: the source's last observation is {age} days old (stale after "
+                    f"{spec.stale_days}): the series may be discontinued or lagging"
+                )
+        return
+    if needs:
+        raise MonitorError(f"{spec.id}: {'; '.join(needs)} (set it in the environment)")
+    raise MonitorError(
+        f"none of the sources of {spec.id} ({', '.join(r.source for r in spec.refs())}) publishes series metadata"
+    )

@@ -26,7 +26,7 @@ from urllib.parse import quote, quote_plus, unquote, urlsplit
 import pandas as pd
 from pydantic import BaseModel
 
-from series.errors import SourceError, SourceSchemaError
+from series.errors import SourceError, SourceRequestError, SourceSchemaError
 from series.spec import SeriesSpec, SourceRef
 
 if TYPE_CHECKING:
@@ -194,6 +194,30 @@ class Source:
     def status_note(self) -> str:
         """Why the source cannot run here even with its keys (e.g. an optional package is missing), or ''."""
         return ""
+
+    # -- metadata (optional) ----------------------------------------------------------------------------------
+    def info_query(self, ref: SourceRef, env: Mapping[str, str]) -> Request | None:
+        """The request for the series' metadata at the source (title, units, last update), or None when the
+        source publishes none."""
+        return None
+
+    def parse_info(self, response: Response, ref: SourceRef) -> dict[str, str]:
+        raise NotImplementedError
+
+    def describe(
+        self, ref: SourceRef, spec: SeriesSpec, transport: Transport, env: Mapping[str, str]
+    ) -> dict[str, str]:
+        """What the source says about the series (title, units, observation_end, last_updated ...)."""
+        request = self.info_query(ref, env)
+        if request is None:
+            raise SourceRequestError("publishes no series metadata", source=self.name, series=spec.id)
+        response = transport.send(request, source=self.name, series=spec.id)
+        try:
+            info = self.parse_info(response, ref)
+            transport.finish([response])
+        except SourceError as e:
+            raise e.with_context(source=self.name, series=spec.id, url=response.url, secrets=request.secrets) from None
+        return info
 
     def fetch(
         self, ref: SourceRef, spec: SeriesSpec, window: Window, transport: Transport, env: Mapping[str, str]

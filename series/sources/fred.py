@@ -149,6 +149,24 @@ class FredSource(Source):
         request = self._observations(cursor["series_id"], cursor["api_key"], bounds, windows[index], cursor["page"] + 1)
         return replace(request, cursor={**request.cursor, "windows": windows, "index": index})
 
+    # -- metadata: `fred/series`, for last_updated and observation_end -----------------------------------
+    def info_query(self, ref: SourceRef, env: Mapping[str, str]) -> Request | None:
+        api_key = env.get(KEY_ENV, "")
+        return Request(
+            url=f"{ROOT}/series?{urlencode({'series_id': ref.key, 'api_key': api_key})}",
+            replay_name=replay_name(self.name, f"{ref.key}.info", "xml"),
+            secrets=secret_forms(api_key),
+            host=HOST,
+            call=_fredapi_call(api_key, {}, lambda fred: fred.get_series_info(ref.key)),
+            check=_check,
+            cursor={"kind": "info"},
+        )
+
+    def parse_info(self, response: Response, ref: SourceRef) -> dict[str, str]:
+        _check(response)
+        info = _parse_with_fredapi(response.body, lambda fred: fred.get_series_info(ref.key))
+        return {str(k): str(v) for k, v in info.items() if k not in ("realtime_start", "realtime_end")}
+
     # -- stage 2 ------------------------------------------------------------------------------------------
     def extract(self, response: Response, ref: SourceRef, spec: SeriesSpec) -> Any:
         _check(response)
@@ -244,7 +262,7 @@ def _check(response: Response) -> None:
     if root.tag == "error":
         raise fred_error(int(root.get("code") or 400), response.body)
     kind = response.request.cursor.get("kind", "observations")
-    expected = "vintage_dates" if kind == "vintagedates" else "observations"
+    expected = {"vintagedates": "vintage_dates", "info": "seriess"}.get(kind, "observations")
     if root.tag != expected:
         raise SourceSchemaError(f"expected <{expected}>, got <{root.tag}>")
     count = root.get("count")

@@ -34,7 +34,7 @@ from monitor.logs import event
 from monitor.models.estimate import estimate
 from monitor.models.groups import estimate_groups
 from monitor.models.spec import ModelSpec
-from monitor.notify.dispatch import Dispatch, deliver_all, queue
+from monitor.notify.dispatch import Dispatch, deliver_all, queue_digest
 from monitor.notify.outbox import DeliveryReport
 from monitor.results import ModelResult, load_result, load_results, save_result
 from reports.charts import FORMATS
@@ -72,7 +72,8 @@ class RunOutcome:
     days: list[date] = field(default_factory=list)
     fetches: list[FetchOutcome] = field(default_factory=list)
     models: dict[str, ModelResult] = field(default_factory=dict)
-    rules: RuleRun | None = None
+    rules: RuleRun | None = None  # the as-of day's rule run
+    daily: list[tuple[date, list[engine.Alert]]] = field(default_factory=list)  # each evaluated day's alerts
     dispatch: Dispatch | None = None
     delivery: DeliveryReport | None = None
     exports: ExportResult | None = None
@@ -153,8 +154,8 @@ def run_daily(config: Config, request: RunRequest, env: Mapping[str, str], log: 
             out.fetches = fetch(config, store, request, env, run_id, log)
             out.models = models(config, store, request.as_of, run_id, log)
             out.days = days_to_evaluate(config, store, request)
-            out.rules = rules(config, store, out.days, out.fetches, out.models, log)
-            out.dispatch, out.delivery = notify(config, store, out.rules, request, env, log)
+            out.daily, out.rules = rules(config, store, out.days, out.fetches, out.models, log)
+            out.dispatch, out.delivery = notify(config, store, out.daily, out.rules, request, env, log)
             out.exports = export(config, store, request, out, log)
         except BaseException as e:
             # Best effort: when the disk is what failed, recording the failure fails too, and the first error is
@@ -320,17 +321,20 @@ def rules(
     fetches: Sequence[FetchOutcome],
     results: Mapping[str, ModelResult],
     log: logging.Logger,
-) -> RuleRun:
-    """Evaluate the rules day by day on what was known each day; the state steps and is saved each time."""
+) -> tuple[list[tuple[date, list[engine.Alert]]], RuleRun]:
+    """Evaluate the rules day by day on what was known each day; the state steps and is saved each time.
+    Returns each day's alerts (for one digest) and the as-of day's rule run."""
     failures = {o.series_id: o.message for o in fetches if o.status in ("failed", "quarantined")}
     rolling = {name: r.rolling for name, r in results.items() if r.rolling is not None and not r.error}
     run: RuleRun | None = None
+    daily: list[tuple[date, list[engine.Alert]]] = []
     for day in days:
         # A fetch failure is news about today's sources, not about the days being caught up on.
         data = load_rule_data(
             store, config.series_infos().values(), day, failures=failures if day == days[-1] else None, results=rolling
         )
         run = run_rules(store, config.rules, config.silences, data)
+        daily.append((day, run.alerts))
     assert run is not None
     live = [a for a in run.alerts if a.state in (engine.FIRING, engine.PENDING) or a.changed]
     for a in live:
@@ -345,20 +349,27 @@ def rules(
         )
     for name, why in run.errors.items():
         event(log, "rule", f"rule {name} not evaluated: {why}", level=logging.WARNING, rule=name)
-    return run
+    return daily, run
 
 
 def notify(
-    config: Config, store: Store, run: RuleRun, request: RunRequest, env: Mapping[str, str], log: logging.Logger
+    config: Config,
+    store: Store,
+    daily: Sequence[tuple[date, Sequence[engine.Alert]]],
+    run: RuleRun,
+    request: RunRequest,
+    env: Mapping[str, str],
+    log: logging.Logger,
 ) -> tuple[Dispatch | None, DeliveryReport | None]:
-    """Per receiver, what it has not heard yet, as one message in the outbox; then deliver everything pending
-    (a message kept by an earlier outage goes out now, exactly once)."""
+    """Per receiver, what it has not heard yet over the evaluated days, as one message (a digest after a
+    catch-up) in the outbox; then deliver everything pending (a message kept by an earlier outage goes out now,
+    exactly once)."""
     if not request.notify:
         return None, None
     if request.dry_run:
         config = config.model_copy(update={"receivers": dry_run_receivers(config, request.as_of)})
-    groups = engine.group(run.alerts, config.receivers)
-    dispatch = queue(store, config.receivers, groups, renderer(run.evaluations, request.as_of), request.as_of)
+    groups = [(day, engine.group(alerts, config.receivers)) for day, alerts in daily]
+    dispatch = queue_digest(store, config.receivers, groups, renderer(run.evaluations, request.as_of), request.as_of)
     for receiver, outbox_id in dispatch.enqueued.items():
         event(log, "notify", f"queued outbox #{outbox_id} for {receiver}", receiver=receiver, outbox_id=outbox_id)
     delivery = deliver_all(store, config, dict(env))

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from monitor.alerts.engine import Alert, dedup
+from monitor.alerts.engine import Alert, SentRecord, dedup, order
 from monitor.alerts.state import sent_records
 from monitor.config import Config, ReceiverBlock
 from monitor.notify.email import FileSender, Sender, SmtpSender
@@ -38,16 +38,32 @@ def queue(
     store: Store, receivers: Sequence[ReceiverBlock], groups: Mapping[str, Sequence[Alert]], render: Render, as_of: date
 ) -> Dispatch:
     """Per receiver, what it has not heard yet, rendered as one message and stored in the outbox."""
+    return queue_digest(store, receivers, [(as_of, groups)], render, as_of)
+
+
+def queue_digest(
+    store: Store,
+    receivers: Sequence[ReceiverBlock],
+    days: Sequence[tuple[date, Mapping[str, Sequence[Alert]]]],
+    render: Render,
+    as_of: date,
+) -> Dispatch:
+    """One message per receiver for several evaluated days (a catch-up): each day's alerts are deduplicated as
+    if the earlier days' had been sent, so an episode that fired and resolved while the monitor was not running
+    is reported with both notices, and nothing is reported twice."""
     out = Dispatch()
     for receiver in receivers:
-        due = dedup(
-            groups.get(receiver.name, []), sent_records(store, receiver.name), as_of, receiver.repeat_interval_days
-        )
+        sent = dict(sent_records(store, receiver.name))
+        due: dict[tuple[str, str, str], Alert] = {}
+        for day, groups in days:
+            for a in dedup(groups.get(receiver.name, []), sent, day, receiver.repeat_interval_days):
+                due[(a.fingerprint, a.episode, a.state)] = a
+                sent[a.fingerprint] = SentRecord(a.fingerprint, a.episode, a.state, day)
         if not due:
             continue
         sender, to = envelope(receiver)
-        outbox_id = enqueue(store, render(receiver.name, due), sender=sender, to=to)
-        out.notified[receiver.name] = list(due)
+        outbox_id = enqueue(store, render(receiver.name, order(due.values())), sender=sender, to=to)
+        out.notified[receiver.name] = list(due.values())
         if outbox_id is not None:
             out.enqueued[receiver.name] = outbox_id
     return out

@@ -216,8 +216,15 @@ def test_catch_up_evaluates_each_missed_session_and_sends_one_digest(tmp_path, c
         ]
     # The episode fired and resolved inside the missed days, each step known on its own day ...
     assert moves == [("2026-03-16", "firing", "2026-03-16"), ("2026-03-19", "resolved", "2026-03-19")]
-    # ... and one digest message went out for the whole catch-up.
-    assert len(list((tmp_path / "mail").glob("*.eml"))) <= 1
+    # ... and one digest message went out for the whole catch-up, with both notices of that episode.
+    [eml] = list((tmp_path / "mail").glob("*.eml"))
+    mail = message_from_bytes(eml.read_bytes(), policy=default_policy)
+    assert mail["Subject"].startswith("[KR monitor] 1 firing, 1 resolved")
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "[FIRING]" in text and "[RESOLVED]" in text
+    # Re-running the last day sends nothing more.
+    assert run(["run", "--config", str(config), "--as-of", "2026-03-20", "--format", "png"]) == 0
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
     capsys.readouterr()
 
 

@@ -46,6 +46,8 @@ def _rule(cfg: Config, name: str) -> RuleBase:
 def _results(cfg: Config, specs: list[str] | None) -> dict[str, pd.DataFrame]:
     import pandas as pd
 
+    from series.sources.base import EXACT_FLOATS
+
     out: dict[str, pd.DataFrame] = {}
     models = set(cfg.model_names())
     for spec in specs or []:
@@ -55,7 +57,7 @@ def _results(cfg: Config, specs: list[str] | None) -> dict[str, pd.DataFrame]:
         if model not in models:
             raise MonitorError(f"--results: unknown model {model!r}; known: {', '.join(sorted(models))}")
         try:
-            frame = pd.read_csv(path, index_col=0, parse_dates=[0], float_precision="round_trip")
+            frame = pd.read_csv(path, index_col=0, parse_dates=[0], **EXACT_FLOATS)
         except (OSError, ValueError) as e:
             raise MonitorError(f"--results: cannot read {path}: {e}") from None
         out[model] = frame.sort_index()

@@ -44,8 +44,10 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
 
     if not path.is_file():
         raise InputDataError(f"{path}: no such file")
+    from series.sources.base import EXACT_FLOATS
+
     try:
-        raw = pd.read_csv(path, skipinitialspace=True, float_precision="round_trip")
+        raw = pd.read_csv(path, skipinitialspace=True, **EXACT_FLOATS)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
         raise InputDataError(f"{path}: not a readable CSV file ({str(e).splitlines()[0]})") from None
     if raw.shape[1] < 3:

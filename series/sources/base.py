@@ -119,6 +119,11 @@ def secret_forms(*values: str) -> tuple[str, ...]:
     return tuple(sorted(forms, key=len, reverse=True))
 
 
+# pandas < 3 reads CSV floats with a fast parser that can miss the written value by an ulp; pandas 3 reads them
+# exactly by default (and deprecates the option). Pass **EXACT_FLOATS to pd.read_csv for exact values on both.
+EXACT_FLOATS: dict[str, str] = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+
+
 # Characters kept as they are in replay file names: ^KS11.csv and KRW=X.csv read like the symbols.
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.^=@+-")
 

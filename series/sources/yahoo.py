@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from series.errors import EmptySeries, SourceError, SourceSchemaError, SourceThrottled, SourceUnavailable
 from series.sources import register
-from series.sources.base import CallContext, Request, Response, Source, Window, replay_name
+from series.sources.base import EXACT_FLOATS, CallContext, Request, Response, Source, Window, replay_name
 from series.spec import SeriesSpec, SourceRef
 
 HOST = "query2.finance.yahoo.com"
@@ -152,14 +152,14 @@ def read_download_csv(body: bytes, symbol: str, field: str = "Close") -> pd.Data
     if len([line for line in body.splitlines() if line.strip()]) <= 3:  # at most the header: no rows at all
         return pd.DataFrame({"date": pd.Series([], dtype="datetime64[ns]"), "value": pd.Series([], dtype=float)})
     try:
-        # round_trip: every pandas version reads the digits yfinance wrote back to the same float.
+        # Exact floats on every pandas version: the digits yfinance wrote read back to the same value.
         frame = pd.read_csv(
             io.BytesIO(body),
             header=[0, 1],
             index_col=0,
             skiprows=[2],
             encoding="utf-8-sig",
-            float_precision="round_trip",
+            **EXACT_FLOATS,
         )
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, IndexError) as e:
         raise SourceSchemaError(f"not yfinance download CSV: {e}") from None

@@ -29,6 +29,8 @@ import pandas as pd  # noqa: E402 (after the thread settings)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout, not an installed copy
 
+from simdata import stable_var  # noqa: E402 (bench/ is the script's own folder, first on sys.path)
+
 import monitor.models.bands as bands  # noqa: E402 (after the thread settings)
 from monitor.compute import Compute  # noqa: E402 (after the thread settings)
 from monitor.models.spec import BandSpec  # noqa: E402 (after the thread settings)
@@ -39,20 +41,7 @@ REPEAT = 2  # timings of the serial and parallel runs: best of this many
 
 
 def simulate(n_obs: int, seed: int = 20240601) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    while True:
-        coefs = rng.normal(scale=0.2, size=(P, N, N))
-        comp = np.zeros((N * P, N * P))
-        comp[:N] = np.concatenate(list(coefs), axis=1)
-        comp[N:, :-N] = np.eye(N * (P - 1))
-        if np.max(np.abs(np.linalg.eigvals(comp))) < 0.9:
-            break
-    mix = rng.normal(size=(N, N)) * 0.4 + np.eye(N)
-    shocks = rng.normal(size=(n_obs + 200, N)) @ mix.T
-    y = np.zeros((n_obs + 200, N))
-    for t in range(P, n_obs + 200):
-        y[t] = sum(coefs[lag] @ y[t - 1 - lag] for lag in range(P)) + shocks[t]
-    return pd.DataFrame(y[200:], index=pd.bdate_range("2010-01-04", periods=n_obs), columns=[f"v{i}" for i in range(N)])
+    return stable_var(n_obs, N, P, scale=0.2, seed=seed, start="2010-01-04", first=0)
 
 
 def _spin(n: int) -> int:

@@ -23,6 +23,8 @@ from statsmodels.tsa.vector_ar.var_model import VAR
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout, not an installed copy
 
+from simdata import stable_var  # bench/ is the script's own folder, first on sys.path
+
 from monitor.models.rolling import window_tables
 from monitor.models.spillover import rolling_connectedness, update_rolling
 
@@ -30,21 +32,7 @@ T, N, P, H, W = 5000, 6, 2, 10, 250
 
 
 def simulate(seed: int = 20240601) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    while True:
-        coefs = rng.normal(scale=0.18, size=(P, N, N))
-        comp = np.zeros((N * P, N * P))
-        comp[:N] = np.concatenate(list(coefs), axis=1)
-        comp[N:, :-N] = np.eye(N * (P - 1))
-        if np.max(np.abs(np.linalg.eigvals(comp))) < 0.9:
-            break
-    mix = rng.normal(size=(N, N)) * 0.4 + np.eye(N)
-    shocks = rng.normal(size=(T + 200, N)) @ mix.T
-    y = np.zeros((T + 200, N))
-    for t in range(P, T + 200):
-        y[t] = 0.1 + sum(coefs[lag] @ y[t - 1 - lag] for lag in range(P)) + shocks[t]
-    index = pd.bdate_range("2005-01-03", periods=T)
-    return pd.DataFrame(y[200:], index=index, columns=[f"v{i + 1}" for i in range(N)])
+    return stable_var(T, N, P, scale=0.18, intercept=0.1, seed=seed, start="2005-01-03")
 
 
 def gfevd_loop(coefs: np.ndarray, sigma: np.ndarray, horizon: int) -> np.ndarray:

@@ -97,6 +97,16 @@ def test_report_opens_cleanly_in_headless_chromium(exported, tmp_path):
     browser = webdriver.Chrome(service=Service(driver_path), options=options)
     try:
         browser.get(result.report.as_uri())
+        # A report of several MB of inline images may still be parsing on a loaded machine: wait for the load
+        # event to have fired (bounded), then look at every image.
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(browser, 60).until(
+            lambda b: (
+                b.execute_script("return document.readyState") == "complete"
+                and b.execute_script("return document.images.length") == len(charts.names())
+            )
+        )
         widths = browser.execute_script("return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);")
         assert len(widths) == len(charts.names())
         assert all(done and width > 0 for done, width in widths), widths

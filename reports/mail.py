@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PREFIX = "[KR monitor]"
+SUBJECT_MAX = 120  # characters: what mail clients show of a subject, with room to spare
 _LOOKBACK = pd.DateOffset(years=2)
 MAIL_SIZE = (7.5, 3.4)  # inches: 640 px wide in a mail client at the house DPI's scale
 
@@ -108,7 +109,11 @@ def subject_line(alerts: Sequence[Alert]) -> str:
         return ""
     counts = [(sum(a.state == s for a in alerts), s) for s in (FIRING, RESOLVED)]
     head = ", ".join(f"{n} {s}" for n, s in counts if n)
-    return " ".join(f"{PREFIX} {head}: {alerts[0].headline}".split())
+    line = " ".join(f"{PREFIX} {head}: {alerts[0].headline}".split())
+    # A headline can carry a whole error message (a source down): the body has it all, the subject stays a line.
+    if len(line) > SUBJECT_MAX:
+        line = line[: SUBJECT_MAX - 1].rsplit(" ", 1)[0] + "…"
+    return line
 
 
 def render_notification(

@@ -464,7 +464,14 @@ class DivergenceRule(RuleBase):
         up = _series(data, self.hiking, self.name)
         down = _series(data, self.cutting, self.name)
         if up.empty or down.empty:
-            return _frame(pd.Series(dtype="float64"), self.min_move, pd.Series(dtype=bool), hikes=[], cuts=[])
+            none = pd.DatetimeIndex([], name="date")  # dated even when empty: the engine filters by date
+            return _frame(
+                pd.Series(index=none, dtype="float64"),
+                self.min_move,
+                pd.Series(index=none, dtype=bool),
+                hikes=[],
+                cuts=[],
+            )
         start = max(up.index[0], down.index[0])
         index = up.index.union(down.index)
         index = index[index >= start]

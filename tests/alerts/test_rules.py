@@ -207,6 +207,22 @@ def test_no_rule_uses_data_after_its_date(seed, cut):
         pd.testing.assert_frame_equal(early[early.index <= t], expected, check_freq=False, obj=block["kind"])
 
 
+def test_every_kind_steps_through_empty_series():
+    """A fresh store (nothing fetched yet) gives each series-reading rule an empty, date-indexed frame that the
+    engine can step: the first run with every source down must not crash."""
+    from monitor.alerts import engine
+
+    empty = pd.Series([], index=pd.DatetimeIndex([], name="date"), dtype="float64")
+    data = RuleData(date(2026, 1, 5), {"a": empty, "b": empty})
+    for block in RULES:
+        if block["kind"].startswith("spillover"):
+            continue  # they read model results, not series (a missing result is a clear error, tested below)
+        rule = KINDS[block["kind"]].model_validate({"name": "r", **block})
+        evaluations = rule.evaluate(data)
+        assert all(isinstance(ev.frame.index, pd.DatetimeIndex) for ev in evaluations), block["kind"]
+        assert engine.advance(evaluations, {}, data).alerts == [], block["kind"]
+
+
 def test_spillover_band_columns_and_reversed_pairs():
     from monitor.alerts.rules import SpilloverPairwiseRule, SpilloverPercentileRule
     from monitor.errors import InputDataError

@@ -76,6 +76,17 @@ def test_subjects_say_what_fired_most_severe_first():
     assert subject_line([]) == ""
 
 
+def test_a_long_headline_is_cut_at_a_word_in_the_subject_but_kept_whole_in_the_body():
+    error = "source down (failed: [fredgraph] krw_usd: ConnectionError: " + "Max retries exceeded " * 10
+    alerts, _, as_of = alerts_on("2026-03-11", [rules()[0].model_copy(update={"label": error})])
+    subject = subject_line(alerts)
+    full = " ".join(f"[KR monitor] 1 firing: {error}".split())
+    kept = subject.removesuffix("…")
+    assert len(subject) <= 120 and subject.endswith("…") and len(kept) > 100
+    assert full.startswith(kept) and full[len(kept)] == " "  # cut between words, never inside one
+    assert " ".join(error.split()) in " ".join(render_notification("desk", as_of, alerts, {}).text.split())
+
+
 def test_text_from_config_and_data_is_escaped_in_html():
     evil = "<script>alert(1)</script>"
     rule = LevelRule.model_validate(

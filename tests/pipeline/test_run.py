@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import run
+from monitor.config import load_config
 from monitor.results import load_results
 from series.store import Store
 from tests.notify.conftest import Recorder, free_port, smtp_server
@@ -139,6 +140,28 @@ def test_dry_run_writes_the_mail_as_files_and_stores_nothing(replay, tmp_path, c
     assert not (tmp_path / "data" / "monitor.sqlite").exists()  # the scratch copy is gone
     assert (tmp_path / "exports" / AS_OF / "report.html").is_file()
     assert "dry run on a scratch copy" in capsys.readouterr().err
+
+
+def test_a_first_run_with_every_source_failing_reports_it_and_exits_1(tmp_path, capsys):
+    """A new machine that cannot reach any source (here: a replay directory with no files): nothing is stored,
+    no model can be estimated, one data-health alert per series says why, and the run is "done with errors"."""
+    (tmp_path / "replay").mkdir()
+    config = shipped_config(tmp_path, f'[[receivers]]\nname = "desk"\nkind = "file"\ndirectory = "{tmp_path}/mail"\n')
+    code = run(["run", "--config", str(config), "--as-of", AS_OF, "--replay", str(tmp_path / "replay")])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err and "unexpected" not in err
+    summary = json.loads((tmp_path / "exports" / AS_OF / "run.json").read_text())
+    with Store.open(tmp_path / "data" / "monitor.sqlite") as store:
+        assert store.count() == 0
+    failed = {p.split(":")[0] for p in summary["failed"]}
+    ids = {s["id"] for s in load_config(config).model_dump()["series"]}
+    # Every series says why, each model is reported as not estimated, the rule on model results as not evaluated.
+    assert failed == ids | {"model macro_monthly", "model market_daily", "rule tci_high"}
+    firing = {a["alert"] for a in summary["alerts"] if a["state"] == "firing"}
+    assert firing == {f"inputs_stale{{series={sid}}}" for sid in ids}  # one data-health alert each, nothing else
+    (mail,) = (tmp_path / "mail").glob("*.eml")
+    subject = message_from_bytes(mail.read_bytes(), policy=default_policy)["Subject"]
+    assert subject.startswith(f"[KR monitor] {len(firing)} firing:") and len(subject) <= 120
 
 
 def test_a_second_run_while_one_holds_the_lock_exits_3(tmp_path, capsys):

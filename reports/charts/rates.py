@@ -61,8 +61,10 @@ def policy_rates(ctx: ReportContext) -> Figure:
     ax.set_ylabel("% per year")
     draw_legend(ax)
     if bok is not None and upper is not None:
-        gap = bok.reindex(bok.index.union(upper.index)).ffill() - upper.reindex(bok.index.union(upper.index)).ffill()
-        gap = clip_years(gap.dropna(), start)
+        days = bok.index.union(upper.index)
+        gap = (bok.reindex(days).ffill() - upper.reindex(days).ffill()).dropna()
+        # Only while both are known: carrying a stale rate forward would draw a gap nobody has seen.
+        gap = clip_years(gap[gap.index <= min(bok.index[-1], upper.index[-1])], start)
         ax2.plot(
             gap.index,
             gap.values,

@@ -10,7 +10,9 @@ import pytest
 
 from reports import charts
 from reports.charts.common import periods
-from tests.reports.fixture import AS_OF, context
+from reports.context import load_context
+from series.store import Store
+from tests.reports.fixture import AS_OF, context, make_series
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +73,21 @@ def test_policy_rates_gap_threshold_and_decisions(figs, fixture):
     moved = window[window.ne(window.shift())].iloc[1:]
     assert [day(x) for x in decisions[:, 0]] == list(moved.index)
     assert fig.axes[0].get_ylabel() == "% per year" and fig.axes[1].get_ylabel() == "pp"
+
+
+def test_the_gap_is_drawn_only_while_both_rates_are_known(tmp_path):
+    """A stale Fed series (its files end in January 2024) must not be carried forward into a made-up gap."""
+    specs, values = make_series()
+    ids = ("fed_upper", "bok_rate")
+    upper = values["fed_upper"][:"2024-01-31"]
+    with Store.open(tmp_path / "m.sqlite", writer="test") as store:
+        for sid, s in (("fed_upper", upper), ("bok_rate", values["bok_rate"])):
+            frame = pd.DataFrame({"date": s.index, "value": s.values, "realtime_start": s.index})
+            store.append(sid, frame, source="csv")
+        ctx = load_context(store, [x for x in specs if x.id in ids], AS_OF, rules=[], run={"status": "ok"})
+    gap = by_gid(charts.render("policy_rates", ctx), "bok_fed_gap")
+    assert pd.Timestamp(gap.get_xdata()[-1]) == pd.Timestamp("2024-01-31")
+    assert gap.get_ydata()[-1] == pytest.approx(values["bok_rate"]["2024-01-31"] - upper.iloc[-1])
 
 
 def test_krw_chart_draws_thresholds_and_shades_exactly_the_firing_periods(figs, fixture):

@@ -135,6 +135,17 @@ def test_exports_levels_in_billions_and_yoy_against_an_independent_computation(f
     assert fig.axes[0].get_ylabel() == "billion USD" and fig.axes[1].get_ylabel() == "YoY %"
 
 
+def test_exports_under_13_months_say_why_there_is_no_growth(fixture):
+    from dataclasses import replace
+
+    ctx, _ = fixture
+    short = {k: (v.iloc[-9:] if k.startswith("exports") else v) for k, v in ctx.series.items()}
+    fig = charts.render("exports", replace(ctx, series=short))
+    assert len(by_gid(fig, "exports_total_level").get_ydata()) == 9
+    assert "needs 13 months" in " ".join(t.get_text() for t in fig.axes[1].texts)
+    assert not any("needs 13 months" in t.get_text() for t in charts.render("exports", ctx).axes[1].texts)
+
+
 def test_tci_chart_and_its_point_in_time_percentile(figs, fixture):
     ctx, _ = fixture
     rolling = ctx.models["market_daily"].rolling

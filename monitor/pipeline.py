@@ -471,6 +471,7 @@ def trace(ev: engine.Evaluation) -> RuleTrace:
         threshold=float(thresholds[0]) if len(thresholds) == 1 else None,
         op=getattr(ev.rule, "op", None),
         kind=str(getattr(ev.rule, "kind", "")),
+        instance=", ".join(ev.instance.values()),
     )
 
 

@@ -77,6 +77,11 @@ class RuleTrace:
     threshold: float | None = None
     op: str | None = None  # ">=", "<=", ...
     kind: str = "level"  # the rule kind: charts draw a threshold only where it is in the series' own units
+    instance: str = ""  # what tells a rule's instances apart (the series of a data-health alert), "" if one
+
+    @property
+    def display(self) -> str:
+        return f"{self.name}: {self.instance}" if self.instance else self.name
 
 
 @dataclass(frozen=True)

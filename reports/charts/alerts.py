@@ -19,7 +19,9 @@ def alert_timeline(ctx: ReportContext) -> Figure:
         raise ChartSkipped("no alert rules are configured")
     start = pd.Timestamp(ctx.as_of) - pd.DateOffset(years=YEARS)
     end = pd.Timestamp(ctx.as_of)
-    rules = list(ctx.rules)
+    # Every rule gets a row (a rule that never fired says so too), but of a rule's many instances (one per
+    # series for data health) only those that fired in the window: fourteen empty rows would hide the one that did.
+    rules = [r for r in ctx.rules if not r.instance or any(b >= start for _, b in periods(r.firing))]
     fig, (ax,) = figure(
         "Alert timeline",
         f"Bars: periods each rule was firing over the last {YEARS} years (colour = severity)",
@@ -34,9 +36,9 @@ def alert_timeline(ctx: ReportContext) -> Figure:
                 [(first, last - first + pd.Timedelta(days=1))],
                 (row - 0.35, 0.7),
                 color=colour,
-                gid=f"episode:{rule.name}:{first:%Y-%m-%d}:{last:%Y-%m-%d}",
+                gid=f"episode:{rule.display}:{first:%Y-%m-%d}:{last:%Y-%m-%d}",
             )
-    ax.set_yticks(range(len(rules)), [r.name for r in rules], fontsize=8)
+    ax.set_yticks(range(len(rules)), [r.display for r in rules], fontsize=8)
     ax.set_ylim(-0.7, len(rules) - 0.3)
     ax.invert_yaxis()
     ax.set_xlim(start, end + pd.Timedelta(days=5))

@@ -73,7 +73,9 @@ def exports(ctx: ReportContext) -> Figure:
             gid=f"{role}_yoy",
         )
     ax.set_ylabel("billion USD")
-    if not any(line.get_gid().endswith("_yoy") and pd.notna(line.get_ydata()).any() for line in ax2.get_lines()):
+    if not any(
+        (line.get_gid() or "").endswith("_yoy") and pd.notna(line.get_ydata()).any() for line in ax2.get_lines()
+    ):
         # Under 13 months of history: say why the panel is empty rather than leave a blank axis to puzzle over.
         ax2.text(0.5, 0.5, "year-on-year growth needs 13 months of data", transform=ax2.transAxes, ha="center")
     ax2.axhline(0, color=GREY, lw=0.8)

@@ -245,6 +245,23 @@ def test_alert_timeline_has_one_bar_per_episode(figs, fixture):
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [r.name for r in ctx.rules]
 
 
+def test_alert_timeline_names_instances_and_leaves_out_those_that_never_fired(fixture):
+    from dataclasses import replace
+
+    from reports.context import RuleTrace
+
+    ctx, _ = fixture
+    days = pd.bdate_range("2026-03-02", AS_OF)
+    health = [
+        RuleTrace("inputs_stale", "warning", (sid,), "data", pd.Series(days >= fire, index=days), instance=sid)
+        for sid, fire in (("krw_usd", pd.Timestamp("2026-03-20")), ("kospi", pd.Timestamp("2027-01-01")))
+    ]
+    fig = charts.render("alert_timeline", replace(ctx, rules=(*ctx.rules, *health)))
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == [r.name for r in ctx.rules] + ["inputs_stale: krw_usd"]  # kospi's never fired
+    assert gids(fig, "episode:inputs_stale: krw_usd:") == ["episode:inputs_stale: krw_usd:2026-03-20:2026-03-27"]
+
+
 def test_a_chart_without_its_data_is_skipped_with_a_reason(fixture):
     ctx, _ = fixture
     from dataclasses import replace

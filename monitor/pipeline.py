@@ -81,7 +81,7 @@ class RunOutcome:
     @property
     def problems(self) -> list[str]:
         """Everything that makes the run 'done with errors', one line each."""
-        out = [f"{o.series_id}: {o.status}: {o.message}" for o in self.fetches if o.status in ("failed", "quarantined")]
+        out = [f"{o.series_id}: {o.status}: {o.message}" for o in self.fetches if o.failed]
         out += [f"model {name}: {r.error}" for name, r in self.models.items() if r.error]
         if self.rules is not None:
             out += [f"rule {name}: {why}" for name, why in self.rules.errors.items()]
@@ -191,7 +191,7 @@ def fetch(
     )
 
     def done(o: FetchOutcome) -> None:
-        level = logging.WARNING if o.status in ("failed", "quarantined") else logging.INFO
+        level = logging.WARNING if o.failed else logging.INFO
         event(
             log,
             "fetch",
@@ -324,8 +324,8 @@ def rules(
 ) -> tuple[list[tuple[date, list[engine.Alert]]], RuleRun]:
     """Evaluate the rules day by day on what was known each day; the state steps and is saved each time.
     Returns each day's alerts (for one digest) and the as-of day's rule run."""
-    failures = {o.series_id: o.message for o in fetches if o.status in ("failed", "quarantined")}
-    rolling = {name: r.rolling for name, r in results.items() if r.rolling is not None and not r.error}
+    failures = failed_series(fetches)
+    rolling = rolling_results(results)
     run: RuleRun | None = None
     daily: list[tuple[date, list[engine.Alert]]] = []
     for day in days:
@@ -404,7 +404,6 @@ def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, l
         if not a.suppressed
         and (a.state == engine.FIRING or (a.state == engine.RESOLVED and a.changed and a.since >= recent))
     ]
-    failed = {o.series_id: o.message for o in out.fetches if o.status in ("failed", "quarantined")}
     summary = out.summary()
     ctx = load_context(
         store,
@@ -413,7 +412,7 @@ def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, l
         rules=traces,
         alerts=alerts,
         run={**summary, "failed": out.problems},
-        failed=failed,
+        failed=failed_series(out.fetches),
     )
     result = export_all(ctx, config.exports_dir(), request.formats, run=summary)
     event(
@@ -432,8 +431,7 @@ def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -
     alert state (the rules are evaluated for their history; current alerts come from the stored state)."""
     with Store.open(config.store_path()) as store:
         results = load_results(store, as_of)
-        rolling = {name: r.rolling for name, r in results.items() if r.rolling is not None and not r.error}
-        data = load_rule_data(store, config.series_infos().values(), as_of, results=rolling)
+        data = load_rule_data(store, config.series_infos().values(), as_of, results=rolling_results(results))
         evaluations = []
         for rule in config.rules:
             try:
@@ -478,6 +476,16 @@ def trace(ev: engine.Evaluation) -> RuleTrace:
 # ------------------------------------------------------------------------------------------------------------
 # Helpers
 # ------------------------------------------------------------------------------------------------------------
+def failed_series(fetches: Sequence[FetchOutcome]) -> dict[str, str]:
+    """Series id -> why its fetch failed in this run (its source counts as down)."""
+    return {o.series_id: o.message for o in fetches if o.failed}
+
+
+def rolling_results(results: Mapping[str, ModelResult]) -> dict[str, pd.DataFrame]:
+    """Model name -> its per-date (rolling or TVP) results, for the spillover rules."""
+    return {name: r.rolling for name, r in results.items() if r.rolling is not None and not r.error}
+
+
 @contextlib.contextmanager
 def _store_for(config: Config, request: RunRequest, log: logging.Logger) -> Iterator[Store]:
     """The store to run on: the real one under its writer lock, or, for a dry run, a scratch copy of it (so a

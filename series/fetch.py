@@ -50,6 +50,11 @@ class FetchOutcome:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def failed(self) -> bool:
+        """Nothing new stored because the source failed or the data did not pass validation (a skip is not)."""
+        return self.status in ("failed", "quarantined")
+
     def as_dict(self) -> dict[str, object]:
         return {
             "status": self.status,

@@ -69,7 +69,7 @@ def fetch(
                 on_done=done,
             ),
         )
-        failed = [o for o in outcomes if o.status in ("failed", "quarantined")]
+        failed = [o for o in outcomes if o.failed]
         store.finish_run(run_id, "errors" if failed else "ok", {o.series_id: o.as_dict() for o in outcomes})
     added = sum(o.added for o in outcomes)
     revised = sum(o.revised for o in outcomes)

@@ -2,9 +2,10 @@
 
     .venv/bin/python docs/make_screenshot.py [--shared ../shared] [--out docs/report.png]
 
-Builds a replay directory from the real files (tests/replay.py), runs the daily job offline as of 2026-03-27
-with the shipped config.toml (its paths moved to a temporary folder, mail written as files), and takes a
-screenshot of report.html in headless Chromium (Debian's `chromium`).
+Builds a replay directory from the real files (tests/replay.py), runs the daily job offline as of 2026-08-21
+(the newest date at which the core series are fresh) with the shipped config.toml (its paths moved to a
+temporary folder, mail written as files), and takes a screenshot of report.html in headless Chromium (Debian's
+`chromium`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-AS_OF = "2026-03-27"
+AS_OF = "2026-08-21"
 
 
 def main() -> int:

@@ -75,28 +75,30 @@ def test_acceptance_replay_of_the_real_history(
     config = _config_copy(tmp_path)
     code = run(["fetch", "--replay", str(replay), "--config", str(config)])
     out, err = capsys.readouterr()
-    # Three series have no real file in any form; they fail one line each and the rest goes on.
-    assert code == 1
-    failed = sorted(re.findall(r"^  (\w+): failed: no replay file", err, flags=re.M))
-    assert failed == ["boj_call_rate", "exports_semis", "krw_usd_spot"]
-    assert "fetched 11/14 series" in out
+    # Every series of the shipped config has a real file in the replay (tests/replay.py): all fetched.
+    assert code == 0, err
+    assert "fetched 14/14 series" in out
 
     rows = _rows(tmp_path / "store.sqlite")
     dexkous = (replay / "fredgraph" / "DEXKOUS.csv").read_text().splitlines()[1:]
-    assert rows["krw_usd"] == (sum(1 for line in dexkous if line.split(",")[1]), "1981-04-13", "2026-03-27")
+    assert rows["krw_usd"] == (sum(1 for line in dexkous if line.split(",")[1]), "1981-04-13", "2026-08-14")
     ks11 = (replay / "yahoo" / "^KS11.csv").read_text().splitlines()[3:]
     n, first, last = rows["kospi"]
-    assert (n, first) == (len(ks11), "1990-01-03") and last >= "2025-12-31"
+    assert (n, first, last) == (len(ks11), "1990-01-03", "2026-08-21")
+    assert rows["krw_usd_spot"][1:] == ("2004-01-01", "2026-08-22")  # from the config's start
+    assert rows["fed_upper"][2] == "2026-08-21" and rows["us_10y"][2] == "2026-08-20"
+    assert rows["boj_rate"][1:] == ("2021-08-09", "2026-08-04") and rows["boj_call_rate"][2] == "2026-08-05"
     assert rows["fed_effective"][1:] == ("2000-01-01", "2026-08-06")
     assert rows["foreign_net_kospi"][0] == 500 and rows["exports_total"][0] == 16
+    assert rows["exports_semis"][1:] == ("2015-01-01", "2026-06-01")
 
     assert run(["series", "list", "--config", str(config)]) == 0
     listing = capsys.readouterr().out
-    assert re.search(r"krw_usd .*1981-04-13 .*2026-03-27", listing)
+    assert re.search(r"krw_usd .*1981-04-13 .*2026-08-14", listing)
     assert re.search(r"kospi .*1990-01-03", listing)
 
     # The same replay again adds nothing: the store is idempotent.
-    assert run(["fetch", "--replay", str(replay), "--config", str(config)]) == 1
+    assert run(["fetch", "--replay", str(replay), "--config", str(config)]) == 0
     assert "0 new observations, 0 revisions" in capsys.readouterr().out
     assert _rows(tmp_path / "store.sqlite") == rows
 

@@ -22,6 +22,27 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"monitor {version('kr-macro-monitor')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            typer.echo("monitor (not installed: no version)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Korea macro & market monitor: fetch, model spillovers, evaluate risk rules, e-mail and export."""
+
+
 # Registration by import: each module adds its commands to `app`.
 from monitor.cli import alerts_cmd, config_cmd, fetch_cmd, run_cmd, series_cmd, spillover_cmd  # noqa: E402,F401
 

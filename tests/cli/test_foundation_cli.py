@@ -51,6 +51,20 @@ def test_help_lists_every_command_with_a_description(capsys):
         assert command in out
 
 
+def test_version_is_the_installed_distributions(capsys):
+    from importlib.metadata import version
+
+    assert run(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"monitor {version('kr-macro-monitor')}"
+
+
+def test_the_packages_ship_their_type_information_and_the_license():
+    repo = Path(__file__).resolve().parents[2]
+    for package in ("monitor", "series", "reports"):
+        assert (repo / package / "py.typed").is_file(), package  # PEP 561: mypy users get our annotations
+    assert "MIT License" in (repo / "LICENSE").read_text()
+
+
 def test_fetch_csv_then_list_show_export(workdir, capsys):
     assert run(["fetch", *cfg(workdir), "--as-of", "2026-03-27"]) == 0
     out = capsys.readouterr().out

@@ -39,6 +39,7 @@ class Seen:
     query: dict[str, list[str]]
     body: bytes
     target: str = ""  # the request target as sent (path and query, still percent-encoded)
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 class FakeClock:
@@ -69,7 +70,7 @@ class FaultServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 parts = urlsplit(self.path)
                 body = self.rfile.read(length) if length else b""
-                seen = Seen(self.command, parts.path, parse_qs(parts.query), body, self.path)
+                seen = Seen(self.command, parts.path, parse_qs(parts.query), body, self.path, time.monotonic())
                 reply = server._next(seen)
                 if reply.delay:
                     time.sleep(reply.delay)

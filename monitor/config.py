@@ -60,6 +60,8 @@ class RunBlock(_Block):
 class FetchBlock(_Block):
     timeout_seconds: float = Field(30.0, gt=0)
     retries: int = Field(4, ge=0, le=10)
+    # The largest answer a fetch accepts, decompressed (a gzip bomb or a runaway endpoint ends as a schema error).
+    max_response_mb: float = Field(50.0, gt=0, le=4096)
     # Per-source base URL overrides (a mirror, a proxy, a local test server): {fred = "http://127.0.0.1:8080"}.
     endpoints: dict[str, str] = {}
 
@@ -672,13 +674,13 @@ def _allowed_keys(root: type[BaseModel], parent: tuple[int | str, ...]) -> list[
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def secret_env_names(config: Config) -> list[str]:
-    """Every environment variable that may hold a secret, so logs and messages can redact their values."""
-    names = ["FRED_API_KEY", "ECOS_API_KEY", "DATA_GO_KR_KEY", "KRX_PW"]
-    names += [r.password_env for r in config.receivers if r.password_env]
-    return names
+def secret_values(config: Config, env: dict[str, str] | None = None) -> tuple[str, ...]:
+    """Every form of every secret of a run, so logs, messages and the store can redact them: the one registry of
+    `series.sources.secret_values`, with each receiver's password_env (and its login, for SMTP AUTH's forms)."""
+    from series import sources
 
-
-def secret_values(config: Config, env: dict[str, str] | None = None) -> list[str]:
     env = dict(os.environ) if env is None else env
-    return [env[n] for n in secret_env_names(config) if env.get(n)]
+    receivers = [r for r in config.receivers if r.password_env]
+    return sources.secret_values(
+        env, [r.password_env for r in receivers], [(r.username, r.password_env) for r in receivers]
+    )

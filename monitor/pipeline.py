@@ -187,6 +187,7 @@ def fetch(
         timeout=config.fetch.timeout_seconds,
         retries=config.fetch.retries,
         endpoints=config.fetch.endpoints,
+        max_response_mb=config.fetch.max_response_mb,
         replay=request.replay,
     )
 

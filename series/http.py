@@ -1,7 +1,11 @@
 """One HTTP policy for every source, and the live / recording / replaying transports.
 
 The policy (`HttpPolicy`) is the same for plain HTTP sources and for the library-backed ones:
-- a timeout on every request (fredapi has none of its own: its `urlopen` is routed through `Session.open`);
+- a TOTAL deadline on every request, connect, headers and body together (`_Deadline`: a server trickling one
+  byte a second is given up after `timeout` seconds, not after `timeout` per byte; fredapi has no timeout of its
+  own: its `urlopen` is routed through `Session.open`);
+- a maximum decompressed answer size (`max_response_bytes`): the body is streamed and counted, a larger answer (a
+  gzip bomb, a runaway endpoint) ends the fetch with a schema error and is never held in memory whole;
 - a per-host rate limiter (`Limit`): FRED <= 1 request/s, BOJ >= 1 s between calls, ECOS <= 300 calls per
   180 s, and a polite 1 s spacing for the other hosts. Buckets are the sources' canonical hosts, so a
   `[fetch].endpoints` override (a mirror, a local test server) keeps the limit of the source it stands for;
@@ -22,20 +26,26 @@ redacted from urllib3's request log lines.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import io
 import logging
 import random
+import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from series.errors import SourceAuthError, SourceError, SourceThrottled, SourceUnavailable
-from series.sources.base import Request, Response, redact
+from series.errors import SourceAuthError, SourceError, SourceSchemaError, SourceThrottled, SourceUnavailable
+from series.sources.base import Request, Response, bounded, cut, redact, typed
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +152,12 @@ class RateLimiter:
 # -- the policy ----------------------------------------------------------------------------------------------
 @dataclass
 class HttpPolicy:
-    timeout: float = 30.0  # seconds per request ([fetch].timeout_seconds)
+    timeout: float = 30.0  # seconds per request, connect and read together ([fetch].timeout_seconds)
     retries: int = 4  # extra attempts after the first ([fetch].retries)
     backoff_base: float = 1.0  # first retry waits about this long, doubling each time
     backoff_max: float = 60.0
     retry_after_cap: float = 120.0  # the longest Retry-After we wait for; longer = give up for this run
+    max_response_bytes: int = 50_000_000  # decompressed; a larger answer is an error ([fetch].max_response_mb)
     endpoints: Mapping[str, str] = field(default_factory=dict)  # source -> base URL ([fetch].endpoints)
     limits: Mapping[str, Limit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     clock: Clock = field(default_factory=SystemClock)
@@ -220,6 +231,8 @@ class Session:
         target = self._t.policy.endpoint(self.source, url)
         where = _Where(self.source, self.series, redact(target, secrets))
         self.pace(bucket or self._request.bucket)
+        timed_out = where.error(SourceUnavailable, f"no answer within {self.timeout:g} s (timeout)")
+        deadline = _Deadline(self.timeout)
         try:
             r = self._t.http.request(
                 method,
@@ -227,11 +240,19 @@ class Session:
                 data=dict(data) if data is not None else None,
                 headers=dict(headers or {}),
                 timeout=self.timeout,
+                stream=True,
             )
+            body = _read_body(r, self._t.policy.max_response_bytes, where)
         except requests.Timeout:
-            raise where.error(SourceUnavailable, f"no answer within {self.timeout:g} s (timeout)") from None
+            raise timed_out from None
         except requests.RequestException as e:
-            raise where.error(SourceUnavailable, redact(f"{type(e).__name__}: {e}", secrets)) from None
+            if deadline.expired:  # the deadline shut the socket down under a slow answer
+                raise timed_out from None
+            raise where.error(SourceUnavailable, cut(redact(f"{type(e).__name__}: {e}", secrets))) from None
+        finally:
+            deadline.stop()
+        if deadline.expired:  # a shut-down socket can look like the end of an answer sent without a length
+            raise timed_out
         headers_out = {k.lower(): v for k, v in r.headers.items()}
         if r.status_code in (401, 403):
             raise where.error(
@@ -244,7 +265,107 @@ class Session:
             raise where.error(SourceThrottled, f"HTTP 429 Too Many Requests{hint}", retry_after=wait)
         if r.status_code >= 500:
             raise where.error(SourceUnavailable, f"HTTP {r.status_code} (server error)")
-        return Response(r.status_code, r.content, self._request, headers_out, served_by=where.url)
+        return Response(r.status_code, body, self._request, headers_out, served_by=where.url)
+
+
+_CHUNK = 64 * 1024  # decompressed bytes per read (urllib3 >= 2.6 inflates no more than asked for per read)
+
+
+def _read_body(r: requests.Response, limit: int, where: _Where) -> bytes:
+    """The decompressed body, streamed and counted: never more than `limit` bytes (and one chunk) in memory."""
+    body = io.BytesIO()  # getvalue() hands over its buffer without a copy
+    try:
+        for chunk in r.iter_content(_CHUNK):
+            if body.tell() + len(chunk) > limit:
+                raise where.error(
+                    SourceSchemaError,
+                    f"the answer is larger than {limit / 1e6:g} MB decompressed (a broken or hostile server; "
+                    "[fetch] max_response_mb raises the limit)",
+                )
+            body.write(chunk)
+    finally:
+        r.close()
+    return body.getvalue()
+
+
+# -- the total deadline of a request ---------------------------------------------------------------------------
+_CURRENT = threading.local()  # the deadline of the request this thread is making
+
+
+class _Deadline:
+    """At most `seconds` for one request: connect, headers and body together. requests' timeout bounds each
+    socket read only, so a server trickling one byte a second would never trip it; at the deadline a timer shuts
+    down the sockets of the connections the request used (see `_watched_session`), which ends any read blocked
+    on them at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._connections: list[object] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        _CURRENT.deadline = self
+        self._timer.start()
+
+    def watch(self, connection: object) -> None:
+        with self._lock:
+            self._connections.append(connection)
+            if self.expired:
+                _shut(connection)
+
+    def stop(self) -> None:
+        with self._lock:  # a connection back in the pool is no longer ours to shut
+            self._timer.cancel()
+            self._connections.clear()
+        _CURRENT.deadline = None
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for connection in self._connections:
+                _shut(connection)
+
+
+def _shut(connection: object) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed: nothing is waiting on it
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's: also under TLS, no TLS goodbye
+
+
+def _watched_session() -> requests.Session:
+    """A requests session whose connections report to the deadline of the request using them (urllib3 calls a
+    connection's `request` for every request it carries, new or kept alive)."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def watched(cls: type[HTTPConnection]) -> type[HTTPConnection]:
+        class Watched(cls):  # type: ignore[valid-type,misc]
+            def request(self, *args: Any, **kwargs: Any) -> None:
+                deadline = getattr(_CURRENT, "deadline", None)
+                if deadline is not None:
+                    deadline.watch(self)
+                super().request(*args, **kwargs)
+
+        return Watched
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = watched(HTTPConnection)
+
+    class TlsPool(HTTPSConnectionPool):
+        ConnectionCls = watched(HTTPSConnection)  # type: ignore[assignment]
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
+
+    session = requests.Session()
+    session.mount("http://", Adapter())
+    session.mount("https://", Adapter())
+    return session
 
 
 # -- transports ----------------------------------------------------------------------------------------------
@@ -252,11 +373,10 @@ class LiveTransport:
     """The network path: the policy's rate limits, timeouts and retries around every request or library call."""
 
     def __init__(self, policy: HttpPolicy | None = None) -> None:
-        import requests
 
         self.policy = policy or HttpPolicy()
         self.limiter = RateLimiter(self.policy.limits, self.policy.clock)
-        self.http = requests.Session()
+        self.http = _watched_session()
 
     def send(self, request: Request, *, source: str, series: str) -> Response:
         attempt = 0
@@ -266,9 +386,9 @@ class LiveTransport:
                 if request.check is not None:
                     request.check(response)
                 return response
-            except SourceError as e:
+            except (SourceError, RecursionError) as e:
                 served_by = self.policy.endpoint(source, request.redacted_url)
-                error = e.with_context(source=source, series=series, url=served_by, secrets=request.secrets)
+                error = bounded(typed(e).with_context(source=source, series=series, url=served_by), request.secrets)
                 delay = self.policy.retry_delay(error, attempt)
                 if delay is None:
                     if error.retryable and attempt:
@@ -298,7 +418,8 @@ class LiveTransport:
         except SourceError:
             raise
         except Exception as e:  # a library failed in a way its wrapper does not know: report it, do not crash
-            raise SourceUnavailable(redact(f"{type(e).__name__}: {e}", request.secrets), retryable=False) from None
+            said = cut(redact(f"{type(e).__name__}: {e}", request.secrets))
+            raise SourceUnavailable(said, retryable=False) from None
         return Response(200, body, request, served_by=self.policy.endpoint(source, request.redacted_url))
 
 
@@ -360,11 +481,14 @@ def build_transport(
     timeout: float,
     retries: int,
     endpoints: Mapping[str, str],
+    max_response_mb: float = HttpPolicy.max_response_bytes / 1e6,
     record: Path | None = None,
     replay: Path | None = None,
 ) -> Transport:
     """The transport a command asked for: replaying DIR, recording into DIR, or plain live calls."""
     if replay is not None:
         return ReplayTransport(replay)
-    live = LiveTransport(HttpPolicy(timeout=timeout, retries=retries, endpoints=dict(endpoints)))
+    limit = int(max_response_mb * 1e6)
+    policy = HttpPolicy(timeout=timeout, retries=retries, endpoints=dict(endpoints), max_response_bytes=limit)
+    live = LiveTransport(policy)
     return RecordingTransport(live, record) if record is not None else live

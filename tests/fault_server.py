@@ -6,7 +6,9 @@
 
 Every request is kept in `server.requests` (method, path, query, body) so tests can count attempts and check
 what was sent. Replies may be delayed (`delay` seconds) to provoke client timeouts, or held until the test sets an
-event (`hold`), to keep a client waiting at a known point.
+event (`hold`), to keep a client waiting at a known point, or trickled a byte at a time (`trickle` seconds apart,
+status line and headers included: a server that keeps every read alive and never finishes). A reply may also be
+a function of the request (`echo`: an error body that repeats the request's path and query, as some servers do).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0
     hold: threading.Event | None = None
+    trickle: float = 0.0  # seconds between bytes (0 = all at once)
+    trickle_head: bool = True  # the status line and headers too (False: they come at once, then the body trickles)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class Seen:
     path: str
     query: dict[str, list[str]]
     body: bytes
+    target: str = ""  # the request target as sent (path and query, still percent-encoded)
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 class FakeClock:
@@ -54,7 +60,7 @@ class FakeClock:
 class FaultServer:
     def __init__(self) -> None:
         self.requests: list[Seen] = []
-        self._script: list[Reply] = [Reply(404, b"nothing scripted")]
+        self._script: list[Reply | Callable[[Seen], Reply]] = [Reply(404, b"nothing scripted")]
         self._routes: dict[str, Callable[[Seen], Reply]] = {}
         self._lock = threading.Lock()
         server = self
@@ -63,12 +69,16 @@ class FaultServer:
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 parts = urlsplit(self.path)
-                seen = Seen(self.command, parts.path, parse_qs(parts.query), self.rfile.read(length) if length else b"")
+                body = self.rfile.read(length) if length else b""
+                seen = Seen(self.command, parts.path, parse_qs(parts.query), body, self.path, time.monotonic())
                 reply = server._next(seen)
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.hold is not None:
                     reply.hold.wait(timeout=120)
+                if reply.trickle:
+                    self._trickle(reply)
+                    return
                 try:
                     self.send_response(reply.status)
                     for k, v in reply.headers.items():
@@ -78,6 +88,18 @@ class FaultServer:
                     self.wfile.write(reply.body)
                 except OSError:
                     pass  # the client gave up (timeout): nothing to tell it
+
+            def _trickle(self, reply: Reply) -> None:
+                head = f"HTTP/1.1 {reply.status} Slow\r\nContent-Length: {len(reply.body)}\r\n\r\n".encode()
+                at_once = 1 if reply.trickle_head else len(head)
+                for i, byte in enumerate(head + reply.body):
+                    if i >= at_once:
+                        time.sleep(reply.trickle)
+                    try:
+                        self.wfile.write(bytes([byte]))
+                    except OSError:
+                        return  # the client gave up
+                self.close_connection = True
 
             do_GET = do_POST = _answer
 
@@ -109,8 +131,8 @@ class FaultServer:
             self._routes.clear()
             self._script = [Reply(404, b"nothing scripted")]
 
-    def script(self, *replies: Reply) -> None:
-        """Answer the next requests with these replies in order; the last one repeats."""
+    def script(self, *replies: Reply | Callable[[Seen], Reply]) -> None:
+        """Answer the next requests with these replies (or `reply(seen)`) in order; the last one repeats."""
         with self._lock:
             self._script = list(replies)
 
@@ -124,4 +146,5 @@ class FaultServer:
             self.requests.append(seen)
             if seen.path in self._routes:
                 return self._routes[seen.path](seen)
-            return self._script.pop(0) if len(self._script) > 1 else self._script[0]
+            step = self._script.pop(0) if len(self._script) > 1 else self._script[0]
+            return step(seen) if callable(step) else step

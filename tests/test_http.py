@@ -3,11 +3,17 @@ recording / replaying transports. Network behaviour is exercised against a real 
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import gzip
+import json
 import logging
 import random
 import time
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 from hypothesis import given
@@ -31,8 +37,17 @@ from series.http import (
     ReplayTransport,
     retry_after_seconds,
 )
-from series.sources.base import CallContext, Request, Response, file_key, key_from_file, replay_name, secret_forms
-from tests.fault_server import FakeClock, FaultServer, Reply
+from series.sources.base import (
+    CallContext,
+    Request,
+    Response,
+    file_key,
+    key_from_file,
+    redact,
+    replay_name,
+    secret_forms,
+)
+from tests.fault_server import FakeClock, FaultServer, Reply, Seen
 
 SECRET = "s3cr3t+key/with=chars"
 
@@ -276,3 +291,190 @@ def test_file_keys_are_reversible_and_safe(key: str) -> None:
     name = file_key(key)
     assert key_from_file(name) == key
     assert "/" not in name and "\\" not in name and "\x00" not in name
+
+
+# -- secrets: read normalised, every form redacted, on whole texts --------------------------------------------
+ECHO_PAD = 150  # where the key starts in the echoing error body (the snippet used to be cut at 160)
+
+
+def _echo(status: int = 400, pad: int = 0) -> Callable[[Seen], Reply]:
+    """A Spring-style error answer that repeats the request's path and query (as sent, percent-encoded)."""
+
+    def reply(seen: Seen) -> Reply:
+        head, middle = f'{{"status":{status},"error":"Bad Request","message":"', '","path":"'
+        key_at = len("/".join(seen.target.split("/")[:3])) + 1  # /api/StatisticSearch/KEY/...
+        filler = "x" * max(0, pad - len(head) - len(middle) - key_at)  # the key starts at character `pad`
+        return Reply(status, (head + filler + middle + seen.target + '"}').encode())
+
+    return reply
+
+
+def _forms_in(text: str, key: str) -> list[str]:
+    """Which forms of `key` (and of its normalised value) show in `text`: as written, percent-encoded once and
+    twice, '+' for spaces, JSON-escaped, base64, and the first 8 characters (a key cut short)."""
+    out = []
+    for k in {key, key.strip()}:
+        once = [k, quote(k, safe=""), quote(k), quote_plus(k)]
+        forms = once + [quote(f, safe="") for f in once] + [quote_plus(f) for f in once]
+        forms += [json.dumps(k)[1:-1], base64.b64encode(k.encode()).decode(), k.strip()[:8]]
+        out += [f for f in forms if f and f in text]
+    return out
+
+
+def test_every_form_of_a_secret_is_redacted() -> None:
+    key = "Qx7+Vb2/Lm9=Tz%4Kp8W\u00e9\u3042 z\r\n"
+    forms = secret_forms(key)
+    core = key.strip()
+    texts = [
+        core,
+        quote(core, safe=""),
+        quote(quote(core, safe=""), safe=""),  # a redirect's Location carrying the request URL
+        quote(quote_plus(core), safe=""),
+        quote_plus(core),
+        quote(core, safe="").lower(),
+        json.dumps(core),
+        base64.b64encode(core.encode()).decode(),
+    ]
+    for text in texts:
+        said = redact(f"before {text} after", forms)
+        assert _forms_in(said, key) == [] and said.startswith("before ") and said.endswith(" after"), (text, said)
+
+
+def test_smtp_credentials_are_redacted_as_auth_plain_sends_them() -> None:
+    from series.secrets import login_forms
+
+    plain = base64.b64encode(b"\0desk@example.com\0pa+ss/w\xc3\xb6rd").decode()
+    login = base64.b64encode("pa+ss/w\u00f6rd".encode()).decode()
+    forms = login_forms("desk@example.com", "pa+ss/w\u00f6rd\r\n")
+    assert redact(f"AUTH PLAIN {plain}; AUTH LOGIN {login}", forms) == "AUTH PLAIN ***; AUTH LOGIN ***"
+
+
+def test_one_registry_covers_every_declared_key_and_each_receivers_password(tmp_path: Path) -> None:
+    from monitor.config import load_config, secret_values
+    from series import sources
+    from tests.faults.support import write_config
+
+    config = write_config(tmp_path, None, smtp_port=2525, fx_days=(date(2025, 1, 1), date(2025, 1, 2)))
+    config.write_text(config.read_text() + 'username = "desk"\npassword_env = "MAILBOX_PASS"\n')
+    declared = sorted({k for name in sources.names() for k in sources.get(name).env_keys})
+    env = {name: f"v{i}-{name.lower()}-0123456789" for i, name in enumerate([*declared, "MAILBOX_PASS"])}
+    forms = secret_values(load_config(config), env)
+    assert set(env.values()) <= set(forms)  # not a hand-kept list: every source's keys, whatever they are
+    assert base64.b64encode(b"\0desk\0" + env["MAILBOX_PASS"].encode()).decode() in forms
+    assert "KRX_ID" in declared  # pykrx's login is redacted like its password
+
+
+def _fetch_echoed(
+    fault_server: FaultServer, tmp_path: Path, source: str, key: str, env: dict[str, str], reply: object
+) -> str:
+    from tests.sources.support import fetch_into, live, make_spec, store_dump
+
+    fault_server.script(reply)  # type: ignore[arg-type]
+    spec = make_spec(source, key, freq="M" if source == "customs" else "D", start=date(2025, 1, 1))
+    outcome = fetch_into(tmp_path / "s.sqlite", spec, live(fault_server, source, FakeClock(), retries=0), env)
+    assert outcome.failed
+    return outcome.message + store_dump(tmp_path / "s.sqlite")
+
+
+def test_a_key_read_with_a_trailing_cr_is_sent_and_redacted_without_it(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    key = "CRLFkey0123456789abcdef\r"  # from a .env written on Windows
+    said = _fetch_echoed(fault_server, tmp_path, "ecos", "722Y001/0101000", {"ECOS_API_KEY": key}, _echo())
+    assert "HTTP 400" in said and "***" in said
+    assert _forms_in(said, key) == []
+    assert "/api/StatisticSearch/CRLFkey0123456789abcdef/" in fault_server.requests[0].path  # sent normalised
+
+
+def test_the_snippet_of_an_error_body_is_redacted_before_it_is_cut(fault_server: FaultServer, tmp_path: Path) -> None:
+    key = "Straddle0123456789ABCDEFabcdef"
+    said = _fetch_echoed(fault_server, tmp_path, "ecos", "722Y001/0101000", {"ECOS_API_KEY": key}, _echo(pad=ECHO_PAD))
+    assert "HTTP 400" in said and _forms_in(said, key) == []
+
+
+def test_a_redirect_carrying_the_url_encoded_again_leaks_no_key(fault_server: FaultServer, tmp_path: Path) -> None:
+    key = "Zx+9/Yw==Qv8\u00e9" * 3  # customs sends it quote_plus'ed: '+' -> %2B, in the Location %252B
+
+    def redirect(seen: Seen) -> Reply:
+        back = quote(fault_server.url + seen.target, safe="")
+        return Reply(302, b"", {"Location": f"http://127.0.0.1:1/login?next={back}"})  # nobody listens on port 1
+
+    said = _fetch_echoed(fault_server, tmp_path, "customs", "8542", {"DATA_GO_KR_KEY": key}, redirect)
+    assert "127.0.0.1" in said and "%252B" not in said.replace("***", "")
+    assert _forms_in(said, key) == []
+
+
+# -- bounds: answer size, total deadline, message length ---------------------------------------------------------
+def _gzip_of_zeros(megabytes: int) -> bytes:
+    """A gzip body of `megabytes` MB of zeros, as concatenated members of 1 MB each (one compressed once)."""
+    member = gzip.compress(bytes(1_000_000), compresslevel=9)
+    return member * megabytes
+
+
+def test_an_answer_larger_than_the_limit_ends_the_fetch_with_a_schema_error(fault_server: FaultServer) -> None:
+    fault_server.script(Reply(200, _gzip_of_zeros(30), {"Content-Encoding": "gzip"}))
+    policy = _policy(fault_server, FakeClock(), retries=2, max_response_bytes=2_000_000)
+    with pytest.raises(SourceSchemaError, match=r"larger than 2 MB decompressed") as info:
+        LiveTransport(policy).send(_get(), source="probe", series="s")
+    assert not info.value.retryable and len(fault_server.requests) == 1  # garbage is not asked for again
+
+
+def test_an_answer_within_the_limit_is_read_whole_and_decompressed(fault_server: FaultServer) -> None:
+    fault_server.script(Reply(200, _gzip_of_zeros(2), {"Content-Encoding": "gzip"}))
+    policy = _policy(fault_server, FakeClock(), max_response_bytes=2_000_000)
+    assert LiveTransport(policy).send(_get(), source="probe", series="s").body == bytes(2_000_000)
+
+
+@pytest.mark.parametrize("where", ["headers", "body"])
+def test_a_server_trickling_a_byte_a_second_is_given_up_after_the_timeout(
+    fault_server: FaultServer, where: str
+) -> None:
+    # requests' timeout is per read: each byte arriving within it kept the request alive for minutes.
+    slow = Reply(200, b"x" * 100, trickle=1.0, trickle_head=where == "headers")
+    fault_server.script(slow)
+    policy = _policy(fault_server, FakeClock(), retries=0, timeout=2.0)
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable, match=r"no answer within 2 s \(timeout\)"):
+        LiveTransport(policy).send(_get(), source="probe", series="s")
+    took = time.monotonic() - started
+    print(f"slow server ({where}) given up after {took:.2f} s with timeout_seconds = 2")
+    assert took < 3.0  # "honoured within a second"
+
+
+def test_an_error_message_is_cut_after_redaction(fault_server: FaultServer) -> None:
+    huge = "Bad Request. " + "y" * 3_000_000 + SECRET  # FRED repeats what it got; a 3 MB message of its own
+    body = f'<?xml version="1.0"?><error code="400" message="{huge}"/>'.encode()
+
+    def call(ctx: CallContext) -> bytes:
+        from series.sources.fred import fred_error
+
+        response = ctx.open(f"https://api.stlouisfed.org/fred/series?api_key={SECRET}")
+        raise fred_error(response.status, response.body)
+
+    fault_server.script(Reply(400, body))
+    request = Request(url="lib://fred", replay_name="probe/x.xml", call=call, secrets=secret_forms(SECRET))
+    with pytest.raises(SourceError) as info:
+        LiveTransport(_policy(fault_server, FakeClock(), retries=0)).send(request, source="probe", series="s")
+    assert len(str(info.value)) < 1200 and str(info.value).count("y" * 900) == 1
+    assert SECRET not in str(info.value)
+
+
+NESTED = [
+    ("ecos", "722Y001/0101000", b"[" * 100_000 + b"]" * 100_000),
+    ("ecos", "722Y001/0101000", b'{"StatisticSearch": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001),
+    ("boj", "FM01/STRDCLUCON", b'{"STATUS": ' + b"[" * 990 + b"]" * 990 + b"}"),  # parsed; repr() overflows
+]
+
+
+@pytest.mark.parametrize(("source", "key", "body"), NESTED, ids=["ecos-array", "ecos-object", "boj-status"])
+def test_deeply_nested_json_is_a_schema_error_for_that_series(
+    fault_server: FaultServer, tmp_path: Path, source: str, key: str, body: bytes
+) -> None:
+    from tests.sources.support import fetch_into, live, make_spec
+
+    fault_server.script(Reply(200, body))
+    spec = make_spec(source, key, start=date(2025, 1, 1))
+    env = {"ECOS_API_KEY": "k" * 20}
+    outcome = fetch_into(tmp_path / "s.sqlite", spec, live(fault_server, source, FakeClock(), retries=0), env)
+    assert outcome.failed and outcome.error_kind == "schema", outcome
+    assert "nested too deeply" in outcome.message, outcome.message

@@ -49,6 +49,7 @@ def fetch(
         timeout=cfg.fetch.timeout_seconds,
         retries=cfg.fetch.retries,
         endpoints=cfg.fetch.endpoints,
+        max_response_mb=cfg.fetch.max_response_mb,
         record=record,
         replay=replay,
     )

@@ -157,7 +157,11 @@ def info(
     spec = _spec_or_fail(cfg, series_id)
     env = dict(os.environ)
     transport = build_transport(
-        timeout=cfg.fetch.timeout_seconds, retries=cfg.fetch.retries, endpoints=cfg.fetch.endpoints, replay=replay
+        timeout=cfg.fetch.timeout_seconds,
+        retries=cfg.fetch.retries,
+        endpoints=cfg.fetch.endpoints,
+        max_response_mb=cfg.fetch.max_response_mb,
+        replay=replay,
     )
     needs: list[str] = []
     for ref in spec.refs():

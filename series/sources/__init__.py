@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from series.sources.base import Request, Response, Source, Window, secret_forms
+from series.secrets import registry
+from series.sources.base import Request, Response, Source, Window
 
 _REGISTRY: dict[str, Source] = {}
 
@@ -27,18 +28,15 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-# Environment variables whose values are secrets, besides every source's own env_keys.
-_SECRET_SUFFIXES = ("_KEY", "_PW", "_PASSWORD", "_TOKEN", "_SECRET")
-
-
-def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
-    """Values in `env` that must never appear in a message, log, recording or report."""
+def secret_values(
+    env: Mapping[str, str], extra_names: Iterable[str] = (), logins: Iterable[tuple[str, str]] = ()
+) -> tuple[str, ...]:
+    """Every form of every value in `env` that must never appear in a message, log, recording, report or store:
+    the ONE registry of secrets (`series.secrets.registry`), built from every source's declared `env_keys`, the
+    caller's `extra_names` (receivers' password_env) and SMTP `logins` (username, password_env). Longest first."""
     _load_all()
-    names = {k for s in _REGISTRY.values() for k in s.env_keys}
-    names |= {k for k in env if k.endswith(_SECRET_SUFFIXES)}
-    # As written and as they appear in URLs and form bodies; longest first, so a secret that contains another is
-    # redacted whole.
-    return secret_forms(*sorted({env[k] for k in names if env.get(k)}))
+    declared = {k for s in _REGISTRY.values() for k in s.env_keys} | set(extra_names)
+    return registry(env, declared, logins)
 
 
 def _load_all() -> None:

@@ -21,11 +21,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
-from urllib.parse import quote, quote_plus, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pandas as pd
 from pydantic import BaseModel
 
+from series import secrets as _secrets
 from series.errors import SourceError, SourceRequestError, SourceSchemaError
 from series.spec import SeriesSpec, SourceRef
 
@@ -106,17 +107,13 @@ class Window:
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:
-    # Longest first, so that a secret containing another is replaced whole.
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    """`text` with every secret form replaced by *** (longest first, so a form containing another goes whole)."""
+    return _secrets.redact(text, secrets)
 
 
 def secret_forms(*values: str) -> tuple[str, ...]:
-    """A secret as written and as it appears inside a URL or form body (percent-encoded, '+' for spaces)."""
-    forms = {f for v in values if v for f in (v, quote(v, safe=""), quote_plus(v), quote(v))}
-    return tuple(sorted(forms, key=len, reverse=True))
+    """Every form of the values a request carries (see `series.secrets.forms`): what `Request.secrets` holds."""
+    return _secrets.forms(*values)
 
 
 # pandas < 3 reads CSV floats with a fast parser that can miss the written value by an ulp; pandas 3 reads them
@@ -147,10 +144,42 @@ def key_from_file(name: str) -> str:
     return unquote(name.replace("_", "/"))
 
 
-def snippet(body: bytes, limit: int = 160) -> str:
-    """The start of a response body for an error message, on one line."""
-    text = " ".join(body.decode("utf-8", "replace").split())
+def snippet(response: Response, limit: int = 160) -> str:
+    """The start of a response body for an error message, on one line: the WHOLE body is redacted of the
+    request's secrets first, then cut (a key straddling the cut would otherwise show all but its tail)."""
+    text = redact(" ".join(response.body.decode("utf-8", "replace").split()), response.request.secrets)
+    return cut(text, limit)
+
+
+MAX_MESSAGE = 1000  # characters of an error message that are stored or shown (a 20 MB error body is not)
+
+
+def cut(text: str, limit: int = MAX_MESSAGE) -> str:
+    """`text` cut to `limit` characters (with "..." when cut). Only ever applied to redacted text."""
     return text[:limit] + ("..." if len(text) > limit else "")
+
+
+def typed(error: SourceError | RecursionError) -> SourceError:
+    """A failure while reading an answer as the typed error it stands for. The JSON and XML parsers (and repr)
+    recurse: an answer nested thousands deep raises RecursionError, a broken answer like any other."""
+    if isinstance(error, SourceError):
+        return error
+    return SourceSchemaError("the answer is nested too deeply to read")
+
+
+def bounded(error: SourceError, secrets: tuple[str, ...]) -> SourceError:
+    """`error` redacted of `secrets` and then cut to `MAX_MESSAGE`: what leaves the data layer."""
+    error = error.with_context(secrets=secrets)
+    if len(error.detail) <= MAX_MESSAGE and len(error.url) <= MAX_MESSAGE:
+        return error
+    return type(error)(
+        cut(error.detail),
+        source=error.source,
+        series=error.series,
+        url=cut(error.url),
+        retryable=error.retryable,
+        retry_after=error.retry_after,
+    )
 
 
 def replay_name(source: str, key: str, ext: str, page: int = 1) -> str:
@@ -164,7 +193,9 @@ class Source:
 
     name: ClassVar[str]
     description: ClassVar[str]
-    env_keys: ClassVar[tuple[str, ...]] = ()  # environment variables the source needs (all of them)
+    # Environment variables the source needs (all of them). Their values are secrets: `series.secrets.registry`
+    # redacts them from every output, and they are read normalised (`series.secrets.read`).
+    env_keys: ClassVar[tuple[str, ...]] = ()
     revision_days: ClassVar[int] = 0  # later fetches re-ask this many days before the last stored date
     params_model: ClassVar[type[BaseModel] | None] = None  # validates SourceRef.params (unknown keys = errors)
     gives_vintages: ClassVar[bool] = False  # parse() fills realtime_start itself (ALFRED)
@@ -172,7 +203,7 @@ class Source:
     redirectable: ClassVar[bool] = True  # [fetch].endpoints can point it elsewhere (False: a library does its HTTP)
 
     def missing_keys(self, env: Mapping[str, str]) -> tuple[str, ...]:
-        return tuple(k for k in self.env_keys if not env.get(k))
+        return tuple(k for k in self.env_keys if not _secrets.read(env, k))
 
     # -- stage 1: build the query ------------------------------------------------------------------------
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:
@@ -220,8 +251,9 @@ class Source:
         try:
             info = self.parse_info(response, ref)
             transport.finish([response])
-        except SourceError as e:
-            raise e.with_context(source=self.name, series=spec.id, url=response.url, secrets=request.secrets) from None
+        except (SourceError, RecursionError) as e:
+            where = typed(e).with_context(source=self.name, series=spec.id, url=response.url)
+            raise bounded(where, request.secrets) from None
         return info
 
     def fetch(
@@ -241,20 +273,15 @@ class Source:
                 raw = self.extract(response, ref, spec)
                 raws.append(raw)
                 next_request = self.next_request(request, response, raw)
-            except SourceError as e:
-                raise e.with_context(
-                    source=self.name, series=spec.id, url=response.url, secrets=request.secrets
-                ) from None
+            except (SourceError, RecursionError) as e:
+                where = typed(e).with_context(source=self.name, series=spec.id, url=response.url)
+                raise bounded(where, request.secrets) from None
             request = next_request
         try:
             frame = self.parse(raws, ref, spec)
             transport.finish(responses)
-        except SourceError as e:
+        except (SourceError, RecursionError) as e:
             first = responses[0] if responses else None
-            raise e.with_context(
-                source=self.name,
-                series=spec.id,
-                url=first.url if first else "",
-                secrets=first.request.secrets if first else (),
-            ) from None
+            where = typed(e).with_context(source=self.name, series=spec.id, url=first.url if first else "")
+            raise bounded(where, first.request.secrets if first else ()) from None
         return frame, responses

@@ -76,9 +76,9 @@ def _check(response: Response, key: str) -> None:
     if response.status == 404:
         raise EmptySeries(f"BIS has no observations for WS_CBPOL {key} in the window (HTTP 404)")
     if response.status == 400:
-        raise SourceRequestError(f"BIS rejected the query (HTTP 400: {snippet(response.body)}); key is FREQ.REF_AREA")
+        raise SourceRequestError(f"BIS rejected the query (HTTP 400: {snippet(response)}); key is FREQ.REF_AREA")
     if response.status >= 400:
-        raise SourceSchemaError(f"HTTP {response.status}: {snippet(response.body)}")
+        raise SourceSchemaError(f"HTTP {response.status}: {snippet(response)}")
     head = response.body.lstrip()[:100]
     if head.startswith(b"<"):
         raise SourceSchemaError("BIS answered XML/HTML, not SDMX-CSV (was format=csv dropped?)")

@@ -152,12 +152,12 @@ def _check(response: Response) -> dict[str, Any]:
         data = json.loads(response.body)
     except (ValueError, UnicodeDecodeError):
         if response.status >= 400:
-            raise boj_error(response.status, snippet(response.body)) from None
-        raise SourceSchemaError(f"not JSON: {snippet(response.body)}") from None
+            raise boj_error(response.status, snippet(response)) from None
+        raise SourceSchemaError(f"not JSON: {snippet(response)}") from None
     if not isinstance(data, dict) or "STATUS" not in data:
         if response.status >= 400:
-            raise boj_error(response.status, snippet(response.body))
-        raise SourceSchemaError(f"no STATUS in the answer: {snippet(response.body)}")
+            raise boj_error(response.status, snippet(response))
+        raise SourceSchemaError(f"no STATUS in the answer: {snippet(response)}")
     try:
         status = int(data["STATUS"])
     except (TypeError, ValueError):

@@ -40,6 +40,7 @@ from series.errors import (
     SourceThrottled,
     SourceUnavailable,
 )
+from series.secrets import read as read_secret
 from series.sources import register
 from series.sources.base import Request, Response, Source, Window, replay_name, secret_forms, snippet
 from series.spec import SeriesSpec, SourceRef
@@ -71,7 +72,7 @@ class CustomsSource(Source):
 
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:
         spans = month_spans(window.start or EARLIEST, window.end or date.today())
-        raw_key = env.get(KEY_ENV, "")
+        raw_key = read_secret(env, KEY_ENV)
         cursor = {"spans": spans, "raw_key": raw_key, "hs": ref.key}
         return self._page(cursor, 0)
 
@@ -117,11 +118,11 @@ def month_spans(start: date, end: date) -> list[tuple[str, str]]:
 
 def _check(response: Response) -> ET.Element:
     if response.status >= 400:
-        raise SourceRequestError(f"HTTP {response.status}: {snippet(response.body)}")
+        raise SourceRequestError(f"HTTP {response.status}: {snippet(response)}")
     try:
         root = ET.fromstring(response.body)
     except ET.ParseError as e:
-        raise SourceSchemaError(f"not XML ({e}): {snippet(response.body)}") from None
+        raise SourceSchemaError(f"not XML ({e}): {snippet(response)}") from None
     if root.tag == "OpenAPI_ServiceResponse":
         code = (root.findtext(".//returnReasonCode") or "").strip()
         said = " ".join(

@@ -36,6 +36,7 @@ from series.errors import (
     SourceThrottled,
     SourceUnavailable,
 )
+from series.secrets import read as read_secret
 from series.sources import register
 from series.sources.base import Request, Response, Source, Window, replay_name, secret_forms, snippet
 from series.spec import SeriesSpec, SourceRef
@@ -75,7 +76,7 @@ class EcosSource(Source):
         stat, *items = ref.key.strip("/").split("/")
         start = ecos_period(window.start or EARLIEST, cycle)
         end = ecos_period(window.end or date.today(), cycle)
-        api_key = env.get(KEY_ENV, "")
+        api_key = read_secret(env, KEY_ENV)
         cursor = {"api_key": api_key, "path": "/".join([stat, cycle, start, end, *items]), "key": ref.key}
         return self._page(cursor, 1)
 
@@ -155,11 +156,11 @@ def ecos_dates(times: pd.Series, cycle: str) -> pd.Series:
 def _check(response: Response) -> dict[str, Any]:
     """The decoded answer, or the typed error its RESULT code stands for."""
     if response.status >= 400:
-        raise SourceRequestError(f"HTTP {response.status}: {snippet(response.body)}")
+        raise SourceRequestError(f"HTTP {response.status}: {snippet(response)}")
     try:
         data = json.loads(response.body)
     except (ValueError, UnicodeDecodeError):
-        raise SourceSchemaError(f"not JSON: {snippet(response.body)}") from None
+        raise SourceSchemaError(f"not JSON: {snippet(response)}") from None
     if not isinstance(data, dict):
         raise SourceSchemaError("the answer is not a JSON object")
     result = data.get("RESULT")
@@ -168,7 +169,7 @@ def _check(response: Response) -> dict[str, Any]:
     if isinstance(result, dict) and result.get("CODE"):
         raise ecos_error(str(result.get("CODE")), str(result.get("MESSAGE") or ""))
     if not isinstance(data.get("StatisticSearch"), dict):
-        raise SourceSchemaError(f"no StatisticSearch block: {snippet(response.body)}")
+        raise SourceSchemaError(f"no StatisticSearch block: {snippet(response)}")
     return data
 
 

@@ -47,6 +47,7 @@ from series.errors import (
     SourceThrottled,
     SourceUnavailable,
 )
+from series.secrets import read as read_secret
 from series.sources import register
 from series.sources.base import CallContext, Request, Response, Source, Window, replay_name, secret_forms
 from series.spec import SeriesSpec, SourceRef
@@ -80,7 +81,7 @@ class FredSource(Source):
 
     # -- stage 1 ------------------------------------------------------------------------------------------
     def build_query(self, ref: SourceRef, spec: SeriesSpec, window: Window, env: Mapping[str, str]) -> Request:
-        api_key = env.get(KEY_ENV, "")
+        api_key = read_secret(env, KEY_ENV)
         params = FredParams(**ref.params)
         bounds = {"start": window.start, "end": window.end}
         if not params.vintages:
@@ -151,7 +152,7 @@ class FredSource(Source):
 
     # -- metadata: `fred/series`, for last_updated and observation_end -----------------------------------
     def info_query(self, ref: SourceRef, env: Mapping[str, str]) -> Request | None:
-        api_key = env.get(KEY_ENV, "")
+        api_key = read_secret(env, KEY_ENV)
         return Request(
             url=f"{ROOT}/series?{urlencode({'series_id': ref.key, 'api_key': api_key})}",
             replay_name=replay_name(self.name, f"{ref.key}.info", "xml"),

@@ -59,7 +59,7 @@ class FredgraphSource(Source):
         if response.status == 404:
             raise SourceRequestError(f"FRED has no series {key!r} (HTTP 404; check the key)")
         if response.status >= 400:
-            raise SourceRequestError(f"HTTP {response.status}: {snippet(response.body)}")
+            raise SourceRequestError(f"HTTP {response.status}: {snippet(response)}")
         head = response.body.lstrip()[:200].lower()
         if head.startswith((b"<!doctype", b"<html")) or b"<html" in head:
             raise SourceSchemaError("fredgraph answered an HTML page, not CSV (blocked or bot-walled network?)")

@@ -33,6 +33,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import EmptySeries, SourceSchemaError, SourceUnavailable
+from series.secrets import read as read_secret
 from series.sources import register
 from series.sources.base import CallContext, Request, Response, Source, Window, replay_name, secret_forms
 from series.spec import SeriesSpec, SourceRef
@@ -64,8 +65,9 @@ class KrxParams(BaseModel):
 def trading_value(start: date, end: date, market: str, env: Mapping[str, str]) -> pd.DataFrame:
     """THE pykrx boundary: net purchase value (KRW) by investor type and day, as pykrx returns it."""
     for name in ("KRX_ID", "KRX_PW"):
-        if env.get(name) and not os.environ.get(name):
-            os.environ[name] = env[name]  # pykrx reads them from the environment when it is imported
+        value = read_secret(env, name)
+        if value and os.environ.get(name) != value:
+            os.environ[name] = value  # pykrx reads them from the environment when it is imported (normalised)
     try:
         with contextlib.redirect_stdout(io.StringIO()) as said:  # pykrx prints its login status on import
             from pykrx import stock
@@ -111,7 +113,7 @@ class KrxSource(Source):
         return Request(
             url=f"{URL}?bld=dbms/MDC/STAT/standard/MDCSTAT02202&mktId={market}&strtDd={start:%Y%m%d}&endDd={end:%Y%m%d}",
             replay_name=replay_name(self.name, market, "csv"),
-            secrets=secret_forms(env.get("KRX_PW", "")),
+            secrets=secret_forms(read_secret(env, "KRX_PW")),
             call=call,
             host=HOST,
             check=lambda response: self.extract(response, ref, spec),

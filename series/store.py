@@ -155,6 +155,19 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY(receiver, fingerprint, episode, state, as_of)
     );
     """,
+    # 4: delivery per recipient (monitor/notify/outbox.py): which of a message's recipients the server accepted,
+    # which it refused for now (still owed the message) and which for good (never retried)
+    """
+    CREATE TABLE outbox_recipients(
+        outbox_id INTEGER NOT NULL REFERENCES outbox(id),
+        address TEXT NOT NULL,
+        status TEXT NOT NULL,
+        code INTEGER,
+        reply TEXT NOT NULL DEFAULT '',
+        updated TEXT NOT NULL,
+        PRIMARY KEY(outbox_id, address)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -87,6 +87,7 @@ class RunOutcome:
             out += [f"rule {name}: {why}" for name, why in self.rules.errors.items()]
         if self.delivery is not None:
             out += [f"mail #{i} not delivered (kept in the outbox): {why}" for i, why in self.delivery.failed.items()]
+            out += self.delivery.refused
         return out
 
     @property
@@ -140,6 +141,7 @@ class RunOutcome:
                 "queued": dict(self.dispatch.enqueued) if self.dispatch else {},
                 "delivered": list(self.delivery.sent) if self.delivery else [],
                 "kept_in_outbox": {str(k): v for k, v in self.delivery.failed.items()} if self.delivery else {},
+                "refused_for_good": list(self.delivery.refused) if self.delivery else [],
             },
             "failed": self.problems,
         }

@@ -13,6 +13,7 @@ Invariants:
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -29,6 +30,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from series.errors import StoreError, StoreLocked, StoreWriteError
@@ -155,8 +157,25 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY(receiver, fingerprint, episode, state, as_of)
     );
     """,
+    # 4: delivery per recipient (monitor/notify/outbox.py): which of a message's recipients the server accepted,
+    # which it refused for now (still owed the message) and which for good (never retried)
+    """
+    CREATE TABLE outbox_recipients(
+        outbox_id INTEGER NOT NULL REFERENCES outbox(id),
+        address TEXT NOT NULL,
+        status TEXT NOT NULL,
+        code INTEGER,
+        reply TEXT NOT NULL DEFAULT '',
+        updated TEXT NOT NULL,
+        PRIMARY KEY(outbox_id, address)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+# Stamped in the SQLite header (PRAGMA application_id, "KRMn") so that a store can be told from another program's
+# SQLite file; stores made before the stamp are known by their tables.
+APPLICATION_ID = 0x4B524D6E
+OWN_TABLES = frozenset({"runs", "fetches", "observations"})
 
 
 def utcnow() -> str:
@@ -215,42 +234,60 @@ class Store:
     @classmethod
     def open(cls, path: str | Path, *, writer: str | None = None) -> Store:
         """Open the store. With `writer` (a description such as "monitor run"), take the single-writer lock
-        first (raises StoreLocked naming the holder) and create the store if it does not exist."""
+        first (raises StoreLocked naming the holder) and create the store if it does not exist.
+
+        Every failure is a StoreError with one line: exit 2 for what the user must set right (a folder or file
+        this user cannot write, a damaged file, an SQLite file of another program, which is refused and left as
+        it is), exit 1 for a machine that failed (disk full, I/O error), exit 3 for the lock."""
         path = Path(path)
         lock_fd = None
         if writer is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                raise StoreError(
-                    f"cannot create the store folder {path.parent}: {e.strerror} (set [paths].store in config.toml)"
-                ) from None
+                raise _os_error(e, f"cannot create the store folder {path.parent}", path.parent) from None
             lock_fd = _acquire_lock(path, writer)
         elif not path.exists():
             raise StoreError(f"no store at {path} yet: run `monitor fetch` or `monitor run` first")
         try:
             conn = sqlite3.connect(path, timeout=30, isolation_level=None)
             conn.row_factory = sqlite3.Row
+            store = cls(path, conn, lock_fd)
+            store._verify()
             conn.execute("PRAGMA foreign_keys=ON")
             if writer is not None:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=FULL")
-            store = cls(path, conn, lock_fd)
             store._migrate(can_write=writer is not None)
         except sqlite3.DatabaseError as e:
             _release_lock(lock_fd)
-            if _primary_code(e) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
-                raise StoreError(
-                    f"{path} is not a readable monitor store ({e}): move it away or set [paths].store"
-                ) from None
-            # The file may be fine: the disk or the permissions are not (never advise moving a good store away).
-            raise StoreWriteError(
-                f"cannot open the store {path}: {e} (check the free space and permissions of {path.parent})"
-            ) from None
+            raise _open_error(e, path) from None
         except StoreError:
             _release_lock(lock_fd)
             raise
         return store
+
+    def _verify(self) -> None:
+        """Refuse, before a single row is read, a file SQLite finds damaged and an SQLite file of another
+        program (never adopted: migrating it would write our tables into it).
+
+        quick_check reads every page once (about 0.4 s for a 165 MB store): damage that leaves the pages well
+        formed (a changed byte inside a stored number) cannot be told from data by SQLite, so keep backups."""
+        problems = [r[0] for r in self._conn.execute("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            raise StoreError(_damaged(self.path, "; ".join(problems)))
+        app_id = int(self._conn.execute("PRAGMA application_id").fetchone()[0])
+        tables = {
+            r[0]
+            for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            if not str(r[0]).startswith("sqlite_")
+        }
+        if app_id not in (0, APPLICATION_ID) or (tables and not tables >= OWN_TABLES):
+            held = ", ".join(sorted(tables)[:5]) + (" ..." if len(tables) > 5 else "")
+            raise StoreError(
+                f"{self.path} is an SQLite file of another program, not a monitor store (it holds "
+                f"{held or 'no tables'}): it was left as it is; set [paths].store to a new file"
+            )
 
     def close(self) -> None:
         self._conn.close()
@@ -288,6 +325,7 @@ class Store:
             with self._transaction() as c:
                 c.executescript_in_tx(MIGRATIONS[step])
                 c.execute(f"PRAGMA user_version={step + 1}")
+                c.execute(f"PRAGMA application_id={APPLICATION_ID}")
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[_Tx]:
@@ -307,6 +345,10 @@ class Store:
             raise StoreWriteError(
                 f"cannot write the store {self.path}: {e} (nothing from this step was stored)"
             ) from None
+        except sqlite3.DatabaseError as e:  # damage found while writing (quick_check passed at open)
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+            raise _open_error(e, self.path) from None
 
     def _require_writer(self) -> None:
         if self._lock_fd is None:
@@ -591,6 +633,8 @@ def _observation_rows(frame: pd.DataFrame) -> list[tuple[str, float, str]]:
         raise ValueError(f"observations need columns date, value, realtime_start; missing {sorted(missing)}")
     if frame["value"].isna().any():
         raise ValueError("observations contain NaN values; drop missing values before storing")
+    if not np.isfinite(frame["value"].astype(float)).all():
+        raise ValueError("observations contain infinite values; validation quarantines them before storing")
     dates = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
     rts = pd.to_datetime(frame["realtime_start"]).dt.strftime("%Y-%m-%d")
     if pd.DataFrame({"d": dates, "r": rts}).duplicated().any():
@@ -612,9 +656,45 @@ def _primary_code(error: sqlite3.Error) -> int | None:
     return code & 0xFF if isinstance(code, int) else None
 
 
+def _open_error(e: sqlite3.DatabaseError, path: Path) -> StoreError:
+    """The one-line error for an SQLite failure while opening (or, for damage, using) the store."""
+    code = _primary_code(e)
+    if code == sqlite3.SQLITE_NOTADB:
+        return StoreError(f"{path} is not a readable monitor store ({e}): move it away or set [paths].store")
+    if code == sqlite3.SQLITE_CORRUPT:
+        return StoreError(_damaged(path, str(e)))
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH):
+        return StoreError(
+            f"cannot open the store {path}: {e}: make it, its -wal and -shm files and {path.parent} writable for "
+            "this user, or set [paths].store in config.toml"
+        )
+    # The file may be fine: the disk is not (never advise moving a good store away).
+    return StoreWriteError(f"cannot open the store {path}: {e} (check the free space and permissions of {path.parent})")
+
+
+def _damaged(path: Path, why: str) -> str:
+    return (
+        f"{path} is damaged ({' '.join(why.split())}): nothing was read from it; restore it from a backup (or move "
+        "it away to start a new store, then `monitor backfill`)"
+    )
+
+
+def _os_error(e: OSError, what: str, folder: Path) -> StoreError:
+    """A file-system failure around the store: permissions are the user's to fix (exit 2), a full or failing
+    disk the machine's (exit 1, rerun once fixed)."""
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return StoreError(
+            f"{what}: {e.strerror}: make {folder} writable for this user, or set [paths].store in config.toml"
+        )
+    return StoreWriteError(f"{what}: {e.strerror} (check the free space and permissions of {folder})")
+
+
 def _acquire_lock(path: Path, writer: str) -> int:
     lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise _os_error(e, f"cannot open the store's lock file {lock_path}", path.parent) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -628,8 +708,12 @@ def _acquire_lock(path: Path, writer: str) -> int:
         "since": utcnow(),
         "argv": " ".join(sys.argv[:3]),
     }
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps(info).encode(), 0)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+    except OSError as e:  # a full disk: the holder's note (a few hundred bytes) does not fit
+        _release_lock(fd)
+        raise _os_error(e, f"cannot write the store's lock file {lock_path}", path.parent) from None
     return fd
 
 

@@ -56,6 +56,10 @@ def check_batch(
     if values.empty:
         add("empty", ERROR, "the source returned no observations (an empty answer is an error, not 'no news')")
         return issues
+    infinite = values[~np.isfinite(values["value"].astype(float))]
+    if len(infinite):  # "inf" parses as a float; no rule or model can use it, and the store refuses it
+        first = infinite.iloc[0]
+        add("infinite", ERROR, f"{len(infinite)} infinite values, first {first['value']} on {first['date']:%Y-%m-%d}")
     dates = pd.DatetimeIndex(frame["date"])
     # Vintage sources (ALFRED) repeat a date once per vintage: a duplicate is the same date AND vintage.
     keys = ["date", "realtime_start"] if "realtime_start" in frame.columns else ["date"]

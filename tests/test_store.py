@@ -196,3 +196,101 @@ def test_newer_schema_is_refused_and_migrations_run_forward(tmp_path):
         tables = {r[0] for r in s.connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"observations", "payloads", "fetches", "fetch_payloads", "runs"} <= tables
         assert s.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _tables(path):
+    conn = sqlite3.connect(path)
+    try:
+        return sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'"))
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("user_version", [0, 2])
+def test_an_sqlite_file_of_another_program_is_refused_and_left_as_it_is(tmp_path, user_version):
+    """Another program's SQLite file at the store path (its user_version may be anything) is never migrated."""
+    path = tmp_path / "notes.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes(id INTEGER PRIMARY KEY, text TEXT)")
+    conn.execute("INSERT INTO notes(text) VALUES ('keep me')")
+    conn.execute(f"PRAGMA user_version={user_version}")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    for writer in ("monitor run", None):
+        with pytest.raises(StoreError, match="SQLite file of another program, not a monitor store") as e:
+            Store.open(path, writer=writer)
+        assert "(it holds notes)" in str(e.value) and e.value.exit_code == 2
+    assert path.read_bytes() == before and _tables(path) == ["notes"]
+    Store.open(path.with_name("new.sqlite"), writer="t").close()  # the lock was released
+
+
+def test_a_new_store_is_stamped_and_an_older_unstamped_one_is_still_ours(tmp_path):
+    from series.store import APPLICATION_ID
+
+    with Store.open(tmp_path / "m.sqlite", writer="t") as s:
+        assert s.connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        s.connection.execute("PRAGMA application_id=0")  # as a store made before the stamp
+    with Store.open(tmp_path / "m.sqlite") as s:
+        assert s.count() == 0
+
+
+def _damage_a_page(path, series_rows=5000):
+    """A store holding `series_rows` observations, then one page of the observations table overwritten with
+    junk (what a failing disk or a stray write leaves): SQLite's quick_check finds it."""
+    with Store.open(path, writer="t") as s:
+        days = pd.date_range("2000-01-01", periods=series_rows)
+        s.append("x", pd.DataFrame({"date": days, "value": range(series_rows), "realtime_start": days}), source="t")
+        page_size = s.connection.execute("PRAGMA page_size").fetchone()[0]
+        s.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # A leaf page of the table: the last page the table's rows fill (any page but the schema's would do).
+        (page,) = s.connection.execute(
+            "SELECT MAX(pageno) FROM dbstat WHERE name='observations' AND pagetype='leaf'"
+        ).fetchone()
+    with open(path, "r+b") as f:
+        f.seek((page - 1) * page_size)
+        f.write(b"\xff" * 64)
+
+
+def test_a_damaged_store_is_refused_before_anything_is_read(tmp_path):
+    path = tmp_path / "m.sqlite"
+    _damage_a_page(path)
+    before = path.read_bytes()
+    for writer in (None, "monitor run"):
+        with pytest.raises(StoreError, match="is damaged") as e:
+            Store.open(path, writer=writer)
+        assert "nothing was read from it; restore it from a backup" in str(e.value) and e.value.exit_code == 2
+        assert "\n" not in str(e.value)
+    assert path.read_bytes() == before
+
+
+def test_infinite_values_are_never_stored(store):
+    bad = frame([(0, 1.0, 0), (1, 2.0, 0)])
+    bad.loc[1, "value"] = float("inf")
+    with pytest.raises(ValueError, match="infinite values"):
+        store.append("x", bad, source="t")
+    assert store.count() == 0
+
+
+LOCK_FULL = """
+import resource, signal, sys
+from series.store import Store
+from series.errors import StoreError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # not a byte more: the lock file's note does not fit
+try:
+    Store.open(sys.argv[1], writer="t")
+except StoreError as e:
+    print(type(e).__name__, e.exit_code, e)
+"""
+
+
+def test_a_disk_too_full_for_the_lock_note_is_a_write_error(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "m.sqlite"
+    done = subprocess.run([sys.executable, "-c", LOCK_FULL, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"StoreWriteError 1 cannot write the store's lock file {path}.lock: "), done.stdout
+    assert done.stdout.rstrip().endswith(f"(check the free space and permissions of {tmp_path})")

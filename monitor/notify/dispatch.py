@@ -14,7 +14,7 @@ from monitor.alerts.state import sent_records
 from monitor.config import Config, ReceiverBlock
 from monitor.notify.email import FileSender, Sender, SmtpSender
 from monitor.notify.message import Notification
-from monitor.notify.outbox import DeliveryReport, deliver, enqueue
+from monitor.notify.outbox import DeliveryReport, deliver, enqueue, refused_for_good
 from series.store import Store
 
 Render = Callable[[str, Sequence[Alert]], Notification]  # (receiver name, its alerts) -> the message
@@ -94,4 +94,6 @@ def deliver_all(store: Store, config: Config, env: Mapping[str, str] | None = No
     from monitor.config import secret_values
 
     env = dict(os.environ) if env is None else dict(env)
-    return deliver(store, senders(config, env), secrets=secret_values(config, env))
+    report = deliver(store, senders(config, env), secrets=secret_values(config, env))
+    report.refused = refused_for_good(store, {r.name: r.to for r in config.receivers})
+    return report

@@ -13,6 +13,7 @@ import os
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from email import message_from_bytes
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import getaddresses
@@ -28,8 +29,26 @@ class DeliveryError(MonitorError):
     exit_code = 1
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """The server's answer to one recipient it did not accept (RCPT TO): 4xx is for now, 5xx for good."""
+
+    code: int
+    reply: str
+
+    @property
+    def permanent(self) -> bool:
+        return self.code >= 500
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.reply}"
+
+
 class Sender(Protocol):
-    def send(self, message: bytes) -> None: ...
+    def send(self, message: bytes, to: Sequence[str]) -> dict[str, Refusal]:
+        """Deliver `message` to the envelope recipients `to` (a retry names only those still owed it); return
+        the recipients the server refused. Raises DeliveryError when nobody could be given the message."""
+        ...
 
 
 def recipients(message: bytes) -> tuple[str, list[str]]:
@@ -88,13 +107,13 @@ class SmtpSender:
         except (OSError, ssl.SSLError) as e:
             raise DeliveryError(f"receiver {self.name}: cannot read ca_file {self.ca_file}: {e}") from None
 
-    def send(self, message: bytes) -> None:
-        sender, to = recipients(message)
+    def send(self, message: bytes, to: Sequence[str]) -> dict[str, Refusal]:
+        sender, _ = recipients(message)
         if not to:
             raise DeliveryError(f"receiver {self.name}: the message has no recipients")
         where = f"{self.host}:{self.port}"
         try:
-            self._send(message, sender, to)
+            refused = self._send(message, sender, list(to))
         except DeliveryError:
             raise
         except smtplib.SMTPAuthenticationError as e:
@@ -102,23 +121,22 @@ class SmtpSender:
                 f"receiver {self.name}: {where} refused the login for {self.username!r} ({e.smtp_code}); "
                 f"check {self.password_env}"
             ) from None
-        except smtplib.SMTPRecipientsRefused as e:
-            raise DeliveryError(
-                f"receiver {self.name}: {where} refused the recipients {sorted(e.recipients)}"
-            ) from None
+        except smtplib.SMTPRecipientsRefused as e:  # every recipient refused: their replies say for how long
+            refused = e.recipients
         except smtplib.SMTPNotSupportedError as e:
             raise DeliveryError(f"receiver {self.name}: {where} does not support {e} (check security)") from None
         except ssl.SSLError as e:
             raise DeliveryError(f"receiver {self.name}: TLS with {where} failed: {e.reason or e}") from None
         except smtplib.SMTPResponseException as e:  # the server's own reply, e.g. "451 4.3.0 try again later"
-            reply = e.smtp_error.decode("utf-8", "replace") if isinstance(e.smtp_error, bytes) else str(e.smtp_error)
-            text = redact(f"{e.smtp_code} {' '.join(reply.split())}", self.secrets())
+            text = redact(f"{e.smtp_code} {_reply(e.smtp_error)}", self.secrets())
             raise DeliveryError(f"receiver {self.name}: cannot deliver via {where}: {text}") from None
         except (smtplib.SMTPException, OSError) as e:
             text = redact(str(e) or type(e).__name__, self.secrets())
             raise DeliveryError(f"receiver {self.name}: cannot deliver via {where}: {text}") from None
+        # sendmail returns, rather than raises, the recipients refused when at least one was accepted.
+        return {addr: Refusal(code, redact(_reply(text), self.secrets())) for addr, (code, text) in refused.items()}
 
-    def _send(self, message: bytes, sender: str, to: list[str]) -> None:
+    def _send(self, message: bytes, sender: str, to: list[str]) -> dict[str, tuple[int, bytes]]:
         password = self._password()
         smtp: smtplib.SMTP
         if self.security == "ssl":
@@ -137,7 +155,13 @@ class SmtpSender:
                 smtp.ehlo()
             if self.username:
                 smtp.login(self.username, password)
-            smtp.sendmail(sender, to, message)
+            return smtp.sendmail(sender, to, message)
+
+
+def _reply(text: bytes | str) -> str:
+    """A server reply as one line of text (multi-line replies joined)."""
+    reply = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return " ".join(reply.split())
 
 
 class FileSender:
@@ -146,7 +170,7 @@ class FileSender:
     def __init__(self, *, name: str, directory: Path) -> None:
         self.name, self.directory = name, directory
 
-    def send(self, message: bytes) -> None:
+    def send(self, message: bytes, to: Sequence[str]) -> dict[str, Refusal]:
         msg = message_from_bytes(message, policy=SMTP_POLICY)
         key = str(msg.get("X-KR-Monitor-Key", "message")).strip()[:16]
         stamp = str(msg.get("X-KR-Monitor-As-Of", "")).strip() or "mail"
@@ -158,3 +182,4 @@ class FileSender:
             tmp.replace(path)
         except OSError as e:
             raise DeliveryError(f"receiver {self.name}: cannot write {path}: {e.strerror}") from None
+        return {}

@@ -4,6 +4,11 @@
   receiver + as-of + content; the same key again stores nothing (a re-run never mails twice).
 - deliver: every pending message is tried; each attempt moves the row pending -> sending -> sent, or back to
   pending with the error (redacted), in its own transaction. An SMTP outage delays mail, never loses it.
+- Delivery is counted per recipient (`outbox_recipients`): a message is sent to the recipients still owed it, and
+  each one the server accepted is done. One refused for now (4xx) stays pending, and the next attempt names only
+  the recipients still pending, so nobody gets a second copy; one refused for good (5xx) is never retried and
+  `refused_for_good` names it to every run until the config no longer lists it. A message nobody accepted is
+  `refused`.
 - A row left in `sending` (the process died during the SMTP exchange) is tried again: delivery is at least once
   in that one window, and the copies share a Message-ID so mail clients can fold them.
 """
@@ -11,16 +16,17 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from monitor.notify.email import DeliveryError, Sender, redact
+from monitor.notify.email import DeliveryError, Refusal, Sender, recipients, redact
 from monitor.notify.message import Notification, build_message
 from series.store import Store, utcnow
 
 log = logging.getLogger("monitor.notify")
 
-PENDING, SENDING, SENT = "pending", "sending", "sent"
+PENDING, SENDING, SENT, REFUSED = "pending", "sending", "sent", "refused"
 
 
 @dataclass(frozen=True)
@@ -73,12 +79,13 @@ def message(store: Store, outbox_id: int) -> bytes:
 
 @dataclass
 class DeliveryReport:
-    sent: list[int] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)  # delivered this run to every recipient that will take it
     failed: dict[int, str] = field(default_factory=dict)  # outbox id -> error (the message stays pending)
+    refused: list[str] = field(default_factory=list)  # one line per configured address refused for good
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.refused
 
 
 def deliver(
@@ -87,7 +94,7 @@ def deliver(
     *,
     secrets: Sequence[str] = (),
 ) -> DeliveryReport:
-    """Try every undelivered message once, oldest first."""
+    """Try every undelivered message once, oldest first, for the recipients still owed it."""
     report = DeliveryReport()
     for row in rows(store, PENDING) + rows(store, SENDING):
         if row.status == SENDING:
@@ -96,23 +103,101 @@ def deliver(
         if sender is None:
             _failed(store, row, f"receiver {row.receiver!r} is not in the config any more", secrets, report)
             continue
+        owed = _owed(store, row.id)
+        if not owed:  # nobody is owed it any more (stored before a crash between the two updates): close it
+            _record(store, row, owed, {}, secrets, report)
+            continue
         with store.transaction() as c:
             c.execute(
                 "UPDATE outbox SET status=?, attempts=attempts+1, updated=? WHERE id=?", (SENDING, utcnow(), row.id)
             )
         try:
-            sender.send(message(store, row.id))
+            refused = sender.send(message(store, row.id), owed)
         except DeliveryError as e:
             _failed(store, row, str(e), secrets, report)
             continue
-        now = utcnow()
-        with store.transaction() as c:
+        _record(store, row, owed, refused, secrets, report)
+    return report
+
+
+def _owed(store: Store, outbox_id: int) -> list[str]:
+    """The recipients still pending for a message; on its first attempt (or for a message stored before
+    delivery was counted per recipient) every recipient its headers name."""
+    known = store.connection.execute(
+        "SELECT address, status FROM outbox_recipients WHERE outbox_id=? ORDER BY rowid", (outbox_id,)
+    ).fetchall()
+    if known:
+        return [r["address"] for r in known if r["status"] == PENDING]
+    _, to = recipients(message(store, outbox_id))
+    now = utcnow()
+    with store.transaction() as c:
+        c.executemany(
+            "INSERT OR IGNORE INTO outbox_recipients(outbox_id, address, status, updated) VALUES (?,?,?,?)",
+            [(outbox_id, addr, PENDING, now) for addr in to],
+        )
+    return list(dict.fromkeys(to))
+
+
+def _record(
+    store: Store,
+    row: OutboxRow,
+    owed: Sequence[str],
+    refused: Mapping[str, Refusal],
+    secrets: Sequence[str],
+    report: DeliveryReport,
+) -> None:
+    """Each recipient's outcome and the message's, in one transaction."""
+    now = utcnow()
+    later = {a: r for a, r in refused.items() if not r.permanent}
+    with store.transaction() as c:
+        for addr in owed:
+            why = refused.get(addr)
+            status = SENT if why is None else REFUSED if why.permanent else PENDING
             c.execute(
-                "UPDATE outbox SET status=?, sent=?, updated=?, last_error='' WHERE id=?", (SENT, now, now, row.id)
+                "UPDATE outbox_recipients SET status=?, code=?, reply=?, updated=? WHERE outbox_id=? AND address=?",
+                (status, why.code if why else 250, redact(why.reply, secrets) if why else "", now, row.id, addr),
             )
+        accepted = c.execute(
+            "SELECT COUNT(*) FROM outbox_recipients WHERE outbox_id=? AND status=?", (row.id, SENT)
+        ).fetchone()[0]
+        error = "; ".join(f"{a} refused for now: {r}" for a, r in later.items())
+        error = redact(f"receiver {row.receiver}: not yet delivered to {error} (tried again on the next run)", secrets)
+        status = PENDING if later else SENT if accepted else REFUSED
+        c.execute(
+            "UPDATE outbox SET status=?, sent=?, updated=?, last_error=? WHERE id=?",
+            (status, now if status == SENT else None, now, error if later else "", row.id),
+        )
+    for addr, why in refused.items():
+        log.warning("outbox #%d to %s: %s refused %s: %s", row.id, row.receiver, addr, _how(why), why)
+    if later:
+        report.failed[row.id] = error
+        log.warning("outbox #%d to %s kept for the next run: %s", row.id, row.receiver, error)
+    elif status == SENT:
         report.sent.append(row.id)
         log.info("delivered outbox #%d to %s: %s", row.id, row.receiver, row.subject)
-    return report
+
+
+def _how(refusal: Refusal) -> str:
+    return "for good (not retried)" if refusal.permanent else "for now (kept in the outbox)"
+
+
+def refused_for_good(store: Store, addresses: Mapping[str, Sequence[str]]) -> list[str]:
+    """One line per address the config still lists (receiver -> its `to`) whose last outcome was a refusal for
+    good: every run names it until the address is fixed or removed (or a later message reaches it)."""
+    last: dict[tuple[str, str], sqlite3.Row] = {}
+    for r in store.connection.execute(
+        "SELECT o.receiver, r.address, r.status, r.code, r.reply, o.id, o.as_of FROM outbox_recipients r "
+        "JOIN outbox o ON o.id = r.outbox_id WHERE r.status IN (?, ?) ORDER BY r.updated, o.id",
+        (SENT, REFUSED),
+    ):
+        last[(r["receiver"], r["address"].lower())] = r
+    wanted = {(receiver, a.lower()) for receiver, to in addresses.items() for a in to}
+    return [
+        f"mail to {r['address']} refused for good by the server ({r['code']} {r['reply']}; outbox #{r['id']} of "
+        f"{r['as_of']}, not retried): correct or remove it in [[receivers]] {r['receiver']}"
+        for key, r in last.items()
+        if r["status"] == REFUSED and key in wanted
+    ]
 
 
 def _failed(store: Store, row: OutboxRow, error: str, secrets: Sequence[str], report: DeliveryReport) -> None:

@@ -139,10 +139,67 @@ def test_mail_waits_in_the_outbox_and_goes_out_exactly_once(
 
         third = run_in_process(config, second_day, capsys)
         assert third.code == 0, third.err
-        assert third.summary["notifications"] == {"queued": {}, "delivered": [], "kept_in_outbox": {}}
+        assert third.summary["notifications"] == {
+            "queued": {},
+            "delivered": [],
+            "kept_in_outbox": {},
+            "refused_for_good": [],
+        }
         assert len(recorder.messages) == 1  # nothing more
 
     assert_store_sound(store)
     if second_day == DAY2:
         assert observations(store) == reference
+    assert [status for _, status, _ in outbox(store)] == ["sent"]
+
+
+DESK, CIO = "risk-desk@example.com", "cio@example.com"
+
+
+@pytest.mark.parametrize(
+    "reply", ["451 4.2.1 mailbox busy, try later", "550 5.1.1 no such user"], ids=["for-now", "for-good"]
+)
+def test_a_refused_recipient_is_never_counted_as_delivered(
+    reply: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One of two recipients refused at RCPT TO. For now (4xx): run 1 exits 1 and says so, run 2 delivers to that
+    recipient alone, run 3 sends nothing. For good (5xx): never retried, and every run exits 1 naming the address
+    until the config no longer lists it."""
+    from tests.notify.test_recipients import Refusing
+
+    port = free_port()
+    config = write_config(tmp_path, None, smtp_port=port, fx_days=FX_DAYS)
+    config.write_text(config.read_text().replace(f'to = ["{DESK}"]', f'to = ["{DESK}", "{CIO}"]'))
+    store = tmp_path / "store.sqlite"
+    handler = Refusing(refuse={CIO: reply})
+    for_good = reply.startswith("5")
+    with smtp_server(port, handler):
+        first = run_in_process(config, DAY1, capsys)
+        assert first.code == 1, first.err
+        assert [m.rcpt_tos for m in handler.messages] == [[DESK]]
+        problems = first.summary["failed"]
+        assert len(problems) == 1 and CIO in problems[0] and reply in problems[0], problems
+        assert DESK not in problems[0]
+        assert "1 problem in this run" in first.report and CIO in first.report
+        assert first.summary["notifications"]["delivered"] == ([1] if for_good else [])
+        assert [status for _, status, _ in outbox(store)] == ["sent" if for_good else "pending"]
+
+        handler.refuse.clear()  # the mailbox takes mail again (a 5xx is not asked again)
+        second = run_in_process(config, DAY1, capsys)
+        third = run_in_process(config, DAY2, capsys)
+    received = [m.rcpt_tos for m in handler.messages]
+    if for_good:
+        assert (second.code, third.code) == (1, 1)
+        assert second.summary["failed"] == third.summary["failed"] == problems
+        assert received == [[DESK]]  # never retried
+        assert handler.asked == [DESK, CIO]
+        config.write_text(config.read_text().replace(f', "{CIO}"]', "]"))
+        fixed = run_in_process(config, DAY2, capsys)
+        assert fixed.code == 0, fixed.summary["failed"]
+    else:
+        assert second.code == 0 and second.summary["notifications"]["delivered"] == [1], second.err
+        assert third.code == 0 and third.summary["notifications"]["delivered"] == []
+        assert received == [[DESK], [CIO]]  # each recipient exactly once
+        assert handler.asked == [DESK, CIO, CIO]
+    assert_store_sound(store)
     assert [status for _, status, _ in outbox(store)] == ["sent"]

@@ -11,6 +11,7 @@ from monitor.errors import InputDataError
 from monitor.models.spillover import connectedness, tvp_connectedness
 from monitor.models.tvp import tvp_var
 from tests.models.simulate import simulate_var
+from tests.tolerance import WELL_CONDITIONED, assert_close, max_rel_diff
 
 
 def r_style_tvp(x_raw: np.ndarray, nlag: int, k1: float, k2: float) -> tuple[np.ndarray, np.ndarray]:
@@ -79,8 +80,8 @@ def test_filter_matches_a_literal_transcription(nlag: int, seed: int) -> None:
     data[40:] *= 1.5  # a level shift in volatility keeps the filter busy
     phis, qs = tvp_var(data, nlag, kappa1=0.99, kappa2=0.96)
     ref_phis, ref_qs = r_style_tvp(data, nlag, 0.99, 0.96)
-    np.testing.assert_allclose(qs, ref_qs, atol=1e-10)
-    np.testing.assert_allclose(phis, ref_phis, atol=1e-10)
+    assert_close(qs, ref_qs, WELL_CONDITIONED)
+    assert_close(phis, ref_phis, WELL_CONDITIONED)
 
 
 def test_without_forgetting_the_last_date_matches_the_constant_var() -> None:
@@ -89,7 +90,9 @@ def test_without_forgetting_the_last_date_matches_the_constant_var() -> None:
     data = simulate_var(n_obs=1500, n_vars=3, lags=2, seed=9)
     tvp = tvp_connectedness(data, 2, 10, kappa1=1.0, kappa2=1.0)
     constant = connectedness(data, 2, 10)
-    assert np.max(np.abs(tvp.tables[-1] - constant.matrix)) < 0.05
+    # Not equal: the filter keeps the prior's weight and its own start-up, which fade like 1/T; after 1,500 rows
+    # they leave about 1e-4 of the tables' scale (100).
+    assert_close(tvp.tables[-1], constant.matrix, 5e-4)
     # With forgetting the path moves around that level.
     moving = tvp_connectedness(data, 2, 10)
     assert moving.frame["TCI"].std() > 10 * tvp.frame["TCI"].iloc[200:].std()
@@ -100,9 +103,10 @@ def test_shapes_and_invariants() -> None:
     out = tvp_connectedness(data, 1, 10)
     assert out.frame.index.equals(data.index)  # every date, as ConnectednessApproach reports them
     assert out.tables.shape == (200, 3, 3)
-    np.testing.assert_allclose(out.tables.sum(axis=2), 100.0, atol=1e-9)
-    np.testing.assert_allclose(out.frame.filter(like="NET_").sum(axis=1), 0.0, atol=1e-9)
-    np.testing.assert_allclose(out.table.matrix, out.tables.mean(axis=0), atol=1e-12)
+    assert_close(out.tables.sum(axis=2), np.full((200, 3), 100.0), WELL_CONDITIONED)
+    # NET sums to exactly zero: its rounding is judged on the tables' scale (100).
+    np.testing.assert_allclose(out.frame.filter(like="NET_").sum(axis=1), 0.0, rtol=0, atol=100 * WELL_CONDITIONED)
+    assert_close(out.table.matrix, out.tables.mean(axis=0), WELL_CONDITIONED)
     assert out.table.method == "TVP-VAR"
     assert out.table.extra == {"kappa1": 0.99, "kappa2": 0.99, "prior_window": None}
 
@@ -112,7 +116,7 @@ def test_permuting_variables_permutes_every_date() -> None:
     order = [2, 0, 1]
     base = tvp_connectedness(data, 2, 8).tables
     perm = tvp_connectedness(data.iloc[:, order], 2, 8).tables
-    np.testing.assert_allclose(perm, base[:, order][:, :, order], atol=1e-8)
+    assert_close(perm, base[:, order][:, :, order], WELL_CONDITIONED)
 
 
 def test_prior_window_uses_only_the_first_rows() -> None:
@@ -122,10 +126,10 @@ def test_prior_window_uses_only_the_first_rows() -> None:
     changed.iloc[100:, 0] += np.linspace(0, 1, 50)
     b = tvp_connectedness(changed, 1, 8, prior_window=60)
     # The first date carries only the prior (coefficients and Q_0), which sees the first 60 rows alone.
-    np.testing.assert_allclose(a.tables[0], b.tables[0], atol=1e-12)
-    assert np.abs(a.tables[-1] - b.tables[-1]).max() > 1e-3
+    assert_close(a.tables[0], b.tables[0], WELL_CONDITIONED)
+    assert max_rel_diff(a.tables[-1], b.tables[-1]) > 1e-5
     full_prior = tvp_connectedness(changed, 1, 8)
-    assert np.abs(full_prior.tables[0] - b.tables[0]).max() > 1e-6
+    assert max_rel_diff(full_prior.tables[0], b.tables[0]) > 1e-8
     with pytest.raises(InputDataError, match=r"prior_window 3 must be between 6 \(what a VAR\(1\) in 3"):
         tvp_connectedness(data, 1, 8, prior_window=3)
     with pytest.raises(InputDataError, match="kappa1 must be in"):

@@ -65,6 +65,10 @@ def test_result_round_trips_through_storage_and_tvp_runs() -> None:
     spec = dataclasses.replace(SPEC, window=None, tvp=TvpSettings(), lags=1)
     result = estimate(spec, panel(150))
     assert result.method == "TVP-VAR" and result.rolling is not None and len(result.rolling) == 150
+    # 150 rows are fewer than the default 200 - p: the prior takes them all, and the result says so.
+    last = panel(150).frame.index[-1].date()
+    assert result.extra["prior_window"] == {"rows": 150, "start": "2015-01-05", "end": last.isoformat()}
+    assert any(n.startswith("TVP-VAR prior from the first 150 observations (2015-01-05 to") for n in result.notes)
     back = stored(result)
     np.testing.assert_allclose(back.rolling.to_numpy(), result.rolling.to_numpy())
     np.testing.assert_allclose(back.current_table.matrix, result.current_table.matrix)

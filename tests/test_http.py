@@ -116,7 +116,7 @@ def test_retry_after_header_forms() -> None:
     assert retry_after_seconds("7") == 7.0
     now = time.time()
     date_30s = email.utils.formatdate(now + 30, usegmt=True)
-    assert retry_after_seconds(date_30s, now=now) == pytest.approx(30, abs=1)
+    assert retry_after_seconds(date_30s, now=now) == pytest.approx(30, abs=1)  # an HTTP date has whole seconds
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
 

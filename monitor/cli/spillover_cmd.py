@@ -161,7 +161,7 @@ def spillover(
     kappa1: Annotated[float, typer.Option("--kappa1", help="TVP-VAR forgetting factor of the coefficients.")] = 0.99,
     kappa2: Annotated[float, typer.Option("--kappa2", help="TVP-VAR decay factor of the error covariance.")] = 0.99,
     prior_window: Annotated[
-        int | None, typer.Option("--prior-window", help="TVP-VAR prior from the first N rows (default: all rows).")
+        int | None, typer.Option("--prior-window", help="TVP-VAR prior from the first N rows (default: 200 - lags).")
     ] = None,
     bands: Annotated[
         float | None,

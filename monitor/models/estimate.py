@@ -76,6 +76,7 @@ def estimate_point(
     latest = None
     method = "VAR"
     stored_bands = None
+    prior: dict[str, object] = {}
     if spec.window is not None:
         method = "rolling VAR"
         if len(frame) < spec.window:
@@ -94,6 +95,12 @@ def estimate_point(
             frame, var.lags, spec.horizon, s.kappa1, s.kappa2, s.prior_window, orthogonal=spec.orthogonal
         )
         per_date = tvp.frame
+        first, last = _day(frame.index[0]), _day(frame.index[tvp.prior_window - 1])
+        prior = {"rows": tvp.prior_window, "start": first.isoformat(), "end": last.isoformat()}
+        notes.append(
+            f"TVP-VAR prior from the first {tvp.prior_window} observations ({first} to {last}): the measures up to "
+            f"{last} are a burn-in; later dates use no later data"
+        )
         latest = type(table).from_matrix(
             tvp.tables[-1], table.variables, horizon=spec.horizon, lags=var.lags, method="TVP-VAR"
         )
@@ -125,7 +132,7 @@ def estimate_point(
         max_root=var.max_root,
         notes=tuple(notes),
         dropped=dropped,
-        extra={"criterion": var.criterion, "stable": bool(var.stable)},
+        extra={"criterion": var.criterion, "stable": bool(var.stable), **({"prior_window": prior} if prior else {})},
     )
     return PointEstimate(spec, result, frame, stored_bands)
 

@@ -64,8 +64,9 @@ class VariableSpec:
 class TvpSettings:
     """TVP-VAR settings (Antonakakis, Chatziantoniou & Gabauer 2020; defaults of R's ConnectednessApproach).
 
-    prior_window: observations used for the constant-coefficient VAR that sets the prior; None = all of them,
-    which is what ConnectednessApproach does when no window is given.
+    prior_window: observations used for the constant-coefficient VAR that sets the prior; None = the first
+    200 - p (clamped to what the VAR needs and the rows there are), as ConnectednessApproach's documentation runs
+    it (`window.size = 200`). Dates inside the prior window are a burn-in; later dates never see later data.
     """
 
     kappa1: float = 0.99

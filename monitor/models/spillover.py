@@ -5,7 +5,8 @@ Public API:
 - `connectedness_from_coefs(coefs, sigma, horizon, ...)` -> SpilloverTable from given VAR matrices.
 - `rolling_connectedness(data, lags, horizon, window, *, orthogonal=False, previous=None)` -> per-window frame.
 - `update_rolling(previous, data, lags, horizon, window, ...)` -> only the windows that are new since `previous`.
-- `tvp_connectedness(data, lags, horizon, kappa1=0.99, kappa2=0.99, prior_window=None)` -> TvpConnectedness.
+- `tvp_connectedness(data, lags, horizon, kappa1=0.99, kappa2=0.99, prior_window=None)` -> TvpConnectedness
+  (no look-ahead past the prior window: see `monitor.models.tvp`).
 
 Horizon H: the decomposition sums the MA terms h = 0..H-1 (ConnectednessApproach's `nfore = H`; the R package
 frequencyConnectedness' `n.ahead = H - 1`). Tables are in percent with rows receiving and columns transmitting;
@@ -25,7 +26,7 @@ from monitor.errors import InputDataError
 from monitor.models.data import check_frame, min_observations
 from monitor.models.fevd import fevd_shares, measures
 from monitor.models.rolling import embed, frame_columns, measures_frame, standardise, var_from_moments, window_tables
-from monitor.models.tvp import tvp_var
+from monitor.models.tvp import default_prior_window, tvp_var
 
 __all__ = [
     "SpilloverTable",
@@ -164,6 +165,7 @@ class TvpConnectedness:
     frame: pd.DataFrame
     tables: np.ndarray
     table: SpilloverTable
+    prior_window: int  # the first rows the prior was estimated on (a burn-in: later rows never move it)
 
 
 def _check_horizon(horizon: int) -> None:
@@ -320,8 +322,10 @@ def tvp_connectedness(
 ) -> TvpConnectedness:
     """TVP-VAR connectedness (Antonakakis, Chatziantoniou & Gabauer 2020) with ConnectednessApproach's defaults:
     forgetting factors kappa1 = kappa2 = 0.99 and a prior from an OLS VAR with a constant on the first
-    `prior_window` observations (None = all, the package's default; its `window.size = w` corresponds to
-    prior_window = w - lags). Details of the filter: `monitor.models.tvp`.
+    `prior_window` observations (None = 200 - lags, as the package's documentation runs it with
+    `window.size = 200`; its `window.size = w` corresponds to prior_window = w - lags, clamped to what the VAR needs
+    and the rows there are). The data are centred by the prior window's means (the package: the full sample's),
+    so a date after the prior window never sees later data. Details of the filter: `monitor.models.tvp`.
 
     Returns per-date measures for every date of data, the per-date tables and the table of their average.
     The horizon H sums the MA terms h = 0..H-1 (ConnectednessApproach's nfore = H).
@@ -331,7 +335,9 @@ def tvp_connectedness(
     for label, k in (("kappa1", kappa1), ("kappa2", kappa2)):
         if not 0.0 < k <= 1.0:
             raise InputDataError(f"{label} must be in (0, 1], got {k}")
-    if prior_window is not None:
+    if prior_window is None:
+        prior_window = default_prior_window(len(values), len(names), lags)
+    else:
         need = min_observations(len(names), lags)
         if not need <= prior_window <= len(values):
             raise InputDataError(
@@ -356,4 +362,4 @@ def tvp_connectedness(
         method="TVP-VAR",
         extra={"kappa1": kappa1, "kappa2": kappa2, "prior_window": prior_window},
     )
-    return TvpConnectedness(frame=frame, tables=tables, table=average)
+    return TvpConnectedness(frame=frame, tables=tables, table=average, prior_window=prior_window)

@@ -16,6 +16,7 @@ from monitor.models.bands import band_columns, full_sample_bands, rolling_bands
 from monitor.models.spec import BandSpec
 from series.sources.base import EXACT_FLOATS
 from tests.models.simulate import simulate_var
+from tests.tolerance import WELL_CONDITIONED
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_json_has_the_full_sample_bands(path: Path, capsys: pytest.CaptureFixtur
     ab = bands["npdc"]["krw"]["ust"]
     assert ab == {"lo": expected.at["NPDC_krw_ust", "lo"], "hi": expected.at["NPDC_krw_ust", "hi"]}
     assert bands["npdc"]["ust"]["krw"] == {"lo": -ab["hi"], "hi": -ab["lo"]}
-    assert out["tci"] == pytest.approx(expected.at["TCI", "estimate"], abs=1e-9)
+    assert out["tci"] == pytest.approx(expected.at["TCI", "estimate"], rel=WELL_CONDITIONED)
 
 
 def test_rolling_bands_go_to_the_csv_the_same_from_every_scheduler(path: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -29,6 +29,13 @@ from monitor.models.spec import BandSpec, ModelSpec, VariableSpec
 from monitor.models.spillover import connectedness, connectedness_from_coefs, rolling_connectedness
 from monitor.results import ModelResult
 from tests.models.simulate import simulate_var
+from tests.tolerance import WELL_CONDITIONED, assert_close
+
+# A bootstrap draw simulates a path recursively (up to 160 steps) and re-estimates on it: rounding compounds
+# along the path (each step multiplies the previous error by the VAR's slopes, roots below 1 here), so draws
+# computed in another order (statsmodels' loop vs our batched simulation) agree to ~5e-15 of the tables' scale;
+# 1e-9 keeps a large margin for any BLAS and still catches a wrong stream, residual or lag (~1e-1).
+BOOTSTRAP = 1e-9
 
 
 # -- an independent bootstrap: statsmodels fits, plain loops, the documented random streams -------------------
@@ -86,13 +93,13 @@ def test_full_sample_draws_equal_an_independent_statsmodels_bootstrap(block_leng
     ours = np.concatenate([run_chunk(c) for c in full_sample_job(data, 2, 8, spec, key="m").chunks], axis=1)[0]
     theirs = independent_draws(data, 2, 8, spec, key="m", kind=0)
     assert ours.shape == theirs.shape == (60, len(band_measures(data.columns)))
-    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-7)
+    assert_close(ours, theirs, BOOTSTRAP)
 
     frame = full_sample_bands(data, 2, 8, spec, key="m")
     assert frame.index.tolist() == band_measures(tuple(data.columns))
-    np.testing.assert_allclose(frame["lo"], np.quantile(theirs, 0.05, axis=0), atol=1e-7)
-    np.testing.assert_allclose(frame["hi"], np.quantile(theirs, 0.95, axis=0), atol=1e-7)
-    np.testing.assert_allclose(frame["estimate"], _measures(connectedness(data, 2, 8)), atol=1e-9)
+    assert_close(frame["lo"], np.quantile(theirs, 0.05, axis=0), BOOTSTRAP)
+    assert_close(frame["hi"], np.quantile(theirs, 0.95, axis=0), BOOTSTRAP)
+    assert_close(frame["estimate"], _measures(connectedness(data, 2, 8)), WELL_CONDITIONED)
     assert frame.attrs["draws"] == 60 and frame.attrs["block_length"] == block_length
 
 
@@ -106,8 +113,8 @@ def test_a_rolling_window_is_bootstrapped_from_its_own_var() -> None:
         window = data.iloc[end - 99 : end + 1]
         draws = independent_draws(window, 1, 6, spec, key="m", kind=1)
         row = frame.loc[window.index[-1]].to_numpy().reshape(-1, 2)
-        np.testing.assert_allclose(row[:, 0], np.quantile(draws, 0.1, axis=0), atol=1e-7)
-        np.testing.assert_allclose(row[:, 1], np.quantile(draws, 0.9, axis=0), atol=1e-7)
+        assert_close(row[:, 0], np.quantile(draws, 0.1, axis=0), BOOTSTRAP)
+        assert_close(row[:, 1], np.quantile(draws, 0.9, axis=0), BOOTSTRAP)
 
 
 # -- the bands cover: a simulation on a known VAR ----------------------------------------------------------------
@@ -151,7 +158,7 @@ def test_the_90_percent_percentile_band_of_the_tci_covers_the_truth_about_90_per
     the truth), so the percentile interval, which inherits that bias twice, still centres on the truth. For a
     weakly connected system it does not (next test)."""
     coverage, truth = _coverage(1.0, 300, 400, BandSpec(0.9, 199))
-    assert truth == pytest.approx(26.65, abs=0.01)
+    assert truth == pytest.approx(26.65, abs=0.01)  # the truth as the docstring states it, to 2 decimals
     assert abs(coverage - 0.9) <= 3 * np.sqrt(0.9 * 0.1 / 400), coverage
 
 
@@ -161,7 +168,7 @@ def test_the_bias_corrected_band_covers_a_weakly_connected_system() -> None:
     The bias-corrected band (shifted by twice the bootstrap bias) covers ~91%. 200 replications of T = 600:
     standard error 0.021, tolerance 3 of them (0.064), so a band that ignored the bias (0.78) fails."""
     coverage, truth = _coverage(0.3, 600, 200, BandSpec(0.9, 199, interval="bias_corrected"))
-    assert truth == pytest.approx(3.12, abs=0.01)
+    assert truth == pytest.approx(3.12, abs=0.01)  # to the docstring's 2 decimals
     assert abs(coverage - 0.9) <= 3 * np.sqrt(0.9 * 0.1 / 200), coverage
 
 
@@ -217,8 +224,9 @@ def test_bias_corrected_bands_shift_by_twice_the_bootstrap_bias() -> None:
     expect_lo = plain["lo"].to_numpy() - shift
     nonnegative = 2 + 2 * 3
     expect_lo[:nonnegative] = np.maximum(expect_lo[:nonnegative], 0.0)
-    np.testing.assert_allclose(shifted["lo"], expect_lo, atol=1e-12)
-    np.testing.assert_allclose(shifted["hi"], plain["hi"].to_numpy() - shift, atol=1e-12)
+    # The same draws, shifted by the same arithmetic: only the subtraction's rounding differs.
+    assert_close(shifted["lo"], expect_lo, WELL_CONDITIONED)
+    assert_close(shifted["hi"], plain["hi"].to_numpy() - shift, WELL_CONDITIONED)
 
 
 # -- bad input -------------------------------------------------------------------------------------------------
@@ -303,7 +311,7 @@ def test_estimate_stores_bands_and_extends_them_with_the_new_windows_only(monkey
     full = estimate(SPEC, _panel(203))
     cols = band_columns(SPEC.names)
     assert np.array_equal(second.rolling[cols].to_numpy(), full.rolling[cols].to_numpy())  # type: ignore[index]
-    np.testing.assert_allclose(second.rolling.to_numpy(), full.rolling.to_numpy(), rtol=0, atol=1e-8)  # type: ignore[union-attr]
+    assert_close(second.rolling.to_numpy(), full.rolling.to_numpy(), WELL_CONDITIONED)  # type: ignore[union-attr]
     assert not any("recomputed" in n for n in second.notes)
 
     calls.clear()

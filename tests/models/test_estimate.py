@@ -14,6 +14,7 @@ from monitor.models.spec import ModelSpec, TvpSettings, VariableSpec
 from monitor.models.spillover import connectedness, rolling_connectedness
 from monitor.results import ModelResult
 from tests.models.simulate import simulate_var
+from tests.tolerance import WELL_CONDITIONED, assert_close
 
 SPEC = ModelSpec(
     "market_daily", "D", tuple(VariableSpec(f"y{i}") for i in (1, 2, 3)), lags="bic", max_lags=4, horizon=8, window=80
@@ -38,13 +39,13 @@ def test_estimate_daily_model_and_reuse_the_stored_rolling_frame() -> None:
     np.testing.assert_allclose(first.table.matrix, connectedness(panel(299).frame, 1, 8).matrix)
     np.testing.assert_allclose(first.latest_table.matrix, connectedness(panel(299).frame.iloc[-80:], 1, 8).matrix)
     assert len(first.rolling) == 299 - 80 + 1
-    assert first.latest_table.tci == pytest.approx(first.rolling["TCI"].iloc[-1], abs=1e-10)
+    assert first.latest_table.tci == pytest.approx(first.rolling["TCI"].iloc[-1], rel=WELL_CONDITIONED)
     assert "from the aligner" in first.notes
 
     second = estimate(SPEC, panel(300), previous=stored(first))
     full = rolling_connectedness(panel(300).frame, 1, 8, 80)
     assert second.rolling is not None
-    np.testing.assert_allclose(second.rolling.to_numpy(), full.to_numpy(), atol=1e-8)
+    assert_close(second.rolling.to_numpy(), full.to_numpy(), WELL_CONDITIONED)
     assert not any("recomputed" in n for n in second.notes)
 
     # Another lag order makes the stored frame unusable: recomputed in full, and said so.
@@ -57,17 +58,21 @@ def test_a_revision_inside_the_stored_windows_forces_a_full_recompute() -> None:
     revised = estimate(SPEC, panel(300, bump=5.0), previous=stored(first))
     assert any("were revised" in n for n in revised.notes)
     full = rolling_connectedness(panel(300, bump=5.0).frame, 1, 8, 80)
-    np.testing.assert_allclose(revised.rolling.to_numpy(), full.to_numpy(), atol=1e-8)
+    assert_close(revised.rolling.to_numpy(), full.to_numpy(), WELL_CONDITIONED)
 
 
 def test_result_round_trips_through_storage_and_tvp_runs() -> None:
     spec = dataclasses.replace(SPEC, window=None, tvp=TvpSettings(), lags=1)
     result = estimate(spec, panel(150))
     assert result.method == "TVP-VAR" and result.rolling is not None and len(result.rolling) == 150
+    # 150 rows are fewer than the default 200 - p: the prior takes them all, and the result says so.
+    last = panel(150).frame.index[-1].date()
+    assert result.extra["prior_window"] == {"rows": 150, "start": "2015-01-05", "end": last.isoformat()}
+    assert any(n.startswith("TVP-VAR prior from the first 150 observations (2015-01-05 to") for n in result.notes)
     back = stored(result)
     np.testing.assert_allclose(back.rolling.to_numpy(), result.rolling.to_numpy())
     np.testing.assert_allclose(back.current_table.matrix, result.current_table.matrix)
-    assert back.current_table.tci == pytest.approx(result.rolling["TCI"].iloc[-1], abs=1e-10)
+    assert back.current_table.tci == pytest.approx(result.rolling["TCI"].iloc[-1], rel=WELL_CONDITIONED)
     np.testing.assert_allclose(back.irf, result.irf)
     assert back.stationarity is not None and list(back.stationarity.index) == ["y1", "y2", "y3"]
     assert back.stationarity["verdict"].tolist() == result.stationarity["verdict"].tolist()

@@ -10,6 +10,7 @@ from statsmodels.tsa.vector_ar.var_model import VAR
 from monitor.errors import InputDataError
 from monitor.models.var import fit_var, max_feasible_lags
 from tests.models.simulate import simulate_var
+from tests.tolerance import WELL_CONDITIONED, assert_close
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +21,9 @@ def data() -> pd.DataFrame:
 def test_fixed_order_fit_and_diagnostics(data: pd.DataFrame) -> None:
     fit = fit_var(data, 2, horizon=6)
     ref = VAR(data.to_numpy()).fit(2)
-    np.testing.assert_allclose(fit.coefs, ref.coefs, atol=1e-12)
-    np.testing.assert_allclose(fit.sigma_u, ref.sigma_u, atol=1e-12)
-    np.testing.assert_allclose(fit.fevd, 100 * ref.fevd(6).decomp[:, 5, :], atol=1e-10)
+    assert_close(fit.coefs, ref.coefs, WELL_CONDITIONED)
+    assert_close(fit.sigma_u, ref.sigma_u, WELL_CONDITIONED)
+    assert_close(fit.fevd, 100 * ref.fevd(6).decomp[:, 5, :], WELL_CONDITIONED)
     np.testing.assert_allclose(fit.fevd.sum(axis=1), 100.0)
     assert fit.stable and fit.max_root < 1 and fit.warnings == ()
     assert fit.irf.shape == fit.irf_lower.shape == (7, 3, 3)

@@ -8,6 +8,7 @@ Unknown keys are errors everywhere (a typo must never be silently ignored). `loa
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -15,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -22,6 +24,7 @@ from monitor.alerts.data import SeriesInfo
 from monitor.alerts.rules import KINDS, Rule, RuleBase
 from monitor.errors import MonitorError
 from monitor.models.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, TvpSettings, VariableSpec
+from series.calendars import CALENDARS
 from series.spec import DEFAULT_STALE_DAYS, FREQUENCIES, SeriesSpec, SourceRef
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -55,6 +58,22 @@ class RunBlock(_Block):
     calendar: str = "XKRX"  # the session calendar of the daily run
     catch_up_days: int = Field(5, ge=0, le=31)
     heartbeat_url: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{v!r} is not a time zone name such as Asia/Seoul") from None
+        return v
+
+    @field_validator("calendar")
+    @classmethod
+    def _calendar(cls, v: str) -> str:
+        if v not in CALENDARS:
+            raise ValueError(f"{v!r} is not one of {', '.join(CALENDARS)}{_suggest(v, list(CALENDARS))}")
+        return v
 
 
 class FetchBlock(_Block):
@@ -391,6 +410,7 @@ def validate_config(raw: dict[str, Any], path: Path | str = "config.toml") -> Co
     except ValidationError as e:
         problems += [describe_error(err, Config) for err in e.errors()]
     problems += rule_problems
+    problems += non_finite(raw)
     # Cross-block checks read the raw tables, so they are reported even when a block failed validation above.
     problems += _cross_checks(raw)
     problems += rule_references(raw)
@@ -398,6 +418,18 @@ def validate_config(raw: dict[str, Any], path: Path | str = "config.toml") -> Co
         raise ConfigError(path, problems)
     assert config is not None
     return config
+
+
+def non_finite(value: Any, where: str = "") -> list[str]:
+    """Every nan or inf anywhere in the file (TOML allows both): no threshold, limit or setting means them, and a
+    nan threshold would silently never fire."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{where}: {value} is not a finite number"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in non_finite(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in non_finite(v, f"{where}[{i}]")]
+    return []
 
 
 def _items(raw: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]]]:

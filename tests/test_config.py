@@ -143,3 +143,58 @@ def test_models_become_model_specs_with_timing_from_the_series_calendar():
     aggregation = {v.series_id: v.aggregation for v in monthly.variables}
     assert aggregation["krw_usd"] == "mean" and aggregation["foreign_net_kospi"] == "sum"
     assert monthly.lags == "bic" and monthly.tvp is None
+
+
+RUN_TIME_MISTAKES = """
+[run]
+timezone = "Asia/Seol"                   # 1. not a time zone
+calendar = "KRX"                         # 2. not a calendar
+
+[[series]]
+id = "krw"
+label = "KRW per USD"
+source = "csv"
+key = "krw.csv"
+freq = "B"
+units = "KRW"
+max = inf                                # 3. a limit that is not finite
+params = { encoding = "utf-9", date_format = "%Y-%m-%d %Q" }   # 4, 5. fail on every fetch
+
+[[series]]
+id = "won"
+label = "KRW per USD"
+source = "csv"
+key = "won.csv"
+freq = "B"
+units = "KRW"
+fallback = [{ source = "csv", key = "won2.csv", params = { encoding = "hex" } }]   # 6. a bytes codec
+
+[[rules]]
+name = "krw_high"
+kind = "level"
+series = "krw"
+op = ">="
+threshold = nan                          # 7. would never fire
+"""
+
+
+def test_what_used_to_fail_only_at_run_time_is_named_by_check_config(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(RUN_TIME_MISTAKES)
+    assert run(["check-config", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "run.timezone: 'Asia/Seol' is not a time zone name such as Asia/Seoul" in err
+    assert "run.calendar: 'KRX' is not one of XKRX, XNYS, XTKS (did you mean 'XKRX'?)" in err
+    assert "series[0].max: inf is not a finite number" in err
+    assert "series[0].params.encoding: 'utf-9' is not a text encoding" in err
+    assert "series[0].params.date_format: '%Y-%m-%d %Q' is not a strftime format" in err
+    assert "series[1].fallback[0].params.encoding: 'hex' is not a text encoding" in err
+    assert "rules[0].threshold: nan is not a finite number" in err
+    assert "7 problems" in err
+
+
+def test_csv_params_that_python_knows_pass(tmp_path):
+    raw = tomllib.loads(MINIMAL)
+    raw["series"][0]["params"] = {"encoding": "cp949", "date_format": "%d/%m/%Y", "sep": ";"}
+    validate_config(raw, tmp_path / "c.toml")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
 import io
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from series.errors import SourceSchemaError, SourceUnavailable
 from series.sources import register
@@ -27,6 +29,35 @@ class CsvParams(BaseModel):
     skiprows: int = 0
     thousands: str | None = None
     na_values: list[str] = [".", "", "NA", "N/A", "-", "null", "nan"]
+
+    # Checked here so that check-config names them: at run time they would fail on every fetch of the series.
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, v: str) -> str:
+        try:
+            text = codecs.lookup(v)._is_text_encoding  # False for bytes-to-bytes codecs such as hex or zlib
+        except LookupError:
+            text = False
+        if not text:
+            raise ValueError(f"{v!r} is not a text encoding Python knows (e.g. utf-8-sig, cp949)")
+        return v
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                pd.to_datetime(pd.Series(["2000-01-31"]), format=v, errors="coerce")
+            except (ValueError, re.error) as e:
+                raise ValueError(f"{v!r} is not a strftime format such as %d/%m/%Y: {e}") from None
+        return v
+
+    @field_validator("sep")
+    @classmethod
+    def _sep(cls, v: str) -> str:
+        if not v:
+            raise ValueError("must not be empty (e.g. ',' or ';')")
+        return v
 
 
 @register
@@ -67,7 +98,7 @@ class CsvSource(Source):
                 dtype=str,
                 keep_default_na=False,
             )
-        except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
+        except (ValueError, LookupError, UnicodeDecodeError, pd.errors.ParserError) as e:
             raise SourceSchemaError(
                 f"not a readable CSV file: {e}", source=self.name, series=spec.id, url=str(ref.key)
             ) from None

@@ -340,6 +340,7 @@ def _watched_session() -> requests.Session:
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.poolmanager import ProxyManager
 
     def watched(cls: type[HTTPConnection]) -> type[HTTPConnection]:
         class Watched(cls):  # type: ignore[valid-type,misc]
@@ -361,6 +362,12 @@ def _watched_session() -> requests.Session:
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            if isinstance(manager, ProxyManager):  # an HTTP(S) proxy from the environment (SOCKS has its own pools)
+                manager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
+            return manager
 
     session = requests.Session()
     session.mount("http://", Adapter())

@@ -7,7 +7,7 @@ Each run faults the three sources that carry a key (FRED, ECOS, data.go.kr custo
 server on 127.0.0.1, each with a fault drawn from FAULTS: error bodies that repeat the request as sent, decoded
 or encoded again, with the key placed across the 160-character cut of an error snippet; a redirect whose
 Location carries the whole request URL percent-encoded (the key twice encoded) to a port nobody listens on; a
-server error; an answer nested too deeply to parse. The SMTP receiver logs in with a random password too.
+server error; throttling; an answer nested too deeply to parse. The SMTP receiver logs in with a random password too.
 The seed is fixed (a failure reproduces) and the number of runs small (a few seconds each)."""
 
 from __future__ import annotations
@@ -92,11 +92,15 @@ def server_error(seen: Seen, rng: random.Random, url: str) -> Reply:
     return Reply(500, _echo_body(seen, rng, url).encode())
 
 
+def throttled(seen: Seen, rng: random.Random, url: str) -> Reply:
+    return Reply(429, _echo_body(seen, rng, url).encode(), {"Retry-After": str(rng.choice([1, 600]))})
+
+
 def nested(seen: Seen, rng: random.Random, url: str) -> Reply:
     return Reply(200, b"[" * 50_000 + b"]" * 50_000)
 
 
-FAULTS = [echo_json, echo_xml, echo_html, huge_echo, redirect, server_error, nested]
+FAULTS = [echo_json, echo_xml, echo_html, huge_echo, redirect, server_error, throttled, nested]
 
 
 def write_fuzz_config(folder: Path, smtp_port: int, endpoint: str) -> Path:

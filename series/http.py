@@ -380,7 +380,6 @@ class LiveTransport:
     """The network path: the policy's rate limits, timeouts and retries around every request or library call."""
 
     def __init__(self, policy: HttpPolicy | None = None) -> None:
-
         self.policy = policy or HttpPolicy()
         self.limiter = RateLimiter(self.policy.limits, self.policy.clock)
         self.http = _watched_session()

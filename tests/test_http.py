@@ -484,3 +484,11 @@ def test_deeply_nested_json_is_a_schema_error_for_that_series(
     outcome = fetch_into(tmp_path / "s.sqlite", spec, live(fault_server, source, FakeClock(), retries=0), env)
     assert outcome.failed and outcome.error_kind == "schema", outcome
     assert "nested too deeply" in outcome.message, outcome.message
+
+
+def test_a_blank_key_counts_as_missing() -> None:
+    from series import sources
+
+    ecos = sources.get("ecos")
+    assert ecos.missing_keys({"ECOS_API_KEY": " \r\n"}) == ("ECOS_API_KEY",)  # not a key of "\r\n"
+    assert ecos.missing_keys({"ECOS_API_KEY": "k3y\r\n"}) == ()

@@ -340,6 +340,7 @@ def _watched_session() -> requests.Session:
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.poolmanager import ProxyManager
 
     def watched(cls: type[HTTPConnection]) -> type[HTTPConnection]:
         class Watched(cls):  # type: ignore[valid-type,misc]
@@ -362,6 +363,12 @@ def _watched_session() -> requests.Session:
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
 
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            if isinstance(manager, ProxyManager):  # an HTTP(S) proxy from the environment (SOCKS has its own pools)
+                manager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
+            return manager
+
     session = requests.Session()
     session.mount("http://", Adapter())
     session.mount("https://", Adapter())
@@ -373,7 +380,6 @@ class LiveTransport:
     """The network path: the policy's rate limits, timeouts and retries around every request or library call."""
 
     def __init__(self, policy: HttpPolicy | None = None) -> None:
-
         self.policy = policy or HttpPolicy()
         self.limiter = RateLimiter(self.policy.limits, self.policy.clock)
         self.http = _watched_session()

@@ -425,20 +425,26 @@ def test_an_answer_within_the_limit_is_read_whole_and_decompressed(fault_server:
     assert LiveTransport(policy).send(_get(), source="probe", series="s").body == bytes(2_000_000)
 
 
-@pytest.mark.parametrize("where", ["headers", "body"])
+@pytest.mark.parametrize("where", ["headers", "body", "through a proxy"])
 def test_a_server_trickling_a_byte_a_second_is_given_up_after_the_timeout(
-    fault_server: FaultServer, where: str
+    fault_server: FaultServer, where: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # requests' timeout is per read: each byte arriving within it kept the request alive for minutes.
-    slow = Reply(200, b"x" * 100, trickle=1.0, trickle_head=where == "headers")
+    slow = Reply(200, b"x" * 100, trickle=1.0, trickle_head=where != "body")
     fault_server.script(slow)
     policy = _policy(fault_server, FakeClock(), retries=0, timeout=2.0)
+    if where == "through a proxy":  # HTTP_PROXY from the environment: the fault server answers as the proxy
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", fault_server.url)
+        policy = HttpPolicy(clock=FakeClock(), retries=0, timeout=2.0, endpoints={"probe": "http://example.org"})
     started = time.monotonic()
     with pytest.raises(SourceUnavailable, match=r"no answer within 2 s \(timeout\)"):
         LiveTransport(policy).send(_get(), source="probe", series="s")
     took = time.monotonic() - started
     print(f"slow server ({where}) given up after {took:.2f} s with timeout_seconds = 2")
     assert took < 3.0  # "honoured within a second"
+    assert fault_server.requests[0].target.startswith("http://example.org/" if "proxy" in where else "/")
 
 
 def test_an_error_message_is_cut_after_redaction(fault_server: FaultServer) -> None:
@@ -478,3 +484,11 @@ def test_deeply_nested_json_is_a_schema_error_for_that_series(
     outcome = fetch_into(tmp_path / "s.sqlite", spec, live(fault_server, source, FakeClock(), retries=0), env)
     assert outcome.failed and outcome.error_kind == "schema", outcome
     assert "nested too deeply" in outcome.message, outcome.message
+
+
+def test_a_blank_key_counts_as_missing() -> None:
+    from series import sources
+
+    ecos = sources.get("ecos")
+    assert ecos.missing_keys({"ECOS_API_KEY": " \r\n"}) == ("ECOS_API_KEY",)  # not a key of "\r\n"
+    assert ecos.missing_keys({"ECOS_API_KEY": "k3y\r\n"}) == ()

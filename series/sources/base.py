@@ -147,8 +147,8 @@ def key_from_file(name: str) -> str:
 def snippet(response: Response, limit: int = 160) -> str:
     """The start of a response body for an error message, on one line: the WHOLE body is redacted of the
     request's secrets first, then cut (a key straddling the cut would otherwise show all but its tail)."""
-    text = redact(" ".join(response.body.decode("utf-8", "replace").split()), response.request.secrets)
-    return cut(text, limit)
+    text = redact(response.body.decode("utf-8", "replace"), response.request.secrets)  # then spaces collapsed
+    return cut(" ".join(text.split()), limit)
 
 
 MAX_MESSAGE = 1000  # characters of an error message that are stored or shown (a 20 MB error body is not)

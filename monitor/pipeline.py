@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -147,10 +147,19 @@ class RunOutcome:
         }
 
 
-def run_daily(config: Config, request: RunRequest, env: Mapping[str, str], log: logging.Logger) -> RunOutcome:
-    """One run as of a date: every step, the run recorded in the store. Raises only for the lock and config."""
+def run_daily(
+    config: Config,
+    request: RunRequest,
+    env: Mapping[str, str],
+    log: logging.Logger,
+    started: Callable[[int], None] | None = None,
+) -> RunOutcome:
+    """One run as of a date: every step, the run recorded in the store. Raises only for the lock and config.
+    `started` is told the run's id once it is recorded."""
     with _store_for(config, request, log) as store:
         run_id = store.begin_run(request.kind, request.as_of, command=f"monitor {request.kind}")
+        if started is not None:
+            started(run_id)
         out = RunOutcome(run_id, request.as_of, request.dry_run)
         try:
             out.fetches = fetch(config, store, request, env, run_id, log)
@@ -162,8 +171,9 @@ def run_daily(config: Config, request: RunRequest, env: Mapping[str, str], log: 
         except BaseException as e:
             # Best effort: when the disk is what failed, recording the failure fails too, and the first error is
             # the one to report.
+            status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"  # SIGTERM, SIGINT
             with contextlib.suppress(StoreError):
-                store.finish_run(run_id, "failed", {}, {"error": f"{type(e).__name__}: {e}"})
+                store.finish_run(run_id, status, {}, {"error": f"{type(e).__name__}: {e}"})
             raise
         store.finish_run(run_id, out.status, {o.series_id: o.as_dict() for o in out.fetches}, out.summary())
         event(

@@ -39,7 +39,7 @@ from monitor.notify.outbox import DeliveryReport
 from monitor.results import ModelResult, load_result, load_results, save_result
 from reports.charts import FORMATS
 from reports.context import RuleTrace, load_context
-from reports.export import ExportResult, export_all
+from reports.export import DRY_RUN, REPORT_ONLY, ExportResult, export_all, export_dir
 from reports.mail import renderer
 from series import calendars
 from series.errors import StoreError
@@ -385,12 +385,20 @@ def notify(
     for receiver, outbox_id in dispatch.enqueued.items():
         event(log, "notify", f"queued outbox #{outbox_id} for {receiver}", receiver=receiver, outbox_id=outbox_id)
     delivery = deliver_all(store, config, dict(env))
+    if request.dry_run:  # what a dry run would send, or that it would send nothing
+        n = len(delivery.sent)
+        said = (
+            f"{n} e-mail(s) written to {dry_run_mail(config, request.as_of)}"
+            if n
+            else "nothing to send: no receiver has news it was not sent"
+        )
+        event(log, "dry_run", f"dry run: {said}", messages=n)
     return dispatch, delivery
 
 
 def dry_run_receivers(config: Config, as_of: date) -> list[ReceiverBlock]:
     """Every receiver as a file receiver: the messages land as .eml files in the exports, nothing is sent."""
-    folder = str(config.exports_dir() / as_of.isoformat() / "mail-dry-run")
+    folder = str(dry_run_mail(config, as_of))
     return [
         ReceiverBlock(
             name=r.name,
@@ -403,8 +411,13 @@ def dry_run_receivers(config: Config, as_of: date) -> list[ReceiverBlock]:
     ]
 
 
+def dry_run_mail(config: Config, as_of: date) -> Path:
+    return export_dir(config.exports_dir(), as_of, DRY_RUN) / "mail"
+
+
 def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, log: logging.Logger) -> ExportResult:
-    """Charts (PNG, SVG, PDF), CSV tables, run.json and report.html in exports/<as_of>/."""
+    """Charts (PNG, SVG, PDF), CSV tables, run.json and report.html in exports/<as_of>/ (a dry run's in
+    exports/<as_of>/dry-run/)."""
     run = out.rules
     traces = [trace(ev) for ev in run.evaluations] if run is not None else []
     # Resolved is news for a week after the days evaluated began; a first run replays all history and would
@@ -426,7 +439,8 @@ def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, l
         run={**summary, "failed": out.problems},
         failed=failed_series(out.fetches),
     )
-    result = export_all(ctx, config.exports_dir(), request.formats, run=summary)
+    variant = DRY_RUN if request.dry_run else ""  # a dry run never replaces the run's own report
+    result = export_all(ctx, config.exports_dir(), request.formats, run=summary, variant=variant)
     event(
         log,
         "export",
@@ -461,7 +475,7 @@ def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -
             alerts=firing,
             run={"as_of": as_of.isoformat(), "status": "report only"},
         )
-        return export_all(ctx, config.exports_dir(), formats)
+        return export_all(ctx, config.exports_dir(), formats, variant=REPORT_ONLY)
 
 
 def trace(ev: engine.Evaluation) -> RuleTrace:

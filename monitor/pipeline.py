@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -39,7 +39,7 @@ from monitor.notify.outbox import DeliveryReport
 from monitor.results import ModelResult, load_result, load_results, save_result
 from reports.charts import FORMATS
 from reports.context import RuleTrace, load_context
-from reports.export import ExportResult, export_all
+from reports.export import DRY_RUN, REPORT_ONLY, ExportResult, export_all, export_dir
 from reports.mail import renderer
 from series import calendars
 from series.errors import StoreError
@@ -147,10 +147,19 @@ class RunOutcome:
         }
 
 
-def run_daily(config: Config, request: RunRequest, env: Mapping[str, str], log: logging.Logger) -> RunOutcome:
-    """One run as of a date: every step, the run recorded in the store. Raises only for the lock and config."""
+def run_daily(
+    config: Config,
+    request: RunRequest,
+    env: Mapping[str, str],
+    log: logging.Logger,
+    started: Callable[[int], None] | None = None,
+) -> RunOutcome:
+    """One run as of a date: every step, the run recorded in the store. Raises only for the lock and config.
+    `started` is told the run's id once it is recorded."""
     with _store_for(config, request, log) as store:
         run_id = store.begin_run(request.kind, request.as_of, command=f"monitor {request.kind}")
+        if started is not None:
+            started(run_id)
         out = RunOutcome(run_id, request.as_of, request.dry_run)
         try:
             out.fetches = fetch(config, store, request, env, run_id, log)
@@ -162,8 +171,9 @@ def run_daily(config: Config, request: RunRequest, env: Mapping[str, str], log: 
         except BaseException as e:
             # Best effort: when the disk is what failed, recording the failure fails too, and the first error is
             # the one to report.
+            status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"  # SIGTERM, SIGINT
             with contextlib.suppress(StoreError):
-                store.finish_run(run_id, "failed", {}, {"error": f"{type(e).__name__}: {e}"})
+                store.finish_run(run_id, status, {}, {"error": f"{type(e).__name__}: {e}"})
             raise
         store.finish_run(run_id, out.status, {o.series_id: o.as_dict() for o in out.fetches}, out.summary())
         event(
@@ -376,12 +386,20 @@ def notify(
     for receiver, outbox_id in dispatch.enqueued.items():
         event(log, "notify", f"queued outbox #{outbox_id} for {receiver}", receiver=receiver, outbox_id=outbox_id)
     delivery = deliver_all(store, config, dict(env))
+    if request.dry_run:  # what a dry run would send, or that it would send nothing
+        n = len(delivery.sent)
+        said = (
+            f"{n} e-mail(s) written to {dry_run_mail(config, request.as_of)}"
+            if n
+            else "nothing to send: no receiver has news it was not sent"
+        )
+        event(log, "dry_run", f"dry run: {said}", messages=n)
     return dispatch, delivery
 
 
 def dry_run_receivers(config: Config, as_of: date) -> list[ReceiverBlock]:
     """Every receiver as a file receiver: the messages land as .eml files in the exports, nothing is sent."""
-    folder = str(config.exports_dir() / as_of.isoformat() / "mail-dry-run")
+    folder = str(dry_run_mail(config, as_of))
     return [
         ReceiverBlock(
             name=r.name,
@@ -394,8 +412,13 @@ def dry_run_receivers(config: Config, as_of: date) -> list[ReceiverBlock]:
     ]
 
 
+def dry_run_mail(config: Config, as_of: date) -> Path:
+    return export_dir(config.exports_dir(), as_of, DRY_RUN) / "mail"
+
+
 def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, log: logging.Logger) -> ExportResult:
-    """Charts (PNG, SVG, PDF), CSV tables, run.json and report.html in exports/<as_of>/."""
+    """Charts (PNG, SVG, PDF), CSV tables, run.json and report.html in exports/<as_of>/ (a dry run's in
+    exports/<as_of>/dry-run/)."""
     run = out.rules
     traces = [trace(ev) for ev in run.evaluations] if run is not None else []
     # Resolved is news for a week after the days evaluated began; a first run replays all history and would
@@ -417,7 +440,8 @@ def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, l
         run={**summary, "failed": out.problems},
         failed=failed_series(out.fetches),
     )
-    result = export_all(ctx, config.exports_dir(), request.formats, run=summary)
+    variant = DRY_RUN if request.dry_run else ""  # a dry run never replaces the run's own report
+    result = export_all(ctx, config.exports_dir(), request.formats, run=summary, variant=variant)
     event(
         log,
         "export",
@@ -452,7 +476,7 @@ def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -
             alerts=firing,
             run={"as_of": as_of.isoformat(), "status": "report only"},
         )
-        return export_all(ctx, config.exports_dir(), formats)
+        return export_all(ctx, config.exports_dir(), formats, variant=REPORT_ONLY)
 
 
 def trace(ev: engine.Evaluation) -> RuleTrace:

@@ -1,7 +1,9 @@
 """Write `exports/<as_of>/`: every chart as PNG, SVG and PDF, CSV tables, run.json and report.html.
 
 Files are written to a temporary name and moved into place, so a crash never leaves a half-written report, and
-re-running a date rewrites the same files.
+re-running a date rewrites the same files. Only the run itself writes `exports/<as_of>/`; a dry run writes
+`exports/<as_of>/dry-run/` (its e-mails in `dry-run/mail/`) and `monitor report` `exports/<as_of>/report/`, so
+neither ever replaces what the run reported.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -33,10 +36,24 @@ class ExportResult:
     pngs: dict[str, bytes]  # for the e-mail's inline images
 
 
+DRY_RUN, REPORT_ONLY = "dry-run", "report"  # the subfolders of exports/<as_of>/ that are not the run's own
+
+
+def export_dir(root: Path, as_of: date, variant: str = "") -> Path:
+    """exports/<as_of>/ for the run, exports/<as_of>/<variant>/ for a dry run (DRY_RUN) or `monitor report`
+    (REPORT_ONLY)."""
+    out = Path(root) / as_of.isoformat()
+    return out / variant if variant else out
+
+
 def export_all(
-    ctx: ReportContext, root: Path, formats: Sequence[str] = charts.FORMATS, run: Mapping[str, Any] | None = None
+    ctx: ReportContext,
+    root: Path,
+    formats: Sequence[str] = charts.FORMATS,
+    run: Mapping[str, Any] | None = None,
+    variant: str = "",
 ) -> ExportResult:
-    out = Path(root) / ctx.as_of.isoformat()
+    out = export_dir(root, ctx.as_of, variant)
     (out / "charts").mkdir(parents=True, exist_ok=True)
     drawn: dict[str, list[Path]] = {}
     pngs: dict[str, bytes] = {}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -44,3 +48,36 @@ def is_tty() -> bool:
     import sys
 
     return sys.stderr.isatty()
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT during a writing command. A KeyboardInterrupt, so that no `except Exception` on the way
+    (a failing series or model is contained, a stop is not) swallows it; each store transaction rolls back, the
+    run is recorded as interrupted and the lock is released on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        self.signal = signal.Signals(signum).name
+        self.exit_code = 128 + signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+        super().__init__(self.signal)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM (systemd stopping the job, `kill`) and SIGINT (Ctrl-C) raise Interrupted in the command; Python's
+    default for SIGTERM ends the process on the spot, leaving the run "running" and nothing said. A second signal
+    during the clean-up is ignored, so the clean-up (a rollback and one small write) finishes."""
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        for s in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(s, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)

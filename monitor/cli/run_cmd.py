@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -10,7 +11,16 @@ from typing import Annotated
 import typer
 
 from monitor.cli import app
-from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, load, parse_date, today
+from monitor.cli.common import (
+    DEFAULT_CONFIG,
+    AsOfOpt,
+    ConfigOpt,
+    Interrupted,
+    load,
+    parse_date,
+    stop_on_signals,
+    today,
+)
 from monitor.errors import MonitorError
 
 LogFormatOpt = Annotated[
@@ -56,7 +66,7 @@ def run(
     log_format: LogFormatOpt = "auto",
 ) -> None:
     """The daily job: fetch, validate, store, model, evaluate rules, e-mail, export (exit 0 ok, 1 with errors)."""
-    from monitor.pipeline import RunRequest, ping, run_daily
+    from monitor.pipeline import RunRequest, ping
     from series import calendars
 
     cfg = load(config)
@@ -73,7 +83,7 @@ def run(
         if cfg.run.heartbeat_url:
             ping(cfg.run.heartbeat_url, log)
         return
-    outcome = run_daily(cfg, request, dict(os.environ), log)
+    outcome = _run_daily(cfg, request, log)
     if outcome.exit_code == 0 and cfg.run.heartbeat_url and not dry_run:
         ping(cfg.run.heartbeat_url, log)
     if outcome.exit_code:
@@ -89,7 +99,7 @@ def backfill(
     log_format: LogFormatOpt = "auto",
 ) -> None:
     """Run every KRX session in a range as of its own date (models, rules, exports); sends no e-mail."""
-    from monitor.pipeline import RunRequest, run_daily
+    from monitor.pipeline import RunRequest
     from series import calendars
 
     cfg = load(config)
@@ -106,10 +116,32 @@ def backfill(
         request = RunRequest(
             as_of=day, today=now, replay=_replay_dir(replay), catch_up=False, notify=False, kind="backfill"
         )
-        worst = max(worst, run_daily(cfg, request, dict(os.environ), log).exit_code)
+        worst = max(worst, _run_daily(cfg, request, log).exit_code)
     log.info("backfilled %d sessions from %s to %s", len(days), days[0], days[-1])
     if worst:
         raise typer.Exit(worst)
+
+
+def _run_daily(cfg, request, log):  # type: ignore[no-untyped-def]
+    """One run, stopped cleanly by SIGTERM or SIGINT: the pipeline records the run as interrupted and releases
+    the lock on the way out; here the stop is logged and said in one line, with exit 128 + the signal."""
+    from monitor.logs import event
+    from monitor.pipeline import run_daily
+
+    started: list[int] = []
+    try:
+        with stop_on_signals():
+            return run_daily(cfg, request, dict(os.environ), log, started=started.append)
+    except Interrupted as e:
+        which = f"run {started[0]} as of {request.as_of}" if started else f"run as of {request.as_of} (not begun)"
+        message = (
+            f"{which} stopped by {e.signal}: "
+            + ("recorded as interrupted; " if started else "")
+            + "nothing half-stored, mail not yet delivered stays in the outbox; the next run goes on from here"
+        )
+        event(log, "run.interrupted", message, level=logging.WARNING, signal=e.signal)
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(e.exit_code) from None
 
 
 @app.command("report")

@@ -9,6 +9,7 @@ used for the login only and never appears in a message, an error or a log line.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import smtplib
 import ssl
@@ -143,7 +144,7 @@ class SmtpSender:
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context())
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with smtp:
+        try:
             smtp.ehlo()
             if self.security == "starttls":
                 if not smtp.has_extn("starttls"):
@@ -156,6 +157,15 @@ class SmtpSender:
             if self.username:
                 smtp.login(self.username, password)
             return smtp.sendmail(sender, to, message)
+        except KeyboardInterrupt:  # SIGTERM, SIGINT: hang up at once (a QUIT waits for a server that may hang)
+            smtp.close()
+            raise
+        finally:
+            # A polite QUIT; a server that fumbles it has already answered for the message.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                if smtp.sock is not None:
+                    smtp.quit()
+            smtp.close()
 
 
 def _reply(text: bytes | str) -> str:

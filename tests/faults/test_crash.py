@@ -9,6 +9,7 @@ SMTP server exactly once."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from tests.fault_server import FaultServer, Reply
 from tests.faults.conftest import Smtp
 from tests.faults.support import (
     Child,
+    Ran,
     Row,
     assert_delivered_once,
     assert_store_sound,
@@ -176,3 +178,78 @@ def test_two_runs_at_once_one_proceeds_the_other_exits_3(
     store = tmp_path / "store.sqlite"
     assert runs(store) == [(1, "ok")]  # the loser never started a run
     _assert_recovered(store, reference, smtp.messages)
+
+
+def _stopped_cleanly(stopped: Ran, signum: int, store: Path) -> None:
+    """The run ends at once with 128 + the signal number, one line saying so, an event in the log, the run on
+    record as interrupted and the lock free."""
+    name = signal.Signals(signum).name
+    assert stopped.code == 128 + signum, stopped.err
+    assert "Traceback" not in stopped.err
+    stopped.assert_json_log()
+    errors = [line for line in stopped.err.splitlines() if not line.startswith("{")]
+    assert errors == [
+        f"error: run 1 as of {DAY} stopped by {name}: recorded as interrupted; nothing half-stored, mail not "
+        "yet delivered stays in the outbox; the next run goes on from here"
+    ], stopped.err
+    assert [e["signal"] for e in stopped.events if e["event"] == "run.interrupted"] == [name]
+    assert runs(store) == [(1, "interrupted")]
+    assert_store_sound(store)
+    with Store.open(store, writer="test: the lock was released"):
+        pass
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_while_fetching_stops_the_run_cleanly(
+    signum: int, reference: list[Row], good: bytes, http: FaultServer, smtp: Smtp, tmp_path: Path, capsys: Any
+) -> None:
+    release = threading.Event()
+    http.script(Reply(200, good, hold=release))
+    config = write_config(tmp_path, PROBE, smtp_port=smtp.port, endpoint=http.url, timeout=60)
+    child = Child(config, DAY)
+    try:
+        child.wait_for_event("fetch", series="won", status="ok")
+        wait_until(lambda: len(http.requests) == 1, what="the probe's request")
+        child.proc.send_signal(signum)
+        stopped = child.finish(timeout=30)  # at once, not when the held answer would have come
+    finally:
+        release.set()
+    store = tmp_path / "store.sqlite"
+    _stopped_cleanly(stopped, signum, store)
+    assert {r[0] for r in observations(store)} == {"won"}  # the first fetch whole, nothing of the second
+    assert outbox(store) == []
+
+    http.script(Reply(200, good))
+    after = run_in_process(config, DAY, capsys)
+    assert after.code == 0, after.err
+    assert runs(store) == [(1, "interrupted"), (2, "ok")]
+    _assert_recovered(store, reference, smtp.messages)
+
+
+def test_sigterm_while_mailing_keeps_the_message_and_the_next_run_sends_it_once(
+    reference: list[Row],
+    good: bytes,
+    http: FaultServer,
+    stalling: tuple[StallingSmtp, int],
+    tmp_path: Path,
+    capsys: Any,
+) -> None:
+    handler, port = stalling
+    http.script(Reply(200, good))
+    config = write_config(tmp_path, PROBE, smtp_port=port, endpoint=http.url, smtp_timeout=60)
+    child = Child(config, DAY)
+    child.wait_for_event("notify", receiver="desk")
+    assert handler.entered.wait(60), "the child never reached the SMTP server"
+    child.proc.send_signal(signal.SIGTERM)
+    stopped = child.finish(timeout=30)
+    handler.stall = False
+    handler.release.set()
+    store = tmp_path / "store.sqlite"
+    _stopped_cleanly(stopped, signal.SIGTERM, store)
+    # Stopped during the SMTP exchange: whether the server took it cannot be known, so it is sent again.
+    assert [status for _, status, _ in outbox(store)] == ["sending"]
+    assert handler.messages == []
+
+    after = run_in_process(config, DAY, capsys)
+    assert after.code == 0, after.err
+    _assert_recovered(store, reference, [m.content for m in handler.messages])

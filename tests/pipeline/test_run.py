@@ -134,10 +134,11 @@ def test_dry_run_writes_the_mail_as_files_and_stores_nothing(replay, tmp_path, c
             ]
         )
     assert code == 0 and recorder.messages == []
-    emls = list((tmp_path / "exports" / AS_OF / "mail-dry-run").glob("*.eml"))
+    emls = list((tmp_path / "exports" / AS_OF / "dry-run" / "mail").glob("*.eml"))
     assert len(emls) == 1 and b"Subject: [KR monitor]" in emls[0].read_bytes()
     assert not (tmp_path / "data" / "monitor.sqlite").exists()  # the scratch copy is gone
-    assert (tmp_path / "exports" / AS_OF / "report.html").is_file()
+    assert (tmp_path / "exports" / AS_OF / "dry-run" / "report.html").is_file()
+    assert not (tmp_path / "exports" / AS_OF / "report.html").exists()  # the run's own name is the run's
     assert "dry run on a scratch copy" in capsys.readouterr().err
 
 

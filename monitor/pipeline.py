@@ -119,6 +119,8 @@ class RunOutcome:
                     "variables": list(r.series),
                     "dropped": list(r.dropped),
                     "notes": list(r.notes),
+                    # rolling models: windows in all, computed this run (new, holding revised rows), and why
+                    **({"rolling_update": r.extra["rolling_update"]} if "rolling_update" in r.extra else {}),
                 }
                 for name, r in self.models.items()
             },

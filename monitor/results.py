@@ -42,6 +42,8 @@ class ModelResult:
     latest_table: SpilloverTable | None = None  # rolling: the last window's table; TVP: the last date's
     # per-date TCI, cTCI, TO_*, FROM_*, NET_*, NPT_*, NPDC_*; with bands also <measure>_lo, <measure>_hi
     rolling: pd.DataFrame | None = None
+    # rolling VAR: the model frame it was estimated on, so the next run finds the rows revised since
+    inputs: pd.DataFrame | None = None
     bands: pd.DataFrame | None = None  # full-sample bands: measure (TCI, cTCI, TO_* ...) x (estimate, lo, hi)
     bootstrap: dict[str, Any] = field(default_factory=dict)  # the bands' settings (level, draws, ...); {} = none
     irf: np.ndarray | None = None  # (H + 1, N, N) [step, response, shock], orthogonalised
@@ -82,6 +84,7 @@ class ModelResult:
             "table": self.table.to_dict() if self.table is not None else None,
             "latest_table": self.latest_table.to_dict() if self.latest_table is not None else None,
             "rolling": _frame_to_dict(self.rolling),
+            "inputs": _frame_to_dict(self.inputs),
             "bands": _frame_to_dict(self.bands),
             "bootstrap": self.bootstrap,
             "irf": _array(self.irf),
@@ -118,6 +121,7 @@ class ModelResult:
             table=SpilloverTable.from_dict(d["table"]) if d.get("table") else None,
             latest_table=SpilloverTable.from_dict(d["latest_table"]) if d.get("latest_table") else None,
             rolling=_frame_from_dict(d.get("rolling"), dates=True),
+            inputs=_frame_from_dict(d.get("inputs"), dates=True),
             bands=_frame_from_dict(d.get("bands")),
             bootstrap=dict(d.get("bootstrap") or {}),
             irf=_from_array(d.get("irf")),

@@ -436,16 +436,14 @@ def rolling_job(
     *,
     orthogonal: bool = False,
     key: str = "",
-    after: Hashable | None = None,
+    only: Sequence[Hashable] | None = None,
 ) -> BandJob:
     """Plan the rolling bands of `data` (see `rolling_bands`)."""
     values = _check(data, lags, horizon, spec, window)
     names = tuple(str(c) for c in data.columns)
-    first = 0
-    if after is not None:
-        first = int(data.index.searchsorted(after, side="right"))  # the first window ending after `after`
-        first = max(first - window + 1, 0)
-    starts = np.arange(first, len(values) - window + 1)
+    starts = np.arange(len(values) - window + 1)
+    if only is not None:  # the windows ending at those labels
+        starts = starts[data.index[window - 1 :].isin(only)]
     ends = data.index[starts + window - 1]
     blocks = -(-spec.draws // DRAW_BLOCK)
     per_chunk = max(1, CHUNK_ROWS // (spec.draws * (window - lags)))
@@ -490,15 +488,15 @@ def rolling_bands(
     orthogonal: bool = False,
     compute: Runner | None = None,
     key: str = "",
-    after: Hashable | None = None,
+    only: Sequence[Hashable] | None = None,
 ) -> pd.DataFrame:
     """Bootstrap bands of the rolling measures: for each window of `window` rows (dated at its last row), the
     percentile interval of each measure from its own VAR's bootstrap. Columns `<measure>_lo`, `<measure>_hi` for
     TCI, cTCI, TO_*, FROM_*, NET_*, NPDC_* (see `band_columns`), to be joined to `rolling_connectedness`'s frame.
 
-    after: only the windows ending after this index label (an incremental update; the others are unchanged).
+    only: just the windows ending at these index labels (an incremental update; the others are unchanged).
     key: the model's name (selects the random streams). A window whose bootstrap VARs are all degenerate (a
     column constant inside it) gets NaN bands.
     """
-    job = rolling_job(data, lags, horizon, window, spec, orthogonal=orthogonal, key=key, after=after)
+    job = rolling_job(data, lags, horizon, window, spec, orthogonal=orthogonal, key=key, only=only)
     return run_jobs([job], compute)[0]

@@ -16,16 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from monitor.align import Panel
 from monitor.compute import Runner
 from monitor.errors import InputDataError
 from monitor.models.bands import BandJob, band_columns, band_settings, full_sample_job, rolling_job, run_jobs
-from monitor.models.rolling import frame_columns
+from monitor.models.incremental import UpdatePlan, full_plan, plan_update
 from monitor.models.spec import ModelSpec
-from monitor.models.spillover import connectedness, rolling_connectedness, tvp_connectedness
+from monitor.models.spillover import connectedness, refresh_rolling, rolling_connectedness, tvp_connectedness
 from monitor.models.var import fit_var
 from monitor.results import ModelResult
 from monitor.transforms import stationarity_table
@@ -33,13 +32,15 @@ from monitor.transforms import stationarity_table
 
 @dataclass(frozen=True, eq=False)
 class PointEstimate:
-    """A model estimated without its bands, and what the bands need: the model frame, and the stored rolling
-    bands that are still valid (same data in the stored windows, same settings), or None."""
+    """A model estimated without its bands, and what the bands need: the model frame, the stored rolling bands
+    that are still valid (windows whose rows were not revised, same settings) or None, and the windows whose bands
+    must be computed (None: all)."""
 
     spec: ModelSpec
     result: ModelResult
     frame: pd.DataFrame
     stored_bands: pd.DataFrame | None = None
+    band_ends: pd.Index | None = None
 
 
 def estimate(
@@ -53,8 +54,9 @@ def estimate(
     """Estimate `spec` on `panel` (already aligned and transformed as of its date).
 
     previous: the result stored by an earlier run. When its rolling frame still fits (same variables, lags,
-    horizon, window, and its last window reproduces on today's data, i.e. no revision touched it) only the new
-    windows are computed, and so are their bands; otherwise everything is recomputed, and a note says why.
+    horizon, window and sample start) only the windows that are new or hold a row revised since then are
+    computed, and so are their bands (`monitor.models.incremental`); otherwise everything is recomputed. A note and
+    `extra["rolling_update"]` say how many windows were computed and why.
     dropped: inputs the caller left out (stale, missing), recorded with the result.
     compute: the backend for the bootstrap chunks when spec.bands is set (default: serial, in this process).
     """
@@ -75,8 +77,9 @@ def estimate_point(
     per_date: pd.DataFrame | None = None
     latest = None
     method = "VAR"
-    stored_bands = None
+    stored_bands = band_ends = None
     prior: dict[str, object] = {}
+    update: dict[str, object] = {}
     if spec.window is not None:
         method = "rolling VAR"
         if len(frame) < spec.window:
@@ -84,9 +87,12 @@ def estimate_point(
                 f"{len(frame)} rows are fewer than the rolling window of {spec.window}: no rolling measures yet"
             )
         else:
-            per_date, incremental = _rolling(frame, var.lags, spec, previous, notes)
-            if incremental and previous is not None and spec.bands is not None:
-                stored_bands = _reusable_bands(spec, previous)
+            per_date, plan = _rolling(frame, var.lags, spec, previous)
+            notes.append(plan.note())
+            update = plan.summary()
+            if not plan.full and previous is not None and spec.bands is not None:
+                stored_bands = _reusable_bands(spec, previous, plan.kept)
+                band_ends = None if stored_bands is None else plan.recomputed
             latest = connectedness(frame.iloc[-spec.window :], var.lags, spec.horizon, orthogonal=spec.orthogonal)
     elif spec.tvp is not None:
         method = "TVP-VAR"
@@ -124,6 +130,7 @@ def estimate_point(
         table=table,
         latest_table=latest,
         rolling=per_date,
+        inputs=frame if method == "rolling VAR" else None,
         irf=var.irf,
         irf_lower=var.irf_lower,
         irf_upper=var.irf_upper,
@@ -132,18 +139,23 @@ def estimate_point(
         max_root=var.max_root,
         notes=tuple(notes),
         dropped=dropped,
-        extra={"criterion": var.criterion, "stable": bool(var.stable), **({"prior_window": prior} if prior else {})},
+        extra={
+            "criterion": var.criterion,
+            "stable": bool(var.stable),
+            **({"prior_window": prior} if prior else {}),
+            **({"rolling_update": update} if update else {}),
+        },
     )
-    return PointEstimate(spec, result, frame, stored_bands)
+    return PointEstimate(spec, result, frame, stored_bands, band_ends)
 
 
-def _reusable_bands(spec: ModelSpec, previous: ModelResult) -> pd.DataFrame | None:
-    """The stored rolling bands, when they were computed with today's settings for every stored window."""
+def _reusable_bands(spec: ModelSpec, previous: ModelResult, kept: pd.Index) -> pd.DataFrame | None:
+    """The stored rolling bands of the `kept` windows, when they were computed with today's settings."""
     assert spec.bands is not None and previous.rolling is not None
     columns = band_columns(spec.names)
     if previous.bootstrap != _settings(spec) or not set(columns) <= set(previous.rolling.columns):
         return None
-    return previous.rolling[columns]
+    return previous.rolling.loc[kept, columns]
 
 
 def _settings(spec: ModelSpec) -> dict[str, object]:
@@ -164,7 +176,6 @@ def band_jobs(point: PointEstimate) -> list[BandJob]:
         )
     ]
     if r.method == "rolling VAR" and r.rolling is not None and len(r.rolling) and spec.window is not None:
-        after = point.stored_bands.index[-1] if point.stored_bands is not None else None
         jobs.append(
             rolling_job(
                 point.frame,
@@ -174,7 +185,7 @@ def band_jobs(point: PointEstimate) -> list[BandJob]:
                 spec.bands,
                 orthogonal=spec.orthogonal,
                 key=spec.name,
-                after=after,
+                only=point.band_ends,
             )
         )
     return jobs
@@ -215,7 +226,7 @@ def _with_bands(point: PointEstimate, full: pd.DataFrame, rolling: pd.DataFrame 
     if full["lo"].isna().all():
         notes.append(f"no bootstrap bands for the full sample: {why}")
     if rolling is not None and per_date is not None:
-        bands = rolling if point.stored_bands is None else pd.concat([point.stored_bands, rolling])
+        bands = rolling if point.stored_bands is None else pd.concat([point.stored_bands, rolling]).sort_index()
         if not bands.index.equals(per_date.index):
             raise InputDataError(f"model {r.name}: the rolling bands do not line up with the rolling measures")
         per_date = pd.concat([per_date, bands], axis=1)
@@ -231,45 +242,29 @@ def _day(ts: pd.Timestamp) -> date:
     return pd.Timestamp(ts).date()
 
 
+def _orthogonal(result: ModelResult) -> bool:
+    return bool(result.table is not None and result.table.orthogonal)
+
+
 def _rolling(
-    frame: pd.DataFrame, lags: int, spec: ModelSpec, previous: ModelResult | None, notes: list[str]
-) -> tuple[pd.DataFrame, bool]:
-    """The rolling measures (without bands), and whether the stored ones were extended rather than recomputed."""
+    frame: pd.DataFrame, lags: int, spec: ModelSpec, previous: ModelResult | None
+) -> tuple[pd.DataFrame, UpdatePlan]:
+    """The rolling measures (without bands), and the plan that says which windows were computed and why."""
     assert spec.window is not None
     stored = previous.rolling if previous is not None else None
-    if stored is not None and previous is not None and len(stored):
-        base = frame_columns(spec.names)
-        # The stored frame may carry band columns: the engine extends the measures, the bands are added later.
-        stored = stored[base].copy() if set(base) <= set(stored.columns) else stored.copy()
-        # The settings travel with the stored result, not with the frame (attrs do not survive storage).
-        stored.attrs.update(
-            lags=previous.lags,
-            horizon=previous.horizon,
-            window=previous.window or 0,
-            orthogonal=bool(spec.orthogonal),
+    settings = (lags, spec.horizon, spec.window, spec.orthogonal)
+    if previous is None or stored is None or not len(stored):
+        plan = full_plan(frame, spec.window, "no stored rolling result", stored=False)
+    elif (previous.lags, previous.horizon, previous.window, _orthogonal(previous)) != settings:
+        why = "the stored result was computed with other settings (lag order, horizon, window or decomposition)"
+        plan = full_plan(frame, spec.window, why)
+    else:
+        plan = plan_update(previous.inputs, frame, spec.window, stored.index)
+    if plan.full:
+        per_date = rolling_connectedness(frame, lags, spec.horizon, spec.window, orthogonal=spec.orthogonal)
+    else:
+        assert stored is not None
+        per_date = refresh_rolling(
+            stored, frame, lags, spec.horizon, spec.window, plan.compute, orthogonal=spec.orthogonal
         )
-        try:
-            _check_unrevised(frame, stored, lags, spec)
-            extended = rolling_connectedness(
-                frame, lags, spec.horizon, spec.window, orthogonal=spec.orthogonal, previous=stored
-            )
-            return extended, True
-        except InputDataError as e:
-            notes.append(f"rolling measures recomputed in full: {e}")
-    return rolling_connectedness(frame, lags, spec.horizon, spec.window, orthogonal=spec.orthogonal), False
-
-
-def _check_unrevised(frame: pd.DataFrame, stored: pd.DataFrame, lags: int, spec: ModelSpec) -> None:
-    """Recompute the stored frame's last window on today's data: a revision inside it means recompute all."""
-    assert spec.window is not None
-    last = stored.index[-1]
-    if last not in frame.index:
-        raise InputDataError(f"the stored rolling result ends at {last:%Y-%m-%d}, which is not in today's data")
-    end = frame.index.get_loc(last)
-    assert isinstance(end, int)
-    if end + 1 < spec.window:
-        raise InputDataError("the stored rolling result starts before the first full window")
-    window = frame.iloc[end + 1 - spec.window : end + 1]
-    again = connectedness(window, lags, spec.horizon, orthogonal=spec.orthogonal)
-    if not np.isclose(again.tci, float(stored["TCI"].iloc[-1]), rtol=0, atol=1e-8):
-        raise InputDataError(f"the data of the window ending {last:%Y-%m-%d} were revised")
+    return per_date, plan

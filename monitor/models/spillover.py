@@ -5,6 +5,7 @@ Public API:
 - `connectedness_from_coefs(coefs, sigma, horizon, ...)` -> SpilloverTable from given VAR matrices.
 - `rolling_connectedness(data, lags, horizon, window, *, orthogonal=False, previous=None)` -> per-window frame.
 - `update_rolling(previous, data, lags, horizon, window, ...)` -> only the windows that are new since `previous`.
+- `refresh_rolling(previous, data, lags, horizon, window, compute, ...)` -> every window, only `compute` ones computed.
 - `tvp_connectedness(data, lags, horizon, kappa1=0.99, kappa2=0.99, prior_window=None)` -> TvpConnectedness
   (no look-ahead past the prior window: see `monitor.models.tvp`).
 
@@ -33,6 +34,7 @@ __all__ = [
     "TvpConnectedness",
     "connectedness",
     "connectedness_from_coefs",
+    "refresh_rolling",
     "rolling_connectedness",
     "tvp_connectedness",
     "update_rolling",
@@ -308,6 +310,39 @@ def update_rolling(
         check_frame(data, lags, window=window, start=first_start)  # names a constant or duplicated column
         raise
     return measures_frame(tables, names, labels, previous.columns)
+
+
+def refresh_rolling(
+    previous: pd.DataFrame,
+    data: pd.DataFrame,
+    lags: int,
+    horizon: int,
+    window: int,
+    compute: np.ndarray,
+    *,
+    orthogonal: bool = False,
+) -> pd.DataFrame:
+    """The rolling frame of every window of `data` (dated at its last row): the windows where `compute` is True
+    are computed on `data`, the others are taken from `previous` (a frame this module made with the same settings
+    that holds their dates, e.g. yesterday's; `monitor.models.incremental` says which windows can be kept)."""
+    _check_horizon(horizon)
+    values, names = check_frame(data, lags, window=window, thorough=False)
+    columns = frame_columns(names)
+    ends = data.index[window - 1 :]
+    where = np.flatnonzero(compute)
+    labels = ends[where]
+    try:
+        tables = window_tables(
+            values, names, labels, lags, horizon, window, orthogonal=orthogonal, starts=where.tolist()
+        )
+    except InputDataError:
+        check_frame(data, lags, window=window)  # names a constant or duplicated column
+        raise
+    fresh = measures_frame(tables, names, labels, pd.Index(columns))
+    kept = previous.loc[ends[~compute], columns]
+    out = pd.concat([kept, fresh]).sort_index() if len(kept) else fresh
+    out.attrs.update(_settings(lags, horizon, window, orthogonal))
+    return out
 
 
 def tvp_connectedness(

@@ -198,9 +198,13 @@ def test_bands_do_not_depend_on_chunk_sizes_and_a_window_only_on_its_rows(monkey
     window = data.iloc[60:180]  # a window's band from that window's rows alone
     alone = rolling_bands(window, 2, 8, 120, spec, key="m")
     assert np.array_equal(alone.to_numpy()[0], rolling.loc[window.index[-1]].to_numpy())
-    newest = rolling_bands(data, 2, 8, 120, spec, key="m", after=data.index[-4])
+    newest = rolling_bands(data, 2, 8, 120, spec, key="m", only=data.index[-3:])
     assert newest.index.equals(data.index[-3:])
     assert np.array_equal(newest.to_numpy(), rolling.iloc[-3:].to_numpy())
+    some = [data.index[130], data.index[-1]]  # windows far apart: each still from its own rows and stream
+    assert np.array_equal(
+        rolling_bands(data, 2, 8, 120, spec, key="m", only=some).to_numpy(), rolling.loc[some].to_numpy()
+    )
 
 
 def test_the_stationary_bootstrap_resamples_blocks_of_the_mean_length() -> None:
@@ -319,6 +323,28 @@ def test_estimate_stores_bands_and_extends_them_with_the_new_windows_only(monkey
     third = estimate(other, _panel(203), previous=back)  # other settings: every window's band again
     assert calls == [1, 124]
     assert third.bootstrap["seed"] == 6
+
+
+def test_a_revised_tail_recomputes_the_bands_of_the_windows_that_hold_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    back = _stored(estimate(SPEC, _panel(200)))
+    revised = _panel(201)
+    revised.frame.iloc[197:200, 0] += 0.5  # yesterday's last three rows change (a forward-filled tail replaced)
+    calls: list[int] = []
+    real = bands_mod.run_chunk
+
+    def counting(chunk: bands_mod.BandChunk) -> np.ndarray:
+        calls.append(len(chunk.starts))
+        return real(chunk)
+
+    monkeypatch.setattr(bands_mod, "run_chunk", counting)
+    second = estimate(SPEC, revised, previous=back)
+    assert calls == [1, 4]  # the full sample, then the windows ending at rows 197..199 and the new one at 200
+    assert second.extra["rolling_update"]["recomputed"] == 4
+    full = estimate(SPEC, revised)
+    cols = band_columns(SPEC.names)
+    assert np.array_equal(second.rolling[cols].to_numpy(), full.rolling[cols].to_numpy())  # type: ignore[index]
+    assert_close(second.rolling.to_numpy(), full.rolling.to_numpy(), WELL_CONDITIONED)  # type: ignore[union-attr]
+    assert not np.array_equal(second.rolling[cols].iloc[-4:-1], back.rolling[cols].iloc[-3:])  # type: ignore[index]
 
 
 def test_a_model_without_bands_stores_none() -> None:

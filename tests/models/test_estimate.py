@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from monitor.align import Panel
@@ -53,12 +54,42 @@ def test_estimate_daily_model_and_reuse_the_stored_rolling_frame() -> None:
     assert any("recomputed in full" in n for n in third.notes) and third.lags == 2
 
 
-def test_a_revision_inside_the_stored_windows_forces_a_full_recompute() -> None:
+def test_a_revision_in_the_tail_recomputes_only_the_windows_that_hold_it() -> None:
     first = estimate(SPEC, panel(299))
+    # Row 295 of 300 is revised (as the aligner's forward-filled tail is each morning) and one row is new: the
+    # windows of 80 rows ending at rows 295..299 hold a changed row, the 216 ending before do not.
     revised = estimate(SPEC, panel(300, bump=5.0), previous=stored(first))
-    assert any("were revised" in n for n in revised.notes)
+    update = revised.extra["rolling_update"]
+    assert {k: update[k] for k in ("windows", "recomputed", "new", "revised", "full")} == {
+        "windows": 221,
+        "recomputed": 5,
+        "new": 1,
+        "revised": 4,
+        "full": False,
+    }
+    day = panel(300).frame.index[295].date()
+    assert update["why"] == f"1 new; 4 holding the 1 row(s) revised since the last run, the first dated {day}"
+    assert any(n.startswith("rolling measures: 5 of 221 windows computed (1 new; 4 holding") for n in revised.notes)
+    assert revised.rolling is not None and first.rolling is not None
+    pd.testing.assert_frame_equal(revised.rolling.iloc[:216], first.rolling.iloc[:216], check_exact=True)
     full = rolling_connectedness(panel(300, bump=5.0).frame, 1, 8, 80)
+    assert revised.rolling.index.equals(full.index)
     assert_close(revised.rolling.to_numpy(), full.to_numpy(), WELL_CONDITIONED)
+
+
+def test_an_older_revision_recomputes_the_windows_that_hold_it_and_a_new_start_everything() -> None:
+    first = estimate(SPEC, panel(299))
+    today = panel(300)
+    today.frame.iloc[150, 1] += 1.0  # held by the 80 windows ending at rows 150..229
+    again = estimate(SPEC, today, previous=stored(first))
+    assert again.extra["rolling_update"]["recomputed"] == 81 and not again.extra["rolling_update"]["full"]
+    assert_close(again.rolling.to_numpy(), rolling_connectedness(today.frame, 1, 8, 80).to_numpy(), WELL_CONDITIONED)
+
+    later_start = dataclasses.replace(panel(300), frame=panel(300).frame.iloc[1:])  # the sample starts a row later
+    moved = estimate(SPEC, later_start, previous=stored(first))
+    assert moved.extra["rolling_update"]["full"] and moved.extra["rolling_update"]["recomputed"] == 220
+    day = panel(300).frame.index[0].date()
+    assert f"recomputed in full (220 windows): today's data has other dates from {day} on" in " ".join(moved.notes)
 
 
 def test_result_round_trips_through_storage_and_tvp_runs() -> None:

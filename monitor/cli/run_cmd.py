@@ -127,6 +127,10 @@ def report(
         f"wrote {result.report} and {len(result.charts)} charts"
         + (f" ({len(result.skipped)} not drawn: {', '.join(sorted(result.skipped))})" if result.skipped else "")
     )
+    for problem in result.problems:
+        typer.echo(f"error: {problem}", err=True)
+    if result.problems:
+        raise typer.Exit(1)
 
 
 @app.command("schedule")

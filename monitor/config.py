@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from monitor.alerts.data import SeriesInfo
 from monitor.alerts.rules import KINDS, Rule, RuleBase
 from monitor.errors import MonitorError
+from monitor.limits import MAX_DRAWS, MAX_HORIZON, MAX_LAGS, MIN_WINDOW
 from monitor.models.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, TvpSettings, VariableSpec
 from series.calendars import CALENDARS
 from series.spec import DEFAULT_STALE_DAYS, FREQUENCIES, SeriesSpec, SourceRef
@@ -131,7 +132,7 @@ class BandsBlock(_Block):
     """Bootstrap bands of the spillover measures (monitor/models/bands.py)."""
 
     level: float = Field(0.9, gt=0, lt=1)  # 0.9: the 5th to 95th percentiles of the draws
-    draws: int = Field(500, ge=1, le=100_000)
+    draws: int = Field(500, ge=1, le=MAX_DRAWS)
     block_length: float | None = Field(None, ge=1)  # stationary bootstrap's mean block; absent: iid residuals
     seed: int = Field(0, ge=0)
     interval: Literal["percentile", "bias_corrected"] = "percentile"
@@ -143,9 +144,9 @@ class _ModelSettings(_Block):
     label: str = ""
     freq: Literal["D", "M"]
     lags: int | Literal["aic", "bic", "hqic"] = "bic"
-    max_lags: int = Field(8, ge=1, le=60)
-    horizon: int = Field(10, ge=1, le=500)
-    window: int | None = Field(None, ge=10)
+    max_lags: int = Field(8, ge=1, le=MAX_LAGS)
+    horizon: int = Field(10, ge=1, le=MAX_HORIZON)
+    window: int | None = Field(None, ge=MIN_WINDOW)
     tvp: bool = False
     orthogonal: bool = False
     start: date | None = None
@@ -154,8 +155,8 @@ class _ModelSettings(_Block):
     @field_validator("lags")
     @classmethod
     def _lags(cls, v: int | str) -> int | str:
-        if isinstance(v, int) and v < 1:
-            raise ValueError("lags must be >= 1 or one of aic, bic, hqic")
+        if isinstance(v, int) and not 1 <= v <= MAX_LAGS:
+            raise ValueError(f"lags must be from 1 to {MAX_LAGS} or one of aic, bic, hqic")
         return v
 
 

@@ -41,10 +41,11 @@ from reports.charts import FORMATS
 from reports.context import RuleTrace, load_context
 from reports.export import DRY_RUN, REPORT_ONLY, ExportResult, export_all, export_dir
 from reports.mail import renderer
-from series import calendars
+from series import calendars, sources
 from series.errors import StoreError
-from series.fetch import FetchOutcome, fetch_all
+from series.fetch import FetchOutcome, fetch_series
 from series.http import build_transport
+from series.sources.base import redact
 from series.store import Store
 
 EXIT_OK, EXIT_ERRORS = 0, 1
@@ -77,17 +78,21 @@ class RunOutcome:
     dispatch: Dispatch | None = None
     delivery: DeliveryReport | None = None
     exports: ExportResult | None = None
+    steps_failed: list[str] = field(default_factory=list)  # "<step>: unexpected ...", a step that gave up whole
 
     @property
     def problems(self) -> list[str]:
         """Everything that makes the run 'done with errors', one line each."""
-        out = [f"{o.series_id}: {o.status}: {o.message}" for o in self.fetches if o.failed]
+        out = list(self.steps_failed)
+        out += [f"{o.series_id}: {o.status}: {o.message}" for o in self.fetches if o.failed]
         out += [f"model {name}: {r.error}" for name, r in self.models.items() if r.error]
         if self.rules is not None:
             out += [f"rule {name}: {why}" for name, why in self.rules.errors.items()]
         if self.delivery is not None:
             out += [f"mail #{i} not delivered (kept in the outbox): {why}" for i, why in self.delivery.failed.items()]
             out += self.delivery.refused
+        if self.exports is not None:
+            out += self.exports.problems
         return out
 
     @property
@@ -167,9 +172,13 @@ def run_daily(
             out.fetches = fetch(config, store, request, env, run_id, log)
             out.models = models(config, store, request.as_of, run_id, log)
             out.days = days_to_evaluate(config, store, request)
-            out.daily, out.rules = rules(config, store, out.days, out.fetches, out.models, log)
-            out.dispatch, out.delivery = notify(config, store, out.daily, out.rules, request, env, log)
-            out.exports = export(config, store, request, out, log)
+            with contained(out, "rules", log):
+                out.daily, out.rules = rules(config, store, out.days, out.fetches, out.models, log)
+            if out.rules is not None:
+                with contained(out, "notify", log):
+                    out.dispatch, out.delivery = notify(config, store, out.daily, out.rules, request, env, log)
+            with contained(out, "export", log):
+                out.exports = export(config, store, request, out, log)
         except BaseException as e:
             # Best effort: when the disk is what failed, recording the failure fails too, and the first error is
             # the one to report.
@@ -197,6 +206,7 @@ def fetch(
     config: Config, store: Store, request: RunRequest, env: Mapping[str, str], run_id: int, log: logging.Logger
 ) -> list[FetchOutcome]:
     """Fetch, validate and store every series (a failing source is recorded and the run goes on)."""
+    secrets = sources.secret_values(env)
     transport = build_transport(
         timeout=config.fetch.timeout_seconds,
         retries=config.fetch.retries,
@@ -220,16 +230,28 @@ def fetch(
             revised=o.revised,
         )
 
-    return fetch_all(
-        config.series_specs(),
-        store=store,
-        transport=transport,
-        env=env,
-        as_of=request.as_of,
-        run_id=run_id,
-        point_in_time=request.as_of < request.today,
-        on_done=done,
-    )
+    outcomes = []
+    for spec in config.series_specs():
+        try:
+            outcome = fetch_series(
+                spec,
+                store=store,
+                transport=transport,
+                env=env,
+                as_of=request.as_of,
+                run_id=run_id,
+                point_in_time=request.as_of < request.today,
+            )
+        except StoreError:
+            raise  # the store failing is not one series' problem: the run stops (nothing half-stored)
+        except Exception as e:
+            # A bug or an input nobody foresaw takes down this series only.
+            outcome = FetchOutcome(
+                spec.id, "failed", message=redact(unexpected("fetch", e), secrets), error_kind="unexpected"
+            )
+        done(outcome)
+        outcomes.append(outcome)
+    return outcomes
 
 
 def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.Logger) -> dict[str, ModelResult]:
@@ -246,14 +268,11 @@ def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.
                 previous = load_result(store, spec.name, as_of - timedelta(days=1))
                 result = estimate(used, panel, previous=previous, dropped=dropped, compute=compute)
             except MonitorError as e:
-                result = ModelResult(
-                    name=spec.name,
-                    label=spec.label,
-                    freq=spec.freq,
-                    as_of=as_of,
-                    error=str(e),
-                    series=tuple(v.series_id for v in spec.variables),
-                )
+                result = not_estimated(spec, as_of, str(e))
+            except StoreError:
+                raise
+            except Exception as e:
+                result = not_estimated(spec, as_of, unexpected("estimate", e))
             out[spec.name] = result
         groups = config.group_specs()
         if groups:
@@ -261,7 +280,14 @@ def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.
             data = {v.series_id: store.as_of(v.series_id, as_of) for m in markets for v in m.variables}
             stored = {m.name: load_result(store, m.name, as_of - timedelta(days=1)) for m in markets}
             previous_groups = {name: r for name, r in stored.items() if r is not None}
-            out.update(estimate_groups(groups, data, as_of, compute=compute, previous=previous_groups).results)
+            try:
+                out.update(estimate_groups(groups, data, as_of, compute=compute, previous=previous_groups).results)
+            except StoreError:
+                raise
+            except Exception as e:
+                # The groups are estimated together (one compute map); a failure there fails each market.
+                why = unexpected("estimate model groups", e)
+                out.update({m.name: not_estimated(m, as_of, why) for m in markets})
     for name, result in out.items():
         save_result(store, result, run_id)
         if result.error:
@@ -277,6 +303,17 @@ def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.
                 dropped=list(result.dropped),
             )
     return out
+
+
+def not_estimated(spec: ModelSpec, as_of: date, why: str) -> ModelResult:
+    return ModelResult(
+        name=spec.name,
+        label=spec.label,
+        freq=spec.freq,
+        as_of=as_of,
+        error=why,
+        series=tuple(v.series_id for v in spec.variables),
+    )
 
 
 def inputs_for(
@@ -467,8 +504,10 @@ def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -
                 evaluations += rule.evaluate(data)
             except MonitorError:
                 continue  # its inputs are missing: the report shows the chart without that rule
-        # The stored state steps over nothing new: what is firing now, computed without saving anything.
-        stepped = engine.advance(evaluations, state.load_states(store), data).alerts
+        # The stored state steps over nothing new: what is firing now, computed without saving anything. A rule
+        # with no observation by the date (its inputs start later) cannot be firing on it.
+        known = [ev for ev in evaluations if (ev.frame.index <= pd.Timestamp(as_of)).any()]
+        stepped = engine.advance(known, state.load_states(store), data).alerts
         firing = [a for a in stepped if a.state == engine.FIRING]
         ctx = load_context(
             store,
@@ -505,6 +544,26 @@ def trace(ev: engine.Evaluation) -> RuleTrace:
 # ------------------------------------------------------------------------------------------------------------
 # Helpers
 # ------------------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def contained(out: RunOutcome, step: str, log: logging.Logger) -> Iterator[None]:
+    """Run a step; if it fails for a reason nobody foresaw, record one line naming it and let the run go on to
+    the next step (the store failing is not contained: then nothing more can be recorded)."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as e:
+        why = unexpected(step, e)
+        out.steps_failed.append(why)
+        event(log, "step", why, level=logging.ERROR, step=step)
+
+
+def unexpected(step: str, e: BaseException) -> str:
+    """The one-line reason a step failed for a reason nobody foresaw (a bug, an input no check caught)."""
+    text = " ".join(str(e).split())
+    return f"{step}: unexpected {type(e).__name__}" + (f": {text}" if text else "")
+
+
 def failed_series(fetches: Sequence[FetchOutcome]) -> dict[str, str]:
     """Series id -> why its fetch failed in this run (its source counts as down)."""
     return {o.series_id: o.message for o in fetches if o.failed}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from io import BytesIO
 from pathlib import Path
@@ -31,9 +31,18 @@ from reports.style import DPI, house_style
 class ExportResult:
     directory: Path
     charts: dict[str, list[Path]]  # chart name -> files
-    skipped: dict[str, str]  # chart name -> why it was not drawn
+    skipped: dict[str, str]  # chart name -> why it was not drawn (its data are missing: not an error)
     report: Path
     pngs: dict[str, bytes]  # for the e-mail's inline images
+    failed: dict[str, str] = field(default_factory=dict)  # chart name -> why drawing it failed (an error)
+
+    @property
+    def problems(self) -> list[str]:
+        return chart_problems(self.failed)
+
+
+def chart_problems(failed: Mapping[str, str]) -> list[str]:
+    return [f"chart {name}: {why}" for name, why in sorted(failed.items())]
 
 
 DRY_RUN, REPORT_ONLY = "dry-run", "report"  # the subfolders of exports/<as_of>/ that are not the run's own
@@ -58,19 +67,31 @@ def export_all(
     drawn: dict[str, list[Path]] = {}
     pngs: dict[str, bytes] = {}
     skipped: dict[str, str] = {}
+    failed: dict[str, str] = {}
     for name in charts.names():
         try:
             fig = charts.render(name, ctx)
+            images = {fmt: figure_bytes(fig, fmt) for fmt in dict.fromkeys(("png", *formats))}
         except charts.ChartSkipped as e:
             skipped[name] = str(e)
             continue
-        pngs[name] = figure_bytes(fig, "png")
+        except Exception as e:
+            # A chart that fails (a bug, data nobody foresaw) costs that chart only; the run reports it.
+            text = " ".join(str(e).split())
+            failed[name] = f"draw: unexpected {type(e).__name__}" + (f": {text}" if text else "")
+            skipped[name] = f"failed: {failed[name]}"
+            continue
+        pngs[name] = images["png"]
         files: list[Path] = []
         for fmt in formats:
             path = out / "charts" / f"{name}.{fmt}"
-            _write_bytes(path, pngs[name] if fmt == "png" else figure_bytes(fig, fmt))
+            _write_bytes(path, images[fmt])
             files.append(path)
         drawn[name] = files
+    if failed:
+        # run.json and the report's problem list name the failed charts too.
+        run = _with_problems(run if run is not None else ctx.run, chart_problems(failed))
+        ctx = replace(ctx, run=run)
     _write_tables(ctx, out)
     _write_text(
         out / "run.json",
@@ -78,7 +99,14 @@ def export_all(
     )
     report = out / "report.html"
     _write_text(report, render_report(ctx, pngs, skipped))
-    return ExportResult(out, drawn, skipped, report, pngs)
+    return ExportResult(out, drawn, skipped, report, pngs, failed)
+
+
+def _with_problems(run: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    out = {**run, "failed": [*run.get("failed", []), *problems]}
+    if "exit_code" in run:  # a daily run's summary: now done with errors
+        out.update(status="errors", exit_code=1)
+    return out
 
 
 # No timestamps in the files: re-running a date rewrites byte-identical charts.

@@ -61,6 +61,9 @@ RC: dict[str, Any] = {
     "svg.fonttype": "none",  # text stays text in SVG exports (editable in slides)
     "svg.hashsalt": "kr-macro-monitor",  # stable ids: re-running a date rewrites identical SVGs
     "pdf.fonttype": 42,
+    # Labels come from the config and the data: drawn as written, never parsed as mathtext (a `$` in "US$" would
+    # turn the text between two of them into math, and an unbalanced one fails the whole figure).
+    "text.parse_math": False,
 }
 
 

@@ -125,7 +125,8 @@ def to_observations(
         out["realtime_start"] = pd.to_datetime(out["realtime_start"]).dt.normalize()
     else:
         lag = pd.Timedelta(days=spec.release_lag_days)
-        out["realtime_start"] = [period_end(d, spec.freq) + lag for d in out["date"]]
+        # to_datetime: an empty fetch (a header-only file, a date before the first row) still gets a date column.
+        out["realtime_start"] = pd.to_datetime([period_end(d, spec.freq) + lag for d in out["date"]])
         if not point_in_time:
             # A live fetch proves the value is known today, whatever the usual publication lag says.
             out["realtime_start"] = out["realtime_start"].clip(upper=cutoff)

@@ -77,8 +77,9 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as e:
         if os.environ.get("MONITOR_DEBUG"):
             raise
+        text = " ".join(str(e).split())  # some library messages span lines (a parser's caret diagram)
         return _fail(
-            f"unexpected {type(e).__name__}: {e} (set MONITOR_DEBUG=1 for the traceback and please report it)",
+            f"unexpected {type(e).__name__}: {text} (set MONITOR_DEBUG=1 for the traceback and please report it)",
             EXIT_ERRORS,
         )
     return int(rv or 0)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from monitor.cli import app
-from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, load, parse_date
+from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, known_date, load, parse_date
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def explain(
 
     cfg = load(config)
     rule = _rule(cfg, rule_name)
-    when = parse_date(as_of)
+    when = known_date(cfg, parse_date(as_of))
     infos = cfg.series_infos()
     with Store.open(cfg.store_path()) as store:
         data = load_rule_data(store, infos.values(), when, results=_results(cfg, results))

@@ -44,6 +44,23 @@ def parse_date(text: str | None, option: str = "--as-of", *, default: date | Non
         raise MonitorError(f"{option}: {text!r} is not a date; use YYYY-MM-DD, e.g. 2026-03-27") from None
 
 
+def known_date(config: Config, day: date, option: str = "--as-of") -> date:
+    """`day`, if every session calendar the config uses knows it (the run's and the series'); otherwise a usage
+    error naming the range, raised before anything is fetched or stored."""
+    from series import calendars
+
+    codes = sorted({config.run.calendar} | {s.calendar for s in config.series if s.calendar})
+    first = {c: calendars.sessions(c)[0].date() for c in codes}
+    last = {c: calendars.sessions(c)[-1].date() for c in codes}
+    lo, hi = max(first, key=lambda c: first[c]), min(last, key=lambda c: last[c])
+    if first[lo] <= day <= last[hi]:
+        return day
+    edge = (
+        f"before {first[lo]}, the first {lo} session" if day < first[lo] else f"after {last[hi]}, the last {hi} session"
+    )
+    raise MonitorError(f"{option} {day} is {edge} the calendars know; use a date from {first[lo]} to {last[hi]}")
+
+
 def is_tty() -> bool:
     import sys
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from monitor.cli import app
-from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, is_tty, load, parse_date, today
+from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, is_tty, known_date, load, parse_date, today
 from monitor.errors import MonitorError
 
 
@@ -39,7 +39,7 @@ def fetch(
         if unknown:
             raise MonitorError(f"--series: unknown series {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         specs = [s for s in specs if s.id in series]
-    when = parse_date(as_of)
+    when = known_date(cfg, parse_date(as_of))
     if record is not None:
         try:
             record.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from monitor.cli.common import (
     AsOfOpt,
     ConfigOpt,
     Interrupted,
+    known_date,
     load,
     parse_date,
     stop_on_signals,
@@ -73,7 +74,7 @@ def run(
     formats = _formats(fmt)
     log = _log(log_format, cfg)
     now = today(cfg.run.timezone)
-    when = parse_date(as_of, default=now)
+    when = known_date(cfg, parse_date(as_of, default=now))
     request = RunRequest(
         as_of=when, today=now, replay=_replay_dir(replay), dry_run=dry_run, catch_up=catch_up, formats=formats
     )
@@ -103,7 +104,10 @@ def backfill(
     from series import calendars
 
     cfg = load(config)
-    first, last = parse_date(start, "--from"), parse_date(end, "--to")
+    first, last = (
+        known_date(cfg, parse_date(start, "--from"), "--from"),
+        known_date(cfg, parse_date(end, "--to"), "--to"),
+    )
     if first > last:
         raise MonitorError(f"--from {first} is after --to {last}")
     days = [d.date() for d in calendars.sessions_between(cfg.run.calendar, first, last)]
@@ -154,11 +158,16 @@ def report(
     from monitor.pipeline import report_only
 
     cfg = load(config)
-    result = report_only(cfg, parse_date(as_of, default=today(cfg.run.timezone)), _formats(fmt))
+    when = known_date(cfg, parse_date(as_of, default=today(cfg.run.timezone)))
+    result = report_only(cfg, when, _formats(fmt))
     typer.echo(
         f"wrote {result.report} and {len(result.charts)} charts"
         + (f" ({len(result.skipped)} not drawn: {', '.join(sorted(result.skipped))})" if result.skipped else "")
     )
+    for problem in result.problems:
+        typer.echo(f"error: {problem}", err=True)
+    if result.problems:
+        raise typer.Exit(1)
 
 
 @app.command("schedule")

@@ -122,6 +122,8 @@ def export(
         raise MonitorError(f"--format: {fmt!r} is not one of csv, json")
     cfg = load(config)
     spec = _spec_or_fail(cfg, series_id)
+    if out is not None and not out.parent.is_dir():
+        raise MonitorError(f"--out: folder {out.parent} does not exist; create it or choose another path")
     with Store.open(cfg.store_path()) as store:
         if vintages:
             frame = store.vintages(spec.id)
@@ -135,7 +137,10 @@ def export(
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text)
+        try:
+            out.write_text(text)
+        except OSError as e:
+            raise MonitorError(f"--out: cannot write {out}: {e.strerror or e}") from None
         typer.echo(f"wrote {len(frame)} rows of {spec.id} to {out}", err=True)
 
 

@@ -12,6 +12,7 @@ import typer
 
 from monitor.cli import app
 from monitor.errors import InputDataError, MonitorError
+from monitor.limits import MAX_DRAWS, MAX_HORIZON, MAX_LAGS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -144,12 +145,17 @@ def _print_table(table: SpilloverTable, title: str, bands: pd.DataFrame | None =
 @app.command("spillover")
 def spillover(
     file: Annotated[Path, typer.Argument(help="CSV file: first column the date, every other column a variable.")],
-    lags: Annotated[int, typer.Option("--lags", "-p", min=1, help="VAR lag order P.")],
+    lags: Annotated[int, typer.Option("--lags", "-p", min=1, max=MAX_LAGS, help="VAR lag order P.")],
     horizon: Annotated[
-        int, typer.Option("--horizon", "-H", min=1, help="H: MA terms h = 0..H-1 (ConnectednessApproach's nfore).")
+        int,
+        typer.Option(
+            "--horizon", "-H", min=1, max=MAX_HORIZON, help="H: MA terms h = 0..H-1 (ConnectednessApproach's nfore)."
+        ),
     ],
     window: Annotated[
-        int | None, typer.Option("--window", "-w", help="Rolling window W in rows (needs --out).")
+        int | None,
+        # Bounded by the data: shorter than the regression needs, or longer than the file, is one clear line.
+        typer.Option("--window", "-w", help="Rolling window W in rows (needs --out)."),
     ] = None,
     tvp: Annotated[
         bool, typer.Option("--tvp", help="TVP-VAR (Antonakakis et al. 2020) instead (needs --out).")
@@ -167,7 +173,10 @@ def spillover(
         float | None,
         typer.Option("--bands", help="Bootstrap bands at this level, e.g. 0.9 (the 5th-95th percentiles)."),
     ] = None,
-    draws: Annotated[int | None, typer.Option("--draws", help="Bootstrap draws per window [default: 500].")] = None,
+    draws: Annotated[
+        int | None,
+        typer.Option("--draws", help="Bootstrap draws per window [default: 500]."),
+    ] = None,
     block_length: Annotated[
         float | None,
         typer.Option(
@@ -270,6 +279,7 @@ def _band_spec(
     checks = [
         (0.0 < level < 1.0, f"--bands must be between 0 and 1 (0.9 = the 5th to 95th percentiles), got {level}"),
         (draws is None or draws >= 1, f"--draws must be at least 1, got {draws}"),
+        (draws is None or draws <= MAX_DRAWS, f"--draws must be at most {MAX_DRAWS:,} (as in config), got {draws}"),
         (
             block_length is None or block_length >= 1,
             f"--block-length must be at least 1 (the mean block length in rows), got {block_length}",

@@ -104,7 +104,10 @@ def krw_usd(ctx: ReportContext) -> Figure:
     if s is None:
         raise ChartSkipped("no KRW/USD series in the store")
     start = pd.Timestamp(ctx.as_of) - pd.DateOffset(years=3)
+    last = s.index[-1]
     s = clip_years(s, start)
+    if s.empty:
+        raise ChartSkipped(f"no KRW/USD value in the last 3 years (the last is of {last:%Y-%m-%d})")
     fig, (ax,) = figure(
         f"KRW per USD: {s.iloc[-1]:,.1f} on {s.index[-1]:%Y-%m-%d}",
         f"{ctx.label('krw_usd')}; higher = weaker won; dashed lines: alert thresholds, shading: alert firing",

@@ -275,3 +275,26 @@ def test_a_chart_without_its_data_is_skipped_with_a_reason(fixture):
     ):
         with pytest.raises(charts.ChartSkipped, match=reason):
             charts.render(name, empty)
+
+
+def test_labels_are_drawn_as_written_never_as_mathtext(fixture):
+    """`US$_$` between two dollars used to be parsed as mathtext, and failed the figure (and the run)."""
+    from dataclasses import replace
+
+    from reports.export import figure_bytes
+
+    ctx, _ = fixture
+    label = "KRW per US$_$ (noon, $x^2$)"
+    info = {**ctx.info, "krw_usd": replace(ctx.info["krw_usd"], label=label)}
+    svg = figure_bytes(charts.render("krw_usd", replace(ctx, info=info)), "svg").decode()
+    assert label.replace("&", "&amp;") in svg  # svg.fonttype none: the text is in the file as text
+
+
+def test_a_series_without_a_value_in_the_charts_window_is_skipped_with_a_reason(fixture):
+    from dataclasses import replace
+
+    ctx, _ = fixture
+    krw = ctx.series["krw_usd"]
+    old = krw[krw.index < pd.Timestamp(AS_OF) - pd.DateOffset(years=3, days=1)]
+    with pytest.raises(charts.ChartSkipped, match=f"no KRW/USD value in the last 3 years .*{old.index[-1]:%Y-%m-%d}"):
+        charts.render("krw_usd", replace(ctx, series={**ctx.series, "krw_usd": old}))

@@ -73,7 +73,14 @@ def run(
         if cfg.run.heartbeat_url:
             ping(cfg.run.heartbeat_url, log)
         return
-    outcome = run_daily(cfg, request, dict(os.environ), log)
+    env = dict(os.environ)
+    if replay is None:
+        from series.fetch import keys_note
+
+        note = keys_note(cfg.series_specs(), env)
+        if note:
+            log.info(note)  # first, in one line: what a key would add
+    outcome = run_daily(cfg, request, env, log)
     if outcome.exit_code == 0 and cfg.run.heartbeat_url and not dry_run:
         ping(cfg.run.heartbeat_url, log)
     if outcome.exit_code:

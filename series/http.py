@@ -283,6 +283,10 @@ class Session:
                 ) from None
             raise where.error(SourceUnavailable, why, reason=why, answered=False) from None
         headers_out = {k.lower(): v for k, v in r.headers.items()}
+        if r.status_code >= 400 and self._request.error_body is not None:
+            own = self._request.error_body(Response(r.status_code, r.content, self._request, headers_out))
+            if own is not None:  # the body says what went wrong, whatever the status: its code decides
+                raise own
         if r.status_code in (401, 403):
             raise where.error(
                 SourceAuthError,

@@ -101,6 +101,7 @@ LIBRARY_FAULTS = {
     "exception": Fault("exception", "unavailable", 1, message="KeyError"),
 }
 KRX_RATE_LIMIT = Fault("rate-limit", "unavailable", 2, message="429")  # pykrx lets requests' HTTPError through
+CUSTOMS_QUOTA = Fault("429", "throttled", 1, message="spent until tomorrow")  # data.go.kr: the daily quota
 
 
 def http_replies(source: str, fault: str, good: bytes) -> list[Reply]:
@@ -263,6 +264,8 @@ def _cases() -> list[Any]:
         for fault in faults.values():
             if name == "krx" and fault.name == "rate-limit":
                 fault = KRX_RATE_LIMIT
+            if name == "customs" and fault.name == "429":
+                fault = CUSTOMS_QUOTA
             out.append(pytest.param(name, fault, id=f"{name}-{fault.name}"))
     return out
 

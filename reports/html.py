@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from monitor.alerts.engine import Alert
 from reports.charts import REGISTRY
 from reports.context import ReportContext, network_down, run_failures
+from series.failures import keys_line
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def render_report(ctx: ReportContext, pngs: Mapping[str, bytes], skipped: Mappin
             alerts=[alert_view(a) for a in ctx.alerts if not is_health(a)],
             health=[alert_view(a) for a in ctx.alerts if is_health(a)],
             failures=run_failures(ctx.run),
+            keys=keys_line(ctx.run.get("fetch", {})),
             changes=ctx.changes,
             freshness=ctx.freshness,
             sections=list(sections.items()),

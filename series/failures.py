@@ -50,3 +50,13 @@ def failure_lines(fetch: Mapping[str, Mapping[str, object]]) -> list[str]:
         f"{host} {reason}: {len(ids)} series not fetched ({', '.join(ids)})" for (host, reason), ids in groups.items()
     ]
     return grouped + lines
+
+
+def keys_line(fetch: Mapping[str, Mapping[str, object]]) -> str:
+    """One line naming the series skipped for want of a key, per key ('' when none was)."""
+    by_need: dict[str, list[str]] = {}
+    for sid, f in fetch.items():
+        if f.get("status") == "skipped" and f.get("error_kind") == "missing_key":
+            by_need.setdefault(str(f.get("message", "")).removeprefix("needs "), []).append(sid)
+    parts = [f"{', '.join(ids)} (needs {need})" for need, ids in sorted(by_need.items())]
+    return "Not fetched without a key: " + "; ".join(parts) if parts else ""

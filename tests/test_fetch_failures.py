@@ -3,7 +3,7 @@ answered (a local CSV file is not the network; one host that answered, even with
 
 from __future__ import annotations
 
-from series.failures import failure_lines, no_network, no_network_line
+from series.failures import failure_lines, keys_line, no_network, no_network_line
 
 
 def _failed(
@@ -50,3 +50,17 @@ def test_no_network_only_when_nothing_answered() -> None:
     assert not no_network({**down, "g": OK_NET})  # a host answered
     assert not no_network({**down, "g": _failed("stats.bis.org", "unavailable", "HTTP 503", reached=True)})
     assert not no_network({"e": OK_CSV, "f": SKIPPED})  # nothing was tried on the network
+
+
+def test_what_a_key_would_add_is_one_line() -> None:
+    fetch = {
+        "exports_total": SKIPPED,
+        "foreign_net_kospi": SKIPPED,
+        "exports_semis": {**SKIPPED, "message": "needs DATA_GO_KR_KEY"},
+        "e": OK_CSV,
+    }
+    assert keys_line(fetch) == (
+        "Not fetched without a key: exports_semis (needs DATA_GO_KR_KEY); "
+        "exports_total, foreign_net_kospi (needs ECOS_API_KEY)"
+    )
+    assert keys_line({"e": OK_CSV}) == ""

@@ -312,7 +312,7 @@ class LiveTransport:
         self.policy = policy or HttpPolicy()
         self.limiter = RateLimiter(self.policy.limits, self.policy.clock)
         self.http = requests.Session()
-        self.down: dict[str, SourceUnreachable] = {}  # host -> why it was unreachable, for the rest of the run
+        self.down: dict[str, SourceError] = {}  # host -> why it was unreachable, for the rest of the run
 
     def refuse_if_down(self, host: str) -> None:
         """Fail at once, without a request, when `host` was found unreachable earlier in this run."""
@@ -341,7 +341,7 @@ class LiveTransport:
                     tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
                     if isinstance(error, SourceUnreachable) and error.host not in self.down:
                         error = _reworded(error, f"{error.detail} after {tries}; not tried again in this run")
-                        self.down[error.host] = error  # type: ignore[assignment]
+                        self.down[error.host] = error
                     elif error.retryable and attempt:
                         error = _reworded(error, f"{error.detail} (gave up after {tries})")
                     raise error from None

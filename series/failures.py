@@ -26,8 +26,9 @@ def no_network(fetch: Mapping[str, Mapping[str, object]]) -> bool:
 def no_network_line(fetch: Mapping[str, Mapping[str, object]]) -> str:
     """'no network: 4 hosts unreachable (DNS): fred.stlouisfed.org, ...; 11 series not fetched, stored data used'."""
     failed = [f for f in fetch.values() if f.get("status") == "failed"]
-    hosts = sorted({str(f.get("host")) for f in failed if f.get("error_kind") == "unreachable" and f.get("host")})
-    reasons = sorted({str(f.get("reason", "")).removeprefix("unreachable ").strip("()") for f in failed})
+    down = [f for f in failed if f.get("error_kind") == "unreachable"]
+    hosts = sorted({str(f.get("host")) for f in down if f.get("host")})
+    reasons = sorted({str(f.get("reason", "")).removeprefix("unreachable ").strip("()") for f in down})
     return (
         f"no network: {len(hosts)} host{'s' if len(hosts) != 1 else ''} unreachable ({', '.join(reasons)}): "
         f"{', '.join(hosts)}; {len(failed)} series not fetched, stored data used"

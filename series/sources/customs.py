@@ -137,9 +137,12 @@ def error_answer(response: Response) -> SourceError | None:
 def _envelope(body: bytes) -> SourceError | None:
     """The error of a data.go.kr gateway envelope (`<OpenAPI_ServiceResponse>`), None for any other body."""
     try:
-        root = ET.fromstring(body)
+        return _envelope_error(ET.fromstring(body))
     except ET.ParseError:
         return None
+
+
+def _envelope_error(root: ET.Element) -> SourceError | None:
     if root.tag != "OpenAPI_ServiceResponse":
         return None
     code = (root.findtext(".//returnReasonCode") or "").strip()
@@ -150,15 +153,17 @@ def _envelope(body: bytes) -> SourceError | None:
 
 
 def _check(response: Response) -> ET.Element:
-    envelope = _envelope(response.body)
+    try:
+        root = ET.fromstring(response.body)
+    except ET.ParseError as e:
+        if response.status >= 400:
+            raise SourceRequestError(f"HTTP {response.status}: {snippet(response.body)}") from None
+        raise SourceSchemaError(f"not XML ({e}): {snippet(response.body)}") from None
+    envelope = _envelope_error(root)
     if envelope is not None:
         raise envelope
     if response.status >= 400:
         raise SourceRequestError(f"HTTP {response.status}: {snippet(response.body)}")
-    try:
-        root = ET.fromstring(response.body)
-    except ET.ParseError as e:
-        raise SourceSchemaError(f"not XML ({e}): {snippet(response.body)}") from None
     if root.tag != "response":
         raise SourceSchemaError(f"expected <response>, got <{root.tag}>")
     code = (root.findtext("header/resultCode") or "").strip()

@@ -341,7 +341,8 @@ def rules(
     health = [a for a in live if a.kind == "data_health" and a.state == engine.FIRING]
     if health:
         names = ", ".join(a.labels.get("series", a.display_id) for a in health)
-        event(log, "alert", f"data health: {len(health)} inputs stale or down: {names}", alerts=len(health))
+        inputs = f"{len(health)} input{'s' if len(health) != 1 else ''}"
+        event(log, "alert", f"data health: {inputs} stale or down: {names}", alerts=len(health))
     for a in (a for a in live if a not in health):
         event(
             log,

@@ -216,7 +216,7 @@ def fetch(
     )
 
     def done(o: FetchOutcome) -> None:
-        level = logging.WARNING if o.failed else logging.INFO
+        level = o.log_level
         event(
             log,
             "fetch",
@@ -389,7 +389,13 @@ def rules(
         daily.append((day, run.alerts))
     assert run is not None
     live = [a for a in run.alerts if a.state in (engine.FIRING, engine.PENDING) or a.changed]
-    for a in live:
+    # Data health is one line (an offline run has every input down): what is wrong with each is in the report.
+    health = [a for a in live if a.kind == "data_health" and a.state == engine.FIRING]
+    if health:
+        names = ", ".join(a.labels.get("series", a.display_id) for a in health)
+        inputs = f"{len(health)} input{'s' if len(health) != 1 else ''}"
+        event(log, "alert", f"data health: {inputs} stale or down: {names}", alerts=len(health))
+    for a in (a for a in live if a not in health):
         event(
             log,
             "alert",

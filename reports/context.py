@@ -15,6 +15,7 @@ import pandas as pd
 
 from monitor.alerts.engine import Alert
 from monitor.results import ModelResult, load_results
+from series.failures import failure_lines, no_network
 from series.spec import SeriesSpec
 from series.store import Store
 
@@ -188,10 +189,12 @@ def load_context(
 ) -> ReportContext:
     """Read everything a report needs from the store, as known on `as_of` (nothing is fetched).
 
-    `failed` maps series ids whose fetch failed in this run to the reason (shown in the freshness table)."""
+    `failed` maps series ids whose fetch failed in this run to the reason; the freshness table says it in a few
+    words (host and error class, from run.json's "fetch" when it has them): "What failed" has the details."""
     from series.validate import period_end
 
     failed = dict(failed or {})
+    fetched = (run or {}).get("fetch", {})
     summaries = store.summaries()
     series = {s.id: store.as_of(s.id, as_of) for s in specs}
     info, freshness = {}, []
@@ -203,7 +206,7 @@ def load_context(
         values = series[spec.id].dropna()
         last = values.index[-1].date() if not values.empty else None
         if spec.id in failed:
-            status, message = "failed", failed[spec.id]
+            status, message = "failed", _in_short(fetched.get(spec.id), failed[spec.id])
         elif last is None:
             status, message = "no data", ""
         else:
@@ -224,6 +227,29 @@ def load_context(
         run=dict(run or {}),
         roles=dict(roles or DEFAULT_ROLES),
     )
+
+
+def _in_short(fetch: Mapping[str, Any] | None, message: str) -> str:
+    """A failed fetch in a few words ("fred.stlouisfed.org unreachable (DNS)"), or its message if that is all."""
+    if not fetch or not fetch.get("reason"):
+        return message
+    return " ".join(str(p) for p in (fetch.get("host"), fetch["reason"]) if p)
+
+
+def run_failures(run: Mapping[str, Any]) -> list[str]:
+    """What failed in a run, each once: the fetch failures grouped by host and reason, then the other problems
+    (models, rules, mail) as the run listed them."""
+    fetch = run.get("fetch", {})
+    own = tuple(
+        f"{sid}: {f.get('status')}: " for sid, f in fetch.items() if f.get("status") in ("failed", "quarantined")
+    )
+    others = [p for p in run.get("failed", []) if not str(p).startswith(own)] if own else list(run.get("failed", []))
+    return failure_lines(fetch) + others
+
+
+def network_down(run: Mapping[str, Any]) -> bool:
+    """No source host answered in this run (DNS failures, refused connections)."""
+    return no_network(run.get("fetch", {}))
 
 
 def _changes(store: Store, specs: Sequence[SeriesSpec], as_of: date, series: Mapping[str, pd.Series]) -> list[Change]:

@@ -12,7 +12,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from monitor.alerts.engine import Alert
 from reports.charts import REGISTRY
-from reports.context import ReportContext
+from reports.context import ReportContext, network_down, run_failures
+from series.failures import keys_line
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ def headline(ctx: ReportContext) -> tuple[str, str]:
         parts.append(f"{health} input{'s' if health != 1 else ''} stale or down")
     if failed:
         parts.append(f"{len(failed)} problem{'s' if len(failed) != 1 else ''} in this run")
+    if network_down(ctx.run):  # first: every other line of the report follows from it
+        return status, "Network unreachable: no source answered, the report shows stored data. " + ", ".join(parts)
     return status, ", ".join(parts)
 
 
@@ -112,7 +115,8 @@ def render_report(ctx: ReportContext, pngs: Mapping[str, bytes], skipped: Mappin
             headline=line,
             alerts=[alert_view(a) for a in ctx.alerts if not is_health(a)],
             health=[alert_view(a) for a in ctx.alerts if is_health(a)],
-            failures=list(ctx.run.get("failed", [])),
+            failures=run_failures(ctx.run),
+            keys=keys_line(ctx.run.get("fetch", {})),
             changes=ctx.changes,
             freshness=ctx.freshness,
             sections=list(sections.items()),

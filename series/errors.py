@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import socket
+
 
 class SeriesError(Exception):
     """Base of every data-layer error the CLI reports as one line."""
@@ -32,11 +35,16 @@ class SourceError(SeriesError):
     `retryable` says whether the same request may succeed later (timeouts, 429, 5xx); the HTTP policy retries
     those with backoff and never retries the rest. `retry_after` is the server's own hint in seconds (HTTP
     Retry-After, or a documented back-off such as ECOS ERROR-602), honoured up to the policy's cap.
+    `host` is the host that failed and `reason` the failure's class in a few words ("HTTP 503", "timeout",
+    "unreachable (DNS)"): reports group failures by them. `answered` is False when no server answered at all
+    (DNS, refused connection, timeout): a run where nothing answered is a run without network.
     """
 
     exit_code = 1
     kind = "error"
     retryable_by_default = False
+    answered_by_default = True
+    show_url = True
 
     def __init__(
         self,
@@ -47,12 +55,17 @@ class SourceError(SeriesError):
         url: str = "",
         retryable: bool | None = None,
         retry_after: float | None = None,
+        host: str = "",
+        reason: str = "",
+        answered: bool | None = None,
     ) -> None:
         self.detail, self.source, self.series, self.url = message, source, series, url
         self.retryable = self.retryable_by_default if retryable is None else retryable
         self.retry_after = retry_after
+        self.host, self.reason = host, reason or self.kind
+        self.answered = self.answered_by_default if answered is None else answered
         where = " ".join(p for p in (f"[{source}]" if source else "", series) if p)
-        tail = f" ({url})" if url else ""
+        tail = f" ({url})" if url and self.show_url else ""
         super().__init__(f"{where}: {message}{tail}" if where else f"{message}{tail}")
 
     def with_context(
@@ -71,6 +84,9 @@ class SourceError(SeriesError):
             url=own_url or url,
             retryable=self.retryable,
             retry_after=self.retry_after,
+            host=self.host,
+            reason=self.reason,
+            answered=self.answered,
         )
 
 
@@ -86,6 +102,55 @@ class SourceUnavailable(SourceError):
 
     kind = "unavailable"
     retryable_by_default = True
+
+
+class SourceUnreachable(SourceUnavailable):
+    """The host could not be reached at all: its name does not resolve (DNS), it refuses connections, or there is
+    no route to it. Not retried (a lookup that failed fails again a second later), and the live transport sends
+    nothing more to that host in this run. The message names the host, so it does not repeat the URL."""
+
+    kind = "unreachable"
+    retryable_by_default = False
+    answered_by_default = False
+    show_url = False
+
+
+def connection_failure(error: BaseException) -> tuple[str, bool]:
+    """What went wrong below HTTP, in a few words, and whether the host is unreachable (DNS failure, refused
+    connection, no route): ("DNS", True), ("connection reset", False) ... Reads the exception chain of requests /
+    urllib3 and curl_cffi (yfinance) by class, errno and curl code, never their text (which is a repr)."""
+    chain = _chain(error)
+    names = {cls.__name__ for e in chain for cls in type(e).__mro__}
+    curl_codes = {getattr(e, "code", None) for e in chain if type(e).__module__.startswith("curl_cffi")}
+    errnos = {e.errno for e in chain if isinstance(e, OSError)}
+    dns = names & {"NameResolutionError", "DNSError"} or 6 in curl_codes  # CURLE_COULDNT_RESOLVE_HOST
+    if dns or any(isinstance(e, socket.gaierror) for e in chain):
+        return "DNS", True
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection refused", True
+    if 7 in curl_codes:  # CURLE_COULDNT_CONNECT: refused or no route
+        return "could not connect", True
+    if errnos & {errno.ENETUNREACH, errno.EHOSTUNREACH}:
+        return "no route to host", True
+    if "SSLError" in names:
+        return "TLS error", False
+    if any(isinstance(e, ConnectionResetError) for e in chain):
+        return "connection reset", False
+    innermost = chain[-1]
+    return f"connection failed ({type(innermost).__name__})", False
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and every exception it wraps (cause, context, urllib3's `reason`, exceptions in its args)."""
+    out: list[BaseException] = []
+    todo: list[object] = [error]
+    while todo:
+        e = todo.pop(0)
+        if not isinstance(e, BaseException) or any(e is seen for seen in out):
+            continue
+        out.append(e)
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+    return out
 
 
 class SourceThrottled(SourceError):

@@ -10,10 +10,14 @@
   run's as-of date. A run for a past date (backfill, replay) keeps only what would have been known by then.
 - Replay: in a replay directory, a series whose sources have no recording is served by the `csv` source from
   `DIR/csv/<series id>.csv` (columns date,value), for files that are not in any source's wire format.
+- Failures are said once per host: the series of a host that could not be reached are logged in one line
+  ("fred.stlouisfed.org unreachable (DNS): 6 series not fetched (...)"), and a run where no host answered at all
+  says "no network" in one line. `failure_lines` groups them the same way for the report.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -22,13 +26,15 @@ import pandas as pd
 
 from series import calendars, sources
 from series.errors import SourceError
-from series.http import ReplayTransport, Transport
+from series.failures import LOCAL_SOURCES, failure_lines, no_network, no_network_line
+from series.http import ReplayTransport, Transport, host_of
 from series.sources.base import Window, redact
 from series.spec import SeriesSpec, SourceRef
 from series.store import AppendResult, Payload, Store
 from series.validate import ERROR, DataIssue, check_batch, period_end
 
 REPLAY_CSV_KEY = "replay"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,10 +47,13 @@ class FetchOutcome:
     revised: int = 0
     last_date: date | None = None
     message: str = ""
-    error_kind: str = ""  # unavailable | throttled | auth | schema | empty | missing_key | validation
+    error_kind: str = ""  # unreachable | unavailable | throttled | auth | schema | empty | missing_key | validation
     issues: tuple[DataIssue, ...] = ()
     missing_keys: tuple[str, ...] = ()  # keys that would enable the primary route
     tried: tuple[str, ...] = field(default=())  # "source: message" of routes that failed before this one
+    host: str = ""  # the host that failed (the last route's)
+    reason: str = ""  # the failure's class in a few words: "unreachable (DNS)", "HTTP 503", "timeout", "schema"
+    reached: bool = True  # some server answered one of its routes (False: DNS, refused, timeouts only)
 
     @property
     def ok(self) -> bool:
@@ -54,6 +63,14 @@ class FetchOutcome:
     def failed(self) -> bool:
         """Nothing new stored because the source failed or the data did not pass validation (a skip is not)."""
         return self.status in ("failed", "quarantined")
+
+    @property
+    def log_level(self) -> int:
+        """How loud its log line is: an unreachable host and a missing key are each said in one line for all
+        the series they cost (`log_failures`, `keys_note`), so their per-series lines are debug detail."""
+        if self.error_kind in ("unreachable", "missing_key"):
+            return logging.DEBUG
+        return logging.WARNING if self.failed else logging.INFO
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -65,6 +82,9 @@ class FetchOutcome:
             "last_date": self.last_date.isoformat() if self.last_date else None,
             "message": self.message,
             "error_kind": self.error_kind,
+            "host": self.host,
+            "reason": self.reason,
+            "reached": self.reached,
             "issues": [f"{i.severity}:{i.check}: {i.message}" for i in self.issues],
         }
 
@@ -163,7 +183,8 @@ def fetch_series(
             spec.id, "skipped", message=f"needs {', '.join(missing)}", error_kind="missing_key", missing_keys=missing
         )
     tried: list[str] = []
-    last_error = ("", "")
+    last_error: SourceError | None = None
+    reached = False
     for ref in refs:
         src = sources.get(ref.source)
         call_env = _placeholder_env(src, env) if isinstance(transport, ReplayTransport) else env
@@ -177,7 +198,8 @@ def fetch_series(
                 series_id=spec.id, source=ref.source, key=ref.key, status=e.kind, message=message, run_id=run_id
             )
             tried.append(f"{ref.source}: {message}")
-            last_error = (message, e.kind)
+            last_error = e
+            reached = reached or (e.answered and ref.source not in LOCAL_SOURCES)
             continue
         payloads = [Payload(_redact_bytes(r.body, secrets), r.url, r.request.replay_name) for r in responses]
         history = store.latest(spec.id)
@@ -230,9 +252,18 @@ def fetch_series(
             missing_keys=missing,
             tried=tuple(tried),
         )
-    message, kind = last_error
+    assert last_error is not None  # every route failed
     return FetchOutcome(
-        spec.id, "failed", refs[-1].source, message=message, error_kind=kind, missing_keys=missing, tried=tuple(tried)
+        spec.id,
+        "failed",
+        refs[-1].source,
+        message=redact(str(last_error), secrets),
+        error_kind=last_error.kind,
+        missing_keys=missing,
+        tried=tuple(tried),
+        host=last_error.host or host_of(last_error.url),
+        reason=last_error.reason,
+        reached=reached,
     )
 
 
@@ -263,15 +294,27 @@ def fetch_all(
         outcomes.append(outcome)
         if on_done is not None:
             on_done(outcome)
+    log_failures(outcomes)
     return outcomes
 
 
-def keyless_note(outcomes: Sequence[FetchOutcome], specs: Sequence[SeriesSpec]) -> str:
-    """One line saying which series a key would improve or enable, and how to set it ('' if none)."""
+def log_failures(outcomes: Sequence[FetchOutcome]) -> None:
+    """One line for a run without network, else one line per unreachable host (its series' own lines are debug)."""
+    entries = {o.series_id: o.as_dict() for o in outcomes}
+    if no_network(entries):
+        log.warning(no_network_line(entries))
+        return
+    for line in failure_lines({k: v for k, v in entries.items() if v["error_kind"] == "unreachable"}):
+        log.warning(line)
+
+
+def keys_note(specs: Sequence[SeriesSpec], env: Mapping[str, str]) -> str:
+    """Before a live run: one line saying what each missing key would add ('' when none is missing)."""
     by_key: dict[str, list[str]] = {}
-    for o in outcomes:
-        for k in o.missing_keys:
-            by_key.setdefault(k, []).append(o.series_id + ("" if o.ok else " (skipped)"))
+    for spec in specs:
+        usable = any(not sources.get(r.source).missing_keys(env) for r in spec.refs())
+        for k in sources.get(spec.source).missing_keys(env):
+            by_key.setdefault(k, []).append(spec.id + ("" if usable else " (skipped)"))
     if not by_key:
         return ""
     parts = [f"{k}: {', '.join(ids)}" for k, ids in sorted(by_key.items())]

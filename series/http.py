@@ -13,6 +13,10 @@ The policy (`HttpPolicy`) is the same for plain HTTP sources and for the library
   errors sources flag as retryable (ECOS ERROR-602 in a 200 body, yfinance's YFRateLimitError). A server's
   Retry-After is honoured up to `retry_after_cap`; a longer demand ends the retries with a throttled error
   instead of hammering or hanging. Authentication errors (401/403, bad keys) are never retried;
+- a host that cannot be reached at all (its name does not resolve, it refuses connections, no route) is tried
+  once and then marked down for the rest of the run: later requests to it fail at once, without a request, so an
+  offline run takes seconds, not minutes of retry waits on every series;
+- error messages are short (what failed, host, HTTP status or error class, attempts), never a library's repr;
 - `[fetch].endpoints` rewrites scheme://host:port (and an optional path prefix) of a source's requests, fredapi's
   included (yfinance and pykrx make their own requests: they cannot be redirected);
 - sleeping goes through an injectable `Clock`, so tests of backoff and rate limits do not sleep.
@@ -41,7 +45,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from series.errors import SourceAuthError, SourceError, SourceSchemaError, SourceThrottled, SourceUnavailable
+from series.errors import (
+    SourceAuthError,
+    SourceError,
+    SourceSchemaError,
+    SourceThrottled,
+    SourceUnavailable,
+    SourceUnreachable,
+    connection_failure,
+)
 from series.sources.base import Request, Response, bounded, cut, redact, typed
 
 if TYPE_CHECKING:
@@ -181,6 +193,17 @@ class HttpPolicy:
         return urlunsplit((b.scheme, b.netloc, b.path.rstrip("/") + u.path, u.query, u.fragment))
 
 
+def host_of(url: str) -> str:
+    """The host a URL goes to, as messages name it: `fred.stlouisfed.org`, or `127.0.0.1:8080` with a port (two
+    servers on one machine are two hosts: one can be down while the other answers)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.hostname or ''}{f':{port}' if port else ''}"
+
+
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
     """HTTP Retry-After: delta-seconds or an HTTP date; None when absent or unreadable."""
     if not value:
@@ -201,8 +224,28 @@ class _Where:
     series: str
     url: str
 
-    def error(self, kind: type[SourceError], message: str, retry_after: float | None = None) -> SourceError:
-        return kind(message, source=self.source, series=self.series, url=self.url, retry_after=retry_after)
+    @property
+    def host(self) -> str:
+        return host_of(self.url)
+
+    def error(
+        self,
+        kind: type[SourceError],
+        message: str,
+        retry_after: float | None = None,
+        reason: str = "",
+        answered: bool | None = None,
+    ) -> SourceError:
+        return kind(
+            message,
+            source=self.source,
+            series=self.series,
+            url=self.url,
+            retry_after=retry_after,
+            host=self.host,
+            reason=reason,
+            answered=answered,
+        )
 
 
 class Session:
@@ -230,8 +273,11 @@ class Session:
         _SECRET_FILTER.secrets.update(s for s in secrets if s)
         target = self._t.policy.endpoint(self.source, url)
         where = _Where(self.source, self.series, redact(target, secrets))
+        self._t.refuse_if_down(where.host)
         self.pace(bucket or self._request.bucket)
-        timed_out = where.error(SourceUnavailable, f"no answer within {self.timeout:g} s (timeout)")
+        timed_out = where.error(
+            SourceUnavailable, f"no answer within {self.timeout:g} s (timeout)", reason="timeout", answered=False
+        )
         deadline = _Deadline(self.timeout)
         try:
             r = self._t.http.request(
@@ -248,23 +294,33 @@ class Session:
         except requests.RequestException as e:
             if deadline.expired:  # the deadline shut the socket down under a slow answer
                 raise timed_out from None
-            raise where.error(SourceUnavailable, cut(redact(f"{type(e).__name__}: {e}", secrets))) from None
+            why, unreachable = connection_failure(e)
+            if unreachable:
+                raise where.error(
+                    SourceUnreachable, f"{where.host} unreachable ({why})", reason=f"unreachable ({why})"
+                ) from None
+            raise where.error(SourceUnavailable, why, reason=why, answered=False) from None
         finally:
             deadline.stop()
         if deadline.expired:  # a shut-down socket can look like the end of an answer sent without a length
             raise timed_out
         headers_out = {k.lower(): v for k, v in r.headers.items()}
+        if r.status_code >= 400 and self._request.error_body is not None:
+            own = self._request.error_body(Response(r.status_code, body, self._request, headers_out))
+            if own is not None:  # the body says what went wrong, whatever the status: its code decides
+                raise own
         if r.status_code in (401, 403):
             raise where.error(
                 SourceAuthError,
                 f"HTTP {r.status_code}: access refused (check the key or login, or that the API is approved for it)",
+                reason=f"HTTP {r.status_code}",
             )
         if r.status_code == 429:
             wait = retry_after_seconds(headers_out.get("retry-after"))
             hint = f"; the server asks to wait {wait:g} s" if wait is not None else ""
-            raise where.error(SourceThrottled, f"HTTP 429 Too Many Requests{hint}", retry_after=wait)
+            raise where.error(SourceThrottled, f"HTTP 429 Too Many Requests{hint}", retry_after=wait, reason="HTTP 429")
         if r.status_code >= 500:
-            raise where.error(SourceUnavailable, f"HTTP {r.status_code} (server error)")
+            raise where.error(SourceUnavailable, f"HTTP {r.status_code} (server error)", reason=f"HTTP {r.status_code}")
         return Response(r.status_code, body, self._request, headers_out, served_by=where.url)
 
 
@@ -383,28 +439,38 @@ class LiveTransport:
         self.policy = policy or HttpPolicy()
         self.limiter = RateLimiter(self.policy.limits, self.policy.clock)
         self.http = _watched_session()
+        self.down: dict[str, SourceError] = {}  # host -> why it was unreachable, for the rest of the run
+
+    def refuse_if_down(self, host: str) -> None:
+        """Fail at once, without a request, when `host` was found unreachable earlier in this run."""
+        first = self.down.get(host)
+        if first is not None:
+            raise SourceUnreachable(
+                f"{host} down ({first.reason} earlier in this run); not requested", host=host, reason=first.reason
+            )
 
     def send(self, request: Request, *, source: str, series: str) -> Response:
+        served_by = self.policy.endpoint(source, request.redacted_url)
         attempt = 0
         while True:
             try:
+                self.refuse_if_down(host_of(self.policy.endpoint(source, request.url)))
                 response = self._attempt(request, source, series)
                 if request.check is not None:
                     request.check(response)
                 return response
             except (SourceError, RecursionError) as e:
-                served_by = self.policy.endpoint(source, request.redacted_url)
                 error = bounded(typed(e).with_context(source=source, series=series, url=served_by), request.secrets)
+                if not error.host:
+                    error.host = host_of(served_by)
                 delay = self.policy.retry_delay(error, attempt)
                 if delay is None:
-                    if error.retryable and attempt:
-                        raise type(error)(
-                            f"{error.detail} (gave up after {attempt + 1} attempts)",
-                            source=error.source,
-                            series=error.series,
-                            url=error.url,
-                            retryable=False,
-                        ) from None
+                    tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                    if isinstance(error, SourceUnreachable) and error.host not in self.down:
+                        error = _reworded(error, f"{error.detail} after {tries}; not tried again in this run")
+                        self.down[error.host] = error
+                    elif error.retryable and attempt:
+                        error = _reworded(error, f"{error.detail} (gave up after {tries})")
                     raise error from None
                 attempt += 1
                 log.warning("%s; retry %d of %d in %.1f s", error, attempt, self.policy.retries, delay)
@@ -424,9 +490,29 @@ class LiveTransport:
         except SourceError:
             raise
         except Exception as e:  # a library failed in a way its wrapper does not know: report it, do not crash
+            why, unreachable = connection_failure(e)
+            if unreachable:
+                host = host_of(self.policy.endpoint(source, request.url))
+                raise SourceUnreachable(
+                    f"{host} unreachable ({why})", host=host, reason=f"unreachable ({why})"
+                ) from None
             said = cut(redact(f"{type(e).__name__}: {e}", request.secrets))
             raise SourceUnavailable(said, retryable=False) from None
         return Response(200, body, request, served_by=self.policy.endpoint(source, request.redacted_url))
+
+
+def _reworded(error: SourceError, detail: str) -> SourceError:
+    """The same error with another message, not retried any more."""
+    return type(error)(
+        detail,
+        source=error.source,
+        series=error.series,
+        url=error.url,
+        retryable=False,
+        host=error.host,
+        reason=error.reason,
+        answered=error.answered,
+    )
 
 
 class RecordingTransport:

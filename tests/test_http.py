@@ -492,3 +492,130 @@ def test_a_blank_key_counts_as_missing() -> None:
     ecos = sources.get("ecos")
     assert ecos.missing_keys({"ECOS_API_KEY": " \r\n"}) == ("ECOS_API_KEY",)  # not a key of "\r\n"
     assert ecos.missing_keys({"ECOS_API_KEY": "k3y\r\n"}) == ()
+
+
+# -- a host that cannot be reached: tried once, then down for the run ------------------------------------------
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed on exit: a connection there is refused
+
+
+def _counting(transport: LiveTransport) -> list[str]:
+    """The URLs the transport hands to requests (the library boundary; the real call still happens)."""
+    sent: list[str] = []
+    real = transport.http.request
+
+    def request(method: str, url: str, **kw: object) -> object:
+        sent.append(url)
+        return real(method, url, **kw)  # type: ignore[arg-type]
+
+    transport.http.request = request  # type: ignore[method-assign]
+    return sent
+
+
+def _one_short_line(error: SourceError) -> str:
+    text = str(error)
+    assert "\n" not in text and len(text) < 200, text
+    for repr_part in ("ConnectionPool", "Caused by", "NewConnectionError", "NameResolutionError", "<", "Errno"):
+        assert repr_part not in text, text
+    return text
+
+
+def test_a_refused_host_is_tried_once_and_then_down_for_the_run(fault_server: FaultServer) -> None:
+    from series.errors import SourceUnreachable
+
+    clock, port = FakeClock(), _closed_port()
+    policy = HttpPolicy(endpoints={"probe": f"http://127.0.0.1:{port}", "other": fault_server.url}, clock=clock)
+    transport = LiveTransport(policy)  # retries = 4: a refused connection is not retried anyway
+    sent = _counting(transport)
+    with pytest.raises(SourceUnreachable) as first:
+        transport.send(_get(), source="probe", series="a")
+    with pytest.raises(SourceUnreachable) as second:
+        transport.send(_get("/other"), source="probe", series="b")
+    assert len(sent) == 1 and clock.sleeps == []  # one request, no backoff
+    assert first.value.host == f"127.0.0.1:{port}" and first.value.reason == "unreachable (connection refused)"
+    assert not first.value.answered and not first.value.retryable
+    assert _one_short_line(first.value) == (
+        f"[probe] a: 127.0.0.1:{port} unreachable (connection refused) after 1 attempt; not tried again in this run"
+    )
+    assert "down" in _one_short_line(second.value) and "not requested" in str(second.value)
+    assert second.value.reason == first.value.reason  # the report groups both under the host
+    # Another host (another port of the same machine) is not held up.
+    fault_server.script(Reply(200, b"fine"))
+    assert transport.send(_get(), source="other", series="c").body == b"fine"
+
+
+def test_a_name_that_does_not_resolve_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from series.errors import SourceUnreachable
+
+    asked: list[object] = []
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        asked.append(host)  # the resolver as it answers offline
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    clock = FakeClock()
+    transport = LiveTransport(HttpPolicy(endpoints={"probe": "https://nonexistent.invalid"}, clock=clock, retries=4))
+    for series in ("a", "b", "c"):
+        with pytest.raises(SourceUnreachable) as info:
+            transport.send(_get(), source="probe", series=series)
+        _one_short_line(info.value)
+        assert info.value.reason == "unreachable (DNS)" and info.value.host == "nonexistent.invalid"
+    assert asked == ["nonexistent.invalid"] and clock.sleeps == []
+
+
+def test_other_connection_failures_are_retried_and_said_in_a_few_words(fault_server: FaultServer) -> None:
+    """A reset connection may work the next time: retried, and named by its class, not by urllib3's repr."""
+    import requests
+
+    transport = LiveTransport(_policy(fault_server, FakeClock(), retries=1))
+    calls: list[str] = []
+
+    def reset(method: str, url: str, **kw: object) -> object:
+        calls.append(url)
+        try:
+            raise ConnectionResetError(104, "Connection reset by peer")
+        except ConnectionResetError as e:
+            raise requests.ConnectionError(e) from e
+
+    transport.http.request = reset  # type: ignore[method-assign]
+    with pytest.raises(SourceUnavailable) as info:
+        transport.send(_get(), source="probe", series="s")
+    assert len(calls) == 2 and info.value.kind == "unavailable" and info.value.reason == "connection reset"
+    assert "connection reset (gave up after 2 attempts)" in _one_short_line(info.value)
+
+
+def test_yfinance_dns_failure_marks_yahoo_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library path: yfinance's own request (curl_cffi) fails to resolve; one call, later symbols not tried."""
+    from curl_cffi.requests.exceptions import DNSError
+
+    from series.errors import SourceUnreachable
+    from series.sources import yahoo
+    from series.sources.base import Window
+    from series.spec import SeriesSpec, SourceRef
+
+    calls: list[str] = []
+
+    def download(symbol: str, *args: object) -> object:
+        calls.append(symbol)
+        raise DNSError("Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com", code=6)
+
+    monkeypatch.setattr(yahoo, "download", download)
+    clock = FakeClock()
+    transport = LiveTransport(HttpPolicy(clock=clock, retries=4))
+    source = yahoo.YahooSource()
+    for symbol in ("^KS11", "KRW=X"):
+        ref = SourceRef("yahoo", symbol)
+        spec = SeriesSpec(id=symbol.lower(), label=symbol, freq="B", units="", primary=ref)
+        request = source.build_query(ref, spec, Window(), {})
+        with pytest.raises(SourceUnreachable) as info:
+            transport.send(request, source="yahoo", series=spec.id)
+        assert info.value.host == "query2.finance.yahoo.com" and info.value.reason == "unreachable (DNS)"
+        _one_short_line(info.value)
+    assert calls == ["^KS11"] and [s for s in clock.sleeps if s > 0] == []

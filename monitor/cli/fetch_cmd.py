@@ -23,7 +23,7 @@ def fetch(
     full: Annotated[bool, typer.Option("--full", help="Re-fetch from each series' start.")] = False,
 ) -> None:
     """Fetch series into the store (incremental; exit 1 if any series failed)."""
-    from series.fetch import fetch_all, keyless_note
+    from series.fetch import fetch_all, keys_note
     from series.http import build_transport
     from series.store import Store
 
@@ -78,7 +78,7 @@ def fetch(
         f"fetched {len(outcomes) - len(failed)}/{len(outcomes)} series: {added} new observations, "
         f"{revised} revisions (run {run_id})"
     )
-    note = keyless_note(outcomes, specs) if replay is None else ""
+    note = keys_note(specs, env) if replay is None else ""
     if note:
         typer.echo(note)
     for o in failed:

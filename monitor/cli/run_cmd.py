@@ -84,7 +84,14 @@ def run(
         if cfg.run.heartbeat_url:
             ping(cfg.run.heartbeat_url, log)
         return
-    outcome = _run_daily(cfg, request, log)
+    env = dict(os.environ)
+    if replay is None:
+        from series.fetch import keys_note
+
+        note = keys_note(cfg.series_specs(), env)
+        if note:
+            log.info(note)  # first, in one line: what a key would add
+    outcome = _run_daily(cfg, request, env, log)
     if outcome.exit_code == 0 and cfg.run.heartbeat_url and not dry_run:
         ping(cfg.run.heartbeat_url, log)
     if outcome.exit_code:
@@ -120,13 +127,13 @@ def backfill(
         request = RunRequest(
             as_of=day, today=now, replay=_replay_dir(replay), catch_up=False, notify=False, kind="backfill"
         )
-        worst = max(worst, _run_daily(cfg, request, log).exit_code)
+        worst = max(worst, _run_daily(cfg, request, dict(os.environ), log).exit_code)
     log.info("backfilled %d sessions from %s to %s", len(days), days[0], days[-1])
     if worst:
         raise typer.Exit(worst)
 
 
-def _run_daily(cfg, request, log):  # type: ignore[no-untyped-def]
+def _run_daily(cfg, request, env, log):  # type: ignore[no-untyped-def]
     """One run, stopped cleanly by SIGTERM or SIGINT: the pipeline records the run as interrupted and releases
     the lock on the way out; here the stop is logged and said in one line, with exit 128 + the signal."""
     from monitor.logs import event
@@ -135,7 +142,7 @@ def _run_daily(cfg, request, log):  # type: ignore[no-untyped-def]
     started: list[int] = []
     try:
         with stop_on_signals():
-            return run_daily(cfg, request, dict(os.environ), log, started=started.append)
+            return run_daily(cfg, request, env, log, started=started.append)
     except Interrupted as e:
         which = f"run {started[0]} as of {request.as_of}" if started else f"run as of {request.as_of} (not begun)"
         message = (

@@ -73,6 +73,9 @@ class Request:
     # Raises a typed error for an error answer. The live transport runs it inside its retry loop, so that
     # throttling announced in a 200 body (ECOS ERROR-602) is retried like an HTTP 429.
     check: Callable[[Response], object] | None = None
+    # Sources whose error answers carry their own code (data.go.kr's gateway envelope): reads an HTTP 4xx/5xx
+    # body before the status is judged, and returns the source's own error, or None to let the status speak.
+    error_body: Callable[[Response], Exception | None] | None = None
     cursor: Mapping[str, Any] = field(default_factory=dict)  # the source's own paging state (never sent)
 
     @property
@@ -179,6 +182,9 @@ def bounded(error: SourceError, secrets: tuple[str, ...]) -> SourceError:
         url=cut(error.url),
         retryable=error.retryable,
         retry_after=error.retry_after,
+        host=error.host,
+        reason=error.reason,
+        answered=error.answered,
     )
 
 

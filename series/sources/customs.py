@@ -13,10 +13,16 @@ value) and rows whose `year` is a year alone ("2026") are annual sums: both are 
 under the prefix are summed per month (`year` = "2026.05"). HS 8542 is not MOTIE's headline "semiconductors".
 Preliminary data are revised around the 15th of each month: the revision window re-asks about 3 months.
 
-Errors: header resultCode 00 = fine, 03 = no data (EmptySeries); data.go.kr's gateway answers
-`<OpenAPI_ServiceResponse>` with a returnReasonCode: 20/30/31/32/33 (access denied, key not registered, expired,
-IP not registered, unsigned) -> SourceAuthError; 22 (daily quota used up) -> SourceThrottled, not retried;
-10/11/12 (bad or missing parameter, no such service) -> SourceRequestError; 1/2/4/5/99 -> retried.
+Errors, as the real bodies show them (../shared/data/samples/wire/customs, PROVENANCE.md there): no data is
+resultCode 00 with an empty `<items/>` (EmptySeries); every service-side rejection (period over a year, bad
+YYYYMM, missing parameter, bad code) is resultCode 99 with the reason only in `resultMsg` -> SourceRequestError
+with that reason, not retried (the same request is refused again); 03 (NODATA in data.go.kr's common codes) ->
+EmptySeries; 1/2/4/5 (application, database, HTTP, timeout at the service) -> retried. data.go.kr's gateway
+answers `<OpenAPI_ServiceResponse>` with HTTP 400/401/403 (or 429), and its returnReasonCode decides whatever the
+status: 20/30/31/32/33 (access denied, key not registered, expired, IP not registered, unsigned) ->
+SourceAuthError; 22 (daily quota used up) and a bare HTTP 429 (the quota, about 4,900 calls a day) ->
+SourceThrottled, not retried: the quota is spent until the next day; 10/11/12 (bad or missing parameter, no
+such service) -> SourceRequestError.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ KEY_ENV = "DATA_GO_KR_KEY"
 EARLIEST = date(2000, 1, 1)
 SPAN_MONTHS = 12
 FIELDS = {"export": "expDlr", "import": "impDlr", "balance": "balPayments"}
+QUOTA_SPENT = "the daily call quota is spent until tomorrow; not retried, the next day's run fetches it"
 
 
 class CustomsParams(BaseModel):
@@ -87,6 +94,7 @@ class CustomsSource(Source):
             secrets=secret_forms(raw_key, service_key),
             host=HOST,
             check=_check,
+            error_body=error_answer,
             cursor={**cursor, "index": index},
         )
 
@@ -116,19 +124,47 @@ def month_spans(start: date, end: date) -> list[tuple[str, str]]:
     return spans
 
 
+def error_answer(response: Response) -> SourceError | None:
+    """An HTTP error answer read by its body: the gateway envelope's code, whatever the status (a blocked IP or
+    a bad parameter comes with HTTP 400); a bare 429 is the daily quota. None: the status says it all."""
+    envelope = _envelope(response.body)
+    if envelope is not None:
+        return envelope
+    if response.status == 429:
+        return SourceThrottled(f"HTTP 429: {QUOTA_SPENT}", retryable=False, reason="HTTP 429")
+    return None
+
+
+def _envelope(body: bytes) -> SourceError | None:
+    """The error of a data.go.kr gateway envelope (`<OpenAPI_ServiceResponse>`), None for any other body."""
+    try:
+        return _envelope_error(ET.fromstring(body))
+    except ET.ParseError:
+        return None
+
+
+def _envelope_error(root: ET.Element) -> SourceError | None:
+    if root.tag != "OpenAPI_ServiceResponse":
+        return None
+    code = (root.findtext(".//returnReasonCode") or "").strip()
+    said = " ".join(
+        t.strip() for t in (root.findtext(".//errMsg"), root.findtext(".//returnAuthMsg")) if t and t.strip()
+    )
+    return customs_error(code, said)
+
+
 def _check(response: Response) -> ET.Element:
-    if response.status >= 400:
-        raise SourceRequestError(f"HTTP {response.status}: {snippet(response)}")
     try:
         root = ET.fromstring(response.body)
     except ET.ParseError as e:
+        if response.status >= 400:
+            raise SourceRequestError(f"HTTP {response.status}: {snippet(response)}") from None
         raise SourceSchemaError(f"not XML ({e}): {snippet(response)}") from None
-    if root.tag == "OpenAPI_ServiceResponse":
-        code = (root.findtext(".//returnReasonCode") or "").strip()
-        said = " ".join(
-            t.strip() for t in (root.findtext(".//errMsg"), root.findtext(".//returnAuthMsg")) if t and t.strip()
-        )
-        raise customs_error(code, said)
+    envelope = _envelope_error(root)
+    if envelope is not None:
+        raise envelope
+    if response.status >= 400:
+        raise SourceRequestError(f"HTTP {response.status}: {snippet(response)}")
     if root.tag != "response":
         raise SourceSchemaError(f"expected <response>, got <{root.tag}>")
     code = (root.findtext("header/resultCode") or "").strip()
@@ -145,10 +181,12 @@ def customs_error(code: str, message: str) -> SourceError:
     if number in (20, 30, 31, 32, 33):
         return SourceAuthError(f"{said} (check {KEY_ENV} and that Itemtrade is approved for it)")
     if number == 22:
-        return SourceThrottled(f"{said} (the daily quota is used up; try tomorrow)", retryable=False)
+        return SourceThrottled(f"{said} ({QUOTA_SPENT})", retryable=False)
     if number in (10, 11, 12):
         return SourceRequestError(f"{said} (check the HS code in config.toml)")
-    if number in (1, 2, 4, 5, 99):
+    if number == 99:  # the service refused the request itself: asking again gets the same answer
+        return SourceRequestError(f"{said} (the service refused the request; check the HS code and the period)")
+    if number in (1, 2, 4, 5):
         return SourceUnavailable(said)
     return SourceSchemaError(f"unknown answer {said}")
 

@@ -11,7 +11,8 @@ yfinance's timezone cache goes to `$XDG_CACHE_HOME/kr-macro-monitor/yfinance` (d
 
 Failure modes: YFRateLimitError (HTTP 429 behind curl_cffi) -> SourceThrottled (retried with backoff);
 YFPricesMissingError / YFTzMissingError ("possibly delisted", often a block in disguise) -> EmptySeries;
-other yfinance errors ("Yahoo is currently down") and network errors -> SourceUnavailable (retried).
+other yfinance errors ("Yahoo is currently down") and network errors -> SourceUnavailable (retried), but a
+host that does not resolve or refuses connections -> SourceUnreachable (not retried).
 An empty frame, or one whose field is all NaN, is EmptySeries: never "no news". The last bar of a currency is
 intraday (its timestamp is the last trade): the next fetch revises it, and the store keeps that as a new vintage.
 """
@@ -29,7 +30,15 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from series.errors import EmptySeries, SourceError, SourceSchemaError, SourceThrottled, SourceUnavailable
+from series.errors import (
+    EmptySeries,
+    SourceError,
+    SourceSchemaError,
+    SourceThrottled,
+    SourceUnavailable,
+    SourceUnreachable,
+    connection_failure,
+)
 from series.sources import register
 from series.sources.base import EXACT_FLOATS, CallContext, Request, Response, Source, Window, replay_name
 from series.spec import SeriesSpec, SourceRef
@@ -98,7 +107,11 @@ def yahoo_error(error: Exception, symbol: str) -> SourceError:
         return SourceThrottled(f"Yahoo rate-limited us ({text})")
     if names & {"YFTickerMissingError", "YFInvalidPeriodError"}:
         return EmptySeries(f"Yahoo has no prices for {symbol} ({text}); delisted, a wrong symbol, or a block")
-    if "YFException" in names or isinstance(error, OSError) or type(error).__module__.startswith("curl_cffi"):
+    network = isinstance(error, OSError) or type(error).__module__.startswith("curl_cffi")
+    why, unreachable = connection_failure(error) if network else ("", False)
+    if unreachable:  # no retry, and the transport marks the host down for the rest of the run
+        return SourceUnreachable(f"{HOST} unreachable ({why})", host=HOST, reason=f"unreachable ({why})")
+    if "YFException" in names or network:
         return SourceUnavailable(text)
     return SourceUnavailable(text, retryable=False)
 

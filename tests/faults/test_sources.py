@@ -101,6 +101,7 @@ LIBRARY_FAULTS = {
     "exception": Fault("exception", "unavailable", 1, message="KeyError"),
 }
 KRX_RATE_LIMIT = Fault("rate-limit", "unavailable", 2, message="429")  # pykrx lets requests' HTTPError through
+CUSTOMS_QUOTA = Fault("429", "throttled", 1, message="spent until tomorrow")  # data.go.kr: the daily quota
 
 
 def http_replies(source: str, fault: str, good: bytes) -> list[Reply]:
@@ -263,6 +264,8 @@ def _cases() -> list[Any]:
         for fault in faults.values():
             if name == "krx" and fault.name == "rate-limit":
                 fault = KRX_RATE_LIMIT
+            if name == "customs" and fault.name == "429":
+                fault = CUSTOMS_QUOTA
             out.append(pytest.param(name, fault, id=f"{name}-{fault.name}"))
     return out
 
@@ -354,7 +357,8 @@ def test_a_failing_source_is_reported_inhibits_its_rules_and_loses_nothing(
         assert "1 input stale or down" in report and "1 problem in this run" in report
         assert "<h3>What failed</h3>" in report and "<h3>Data health</h3>" in report
         assert f"probe ({name} {probe.key})" in report
-        assert ">failed: [" + name + "] probe: " in report
+        # The freshness table says it in a few words (host and error class); "What failed" says it once.
+        assert f">failed: {fetched['probe']['host']} {fetched['probe']['reason']}<" in report
         # Nothing stored was lost or duplicated: the probe as after day 1, the CSV series as after day 2.
         expected = [r for r in ref.after[0] if r[0] == "probe"] + [r for r in ref.after[1] if r[0] == "won"]
         assert observations(store) == sorted(expected)

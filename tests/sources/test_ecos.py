@@ -1,9 +1,13 @@
-"""ecos: StatisticSearch JSON (SYNTHETIC fixtures in the documented layout), paging in blocks of 1000, the RESULT
-codes (INFO-200 empty, ERROR-602 throttled and retried, INFO-100 auth), and the key kept out of everything."""
+"""ecos: StatisticSearch JSON, paging in blocks of 1000, the RESULT codes (INFO-200 empty, ERROR-602 throttled
+and retried, INFO-100 auth), and the key kept out of everything. Bodies: the REAL answers of
+../shared/data/samples/wire/ecos (provenance in its PROVENANCE.md: the BOK base rate with its weekend rows, an
+answer cut at the `sample` key's 10 rows, a real INFO-100); SYNTHETIC rows and error bodies in the documented
+layout where no real body exists (paging over 1000 rows, ERROR-602 and the other codes)."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,9 +20,14 @@ from series.errors import EmptySeries, SourceAuthError, SourceRequestError, Sour
 from series.sources.base import Response, Window
 from series.sources.ecos import ecos_dates, ecos_error, ecos_period
 from tests.fault_server import FakeClock, FaultServer, Reply, Seen
-from tests.sources.support import DATA, fetch_into, live, make_spec, store_dump, stored
+from tests.sources.support import fetch_into, live, make_spec, store_dump, stored
 
-FIXTURE = DATA / "ecos_StatisticSearch_722Y001_0101000_D_SYNTHETIC.json"
+WIRE = "data/samples/wire/ecos"
+BASE_RATE = f"{WIRE}/ecos_StatisticSearch_722Y001_D_20260824_20260902_sample-key_en.json"  # REAL, 10 rows
+CUT_AT_10 = (
+    f"{WIRE}/ecos_StatisticSearch_722Y001_D_20260911_20260924_sample-key_en_truncated.json"  # REAL: 12 announced
+)
+BAD_KEY = f"{WIRE}/ecos_RESULT_INFO-100_observed-2026-09-07.json"  # REAL INFO-100
 KEY = "ABCDEFGHIJ0123456789"
 ENV = {"ECOS_API_KEY": KEY}
 
@@ -44,16 +53,41 @@ def _rows(n: int, start: date = date(2015, 1, 1)) -> list[dict[str, object]]:
     ]
 
 
-def test_parse_synthetic_fixture() -> None:
+def test_parse_the_real_base_rate_answer_with_its_weekend_rows(shared: Path) -> None:
+    body = (shared / BASE_RATE).read_bytes()
     src = sources.get("ecos")
     spec = make_spec("ecos", "722Y001/0101000", params={"cycle": "D"})
-    request = src.build_query(spec.primary, spec, Window(date(2023, 1, 10), date(2023, 1, 16)), ENV)
-    frame = src.parse(
-        [src.extract(Response(200, FIXTURE.read_bytes(), request), spec.primary, spec)], spec.primary, spec
-    )
+    request = src.build_query(spec.primary, spec, Window(date(2026, 8, 24), date(2026, 9, 2)), ENV)
+    frame = src.parse([src.extract(Response(200, body, request), spec.primary, spec)], spec.primary, spec)
     assert frame["value"].dtype == np.float64
-    assert frame["value"].tolist() == [3.25, 3.25, 3.25, 3.5, 3.5, 3.5, 3.5]
-    assert frame["date"].iloc[3] == pd.Timestamp("2023-01-13")
+    rows = json.loads(body)["StatisticSearch"]["row"]  # read independently: TIME and DATA_VALUE as sent
+    assert frame["date"].tolist() == [pd.Timestamp(r["TIME"]) for r in rows]
+    assert frame["value"].tolist() == [float(r["DATA_VALUE"]) for r in rows]
+    assert frame["value"].tolist() == [2.75] * 3 + [3.0] * 7  # 2.75 -> 3.00 on 2026-08-27
+    assert pd.Timestamp("2026-08-29") in set(frame["date"])  # a Saturday: cycle D has every calendar day
+
+
+def test_an_answer_cut_short_is_a_schema_error_and_stores_nothing(
+    shared: Path, fault_server: FaultServer, tmp_path: Path
+) -> None:
+    """The public `sample` key caps answers at 10 rows while list_total_count says 12: never a short series."""
+    fault_server.script(Reply(200, (shared / CUT_AT_10).read_bytes()))
+    spec = make_spec("ecos", "722Y001/0101000", params={"cycle": "D"}, start=date(2026, 9, 11))
+    outcome = fetch_into(
+        tmp_path / "s.sqlite", spec, live(fault_server, "ecos", FakeClock()), ENV, as_of=date(2026, 9, 24)
+    )
+    assert outcome.error_kind == "schema" and "announced 12 rows but sent 10" in outcome.message, outcome
+    assert stored(tmp_path / "s.sqlite").empty
+
+
+def test_the_real_bad_key_answer_is_an_auth_error_asked_once(shared: Path, fault_server: FaultServer) -> None:
+    fault_server.script(Reply(200, (shared / BAD_KEY).read_bytes()))
+    src = sources.get("ecos")
+    spec = make_spec("ecos", "722Y001/0101000", params={"cycle": "D"})
+    request = src.build_query(spec.primary, spec, Window(date(2026, 8, 24), date(2026, 9, 2)), ENV)
+    with pytest.raises(SourceAuthError, match=re.escape("INFO-100: 인증키가 유효하지 않습니다.")) as info:
+        live(fault_server, "ecos", FakeClock(), retries=4).send(request, source="ecos", series="probe")
+    assert len(fault_server.requests) == 1 and "ECOS_API_KEY" in str(info.value) and KEY not in str(info.value)
 
 
 def test_url_layout_and_key_redaction() -> None:
@@ -105,15 +139,15 @@ def test_short_paging_is_a_schema_error_and_stores_nothing(fault_server: FaultSe
     assert stored(tmp_path / "s.sqlite").empty
 
 
-def test_error_602_is_retried_after_a_minute(fault_server: FaultServer, tmp_path: Path) -> None:
+def test_error_602_is_retried_after_a_minute(fault_server: FaultServer, tmp_path: Path, shared: Path) -> None:
     fault_server.script(
         Reply(200, _result("ERROR-602", "과도한 OpenAPI 호출로 이용이 제한되었습니다. 잠시후 이용해주시기 바랍니다.")),
-        Reply(200, FIXTURE.read_bytes()),
+        Reply(200, (shared / BASE_RATE).read_bytes()),
     )
     clock = FakeClock()
     spec = make_spec("ecos", "722Y001/0101000", params={"cycle": "D"})
-    outcome = fetch_into(tmp_path / "s.sqlite", spec, live(fault_server, "ecos", clock), ENV, as_of=date(2023, 1, 16))
-    assert outcome.ok and outcome.added == 7
+    outcome = fetch_into(tmp_path / "s.sqlite", spec, live(fault_server, "ecos", clock), ENV, as_of=date(2026, 9, 2))
+    assert outcome.ok and outcome.added == 10
     assert 60.0 in clock.sleeps and len(fault_server.requests) == 2
 
 

@@ -43,7 +43,7 @@ from reports.export import DRY_RUN, REPORT_ONLY, ExportResult, export_all, expor
 from reports.mail import renderer
 from series import calendars, sources
 from series.errors import StoreError
-from series.fetch import FetchOutcome, fetch_series
+from series.fetch import FetchOutcome, fetch_series, log_failures
 from series.http import build_transport
 from series.sources.base import redact
 from series.store import Store
@@ -251,6 +251,7 @@ def fetch(
             )
         done(outcome)
         outcomes.append(outcome)
+    log_failures(outcomes)  # "no network" in one line, or one line per unreachable host
     return outcomes
 
 

@@ -296,9 +296,13 @@ class Session:
                 raise timed_out from None
             why, unreachable = connection_failure(e)
             if unreachable:
-                raise where.error(
-                    SourceUnreachable, f"{where.host} unreachable ({why})", reason=f"unreachable ({why})"
-                ) from None
+                # The host that could not be reached: a redirect's target, not the server that answered with it
+                # (marking that one down would refuse every other series it serves).
+                failed = getattr(getattr(e, "request", None), "url", None)
+                host = host_of(failed) if failed else where.host
+                error = where.error(SourceUnreachable, f"{host} unreachable ({why})", reason=f"unreachable ({why})")
+                error.host = host
+                raise error from None
             raise where.error(SourceUnavailable, why, reason=why, answered=False) from None
         finally:
             deadline.stop()

@@ -93,7 +93,10 @@ def test_a_server_trickling_a_byte_a_second_is_given_up_after_timeout_seconds(
     first, second = http.requests[:2]
     took = second.at - first.at
     print(f"\nslow server (1 byte/s), timeout_seconds = 3: given up after {took:.2f} s")
-    assert 3.0 <= took < 4.0  # the deadline is honoured within a second (it was 3 s per byte: minutes)
+    # The deadline holds the request for about 3 s (it was 3 s per byte: 250 bytes, minutes). The bounds are wide
+    # on purpose: the server stamps the request a moment after the client's timer starts (so a little under 3 s),
+    # and a loaded CI machine may be seconds late; neither comes near the old behaviour.
+    assert 2.5 <= took < 13.0
 
 
 def test_a_20_mb_error_body_is_cut_wherever_it_is_stored_or_shown(

@@ -23,6 +23,7 @@ from monitor.compute import Runner
 from monitor.errors import InputDataError
 from monitor.models.bands import BandJob, band_columns, band_settings, full_sample_job, rolling_job, run_jobs
 from monitor.models.incremental import UpdatePlan, full_plan, plan_update
+from monitor.models.rolling import frame_columns
 from monitor.models.spec import ModelSpec
 from monitor.models.spillover import connectedness, refresh_rolling, rolling_connectedness, tvp_connectedness
 from monitor.models.var import fit_var
@@ -255,6 +256,8 @@ def _rolling(
     settings = (lags, spec.horizon, spec.window, spec.orthogonal)
     if previous is None or stored is None or not len(stored):
         plan = full_plan(frame, spec.window, "no stored rolling result", stored=False)
+    elif not set(frame_columns(spec.names)) <= set(stored.columns):
+        plan = full_plan(frame, spec.window, "the stored rolling result lacks some of today's measures")
     elif (previous.lags, previous.horizon, previous.window, _orthogonal(previous)) != settings:
         why = "the stored result was computed with other settings (lag order, horizon, window or decomposition)"
         plan = full_plan(frame, spec.window, why)

@@ -85,7 +85,7 @@ def plan_update(stored: pd.DataFrame | None, frame: pd.DataFrame, window: int, s
         return full("the stored result has no model inputs to compare with (made by an earlier version)")
     if list(stored.columns) != list(frame.columns):
         return full("the model's variables changed since the last run")
-    if not stored_ends.equals(stored.index[window - 1 :]):
+    if len(stored) < window or not stored_ends.equals(stored.index[window - 1 :]):
         return full("the stored rolling result does not line up with its stored inputs")
     common = min(len(stored), len(frame))
     same_dates = np.asarray(stored.index[:common] == frame.index[:common])

@@ -439,7 +439,7 @@ def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -
             except MonitorError:
                 continue  # its inputs are missing: the report shows the chart without that rule
         # The stored state steps over nothing new: what is firing now, computed without saving anything.
-        stepped = engine.advance(evaluations, state.load_states(store), data).alerts
+        stepped = engine.advance(evaluations, state.load_states(store, before=as_of), data).alerts
         firing = [a for a in stepped if a.state == engine.FIRING]
         ctx = load_context(
             store,

@@ -37,7 +37,7 @@ def run_rules(store: Store, rules: Sequence[RuleBase], silences: Sequence[Silenc
             evaluations += rule.evaluate(data)
         except MonitorError as e:
             errors[rule.name] = str(e)
-    step = engine.advance(evaluations, state.load_states(store), data)
+    step = engine.advance(evaluations, state.load_states(store, before=data.as_of), data)
     state.save(store, step.states.values(), step.transitions, data.as_of)
     alerts = engine.inhibit(step.alerts, data.health, data.as_of)
     alerts = engine.silence(alerts, silences, data.as_of)

@@ -49,7 +49,9 @@ def check(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     from series.store import Store
 
     cfg = load(config)
-    with Store.open(cfg.store_path()) as store:
+    # As a writer, so that a store written by an earlier version (the stores to check) gets the current schema,
+    # as with any writing command; the check itself changes no row.
+    with Store.open(cfg.store_path(), writer="monitor store check") as store:
         violations = _violations(cfg, store)
     if not violations:
         typer.echo(f"{cfg.store_path()}: every row is dated on or after the fetch that wrote it")

@@ -12,6 +12,7 @@ import re
 import textwrap
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -259,3 +260,30 @@ def test_a_later_day_run_first_leaks_nothing_into_an_earlier_day(shared, tmp_pat
     assert not any(a["summary"].endswith(": unhealthy") and "krw_usd" in a["alert"] for a in alone_run["alerts"])
     assert any(a["alert"] == "krw_usd_critical" and a["state"] == "firing" for a in alone_run["alerts"])
     capsys.readouterr()
+
+
+def test_how_a_fetch_dates_its_rows():
+    """The README's table: first fetch by the release lag; later dates after the store's last fetch; a revision
+    on its fetch's day; a same-day re-run on that day; a live run at most today."""
+    from series.fetch import to_observations
+    from series.spec import SeriesSpec, SourceRef
+
+    ref = SourceRef("csv", "k")
+    spec = SeriesSpec("x", "x", "B", "u", ref, release_lag_days=3)
+    frame = pd.DataFrame({"date": pd.to_datetime(["2026-03-02", "2026-03-10", "2026-03-16"]), "value": [1.0, 2, 3]})
+
+    def dated(as_of: str, **kw: Any) -> dict[str, str]:
+        out = to_observations(spec, ref, frame, date.fromisoformat(as_of), point_in_time=True, **kw)
+        return {f"{d:%m-%d}": f"{r:%m-%d}" for d, r in zip(out["date"], out["realtime_start"], strict=True)}
+
+    assert dated("2026-03-20") == {"03-02": "03-05", "03-10": "03-13", "03-16": "03-19"}  # first fetch
+    assert dated("2026-03-20", known_through=date(2026, 3, 11)) == {
+        "03-02": "03-12",
+        "03-10": "03-13",
+        "03-16": "03-19",
+    }
+    stored = pd.DatetimeIndex(["2026-03-02"])
+    assert dated("2026-03-20", known_through=date(2026, 3, 6), stored_dates=stored)["03-02"] == "03-20"  # revision
+    assert dated("2026-03-13", known_through=date(2026, 3, 13)) == {"03-02": "03-13", "03-10": "03-13"}  # re-run
+    live = to_observations(spec, ref, frame, date(2026, 3, 17), point_in_time=False, known_through=date(2026, 3, 16))
+    assert [f"{r:%m-%d}" for r in live["realtime_start"]] == ["03-17", "03-17", "03-17"]

@@ -301,3 +301,7 @@ def test_monitor_store_check_and_repair_on_the_command_line(tmp_path, capsys):
     assert run(["store", "check", "--config", str(config)]) == 0
     assert "every row is dated on or after the fetch that wrote it" in capsys.readouterr().out
     assert run(["store", "repair", "--config", str(config), "--backup-dir", str(tmp_path / "nope")]) == 2
+    (tmp_path / "m.sqlite").rename(tmp_path / "elsewhere.sqlite")
+    assert run(["store", "check", "--config", str(config)]) == 2
+    assert "no store at" in capsys.readouterr().err
+    assert not (tmp_path / "m.sqlite").exists()  # checking a missing store does not create one

@@ -22,6 +22,14 @@ app.add_typer(store_app, name="store")
 SHOWN = 10  # rows listed per command; the count covers all of them
 
 
+def _existing(cfg: Config) -> Path:
+    """The store's path; opening it as a writer would create a missing one, and there is nothing to check."""
+    path = cfg.store_path()
+    if not path.exists():
+        raise MonitorError(f"no store at {path} yet: run `monitor fetch` or `monitor run` first")
+    return path
+
+
 def _violations(cfg: Config, store: Store) -> list[Violation]:
     from series import sources
     from series.integrity import find_violations
@@ -51,7 +59,7 @@ def check(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     cfg = load(config)
     # As a writer, so that a store written by an earlier version (the stores to check) gets the current schema,
     # as with any writing command; the check itself changes no row.
-    with Store.open(cfg.store_path(), writer="monitor store check") as store:
+    with Store.open(_existing(cfg), writer="monitor store check") as store:
         violations = _violations(cfg, store)
     if not violations:
         typer.echo(f"{cfg.store_path()}: every row is dated on or after the fetch that wrote it")
@@ -83,7 +91,7 @@ def repair(
     cfg = load(config)
     if backup_dir is not None and not backup_dir.is_dir():
         raise MonitorError(f"--backup-dir: {backup_dir} is not a folder")
-    with Store.open(cfg.store_path(), writer="monitor store repair") as store:
+    with Store.open(_existing(cfg), writer="monitor store repair") as store:
         violations = _violations(cfg, store)
         if not violations:
             typer.echo(f"{cfg.store_path()}: nothing to repair")

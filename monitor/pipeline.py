@@ -514,7 +514,7 @@ def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -
         # The stored state steps over nothing new: what is firing now, computed without saving anything. A rule
         # with no observation by the date (its inputs start later) cannot be firing on it.
         known = [ev for ev in evaluations if (ev.frame.index <= pd.Timestamp(as_of)).any()]
-        stepped = engine.advance(known, state.load_states(store), data).alerts
+        stepped = engine.advance(known, state.load_states(store, before=as_of), data).alerts
         firing = [a for a in stepped if a.state == engine.FIRING]
         ctx = load_context(
             store,

@@ -195,7 +195,7 @@ def load_context(
 
     failed = dict(failed or {})
     fetched = (run or {}).get("fetch", {})
-    summaries = store.summaries()
+    summaries = store.summaries(as_of)
     series = {s.id: store.as_of(s.id, as_of) for s in specs}
     info, freshness = {}, []
     for spec in specs:
@@ -261,7 +261,7 @@ def _changes(store: Store, specs: Sequence[SeriesSpec], as_of: date, series: Map
     ]
     if not previous:
         return []
-    before = date.fromisoformat(previous[0]["as_of"])
+    before = date.fromisoformat(max(r["as_of"] for r in previous))  # the last day before, whatever ran since
     out = []
     for spec in specs:
         now, then = series[spec.id].dropna(), store.as_of(spec.id, before).dropna()

@@ -5,9 +5,14 @@
   with a note naming the key that would enable it.
 - Incremental: the first fetch backfills from the series' configured start; later fetches ask from the last
   stored date minus the source's revision window, so revisions arrive as new vintages.
-- Point in time: every stored row carries `realtime_start`. Sources with vintages (ALFRED) give it; for the
-  others it is the end of the observation's period plus the series' `release_lag_days`, never later than the
-  run's as-of date. A run for a past date (backfill, replay) keeps only what would have been known by then.
+- Point in time: every stored row carries `realtime_start`, and rows are never dated on or before a day the
+  store already answered for (`Store.known_through`), so no `as_of()` answer changes once given. Sources with
+  vintages (ALFRED) give realtime_start. For the others, the first fetch of a series (the backfill of its
+  history) and dates published since the store's last fetch of it (missed mornings) are dated by the end of
+  their period plus the series' `release_lag_days` (a live run: at most today); a new value of a stored date (a
+  revision) is dated by this fetch. A run for a past date (backfill, replay) keeps only what would have been
+  known by then, and one for a date before the store's last fetch of a series fetches nothing: it reads what
+  the store knew on that date.
 - Replay: in a replay directory, a series whose sources have no recording is served by the `csv` source from
   `DIR/csv/<series id>.csv` (columns date,value), for files that are not in any source's wire format.
 - Failures are said once per host: the series of a host that could not be reached are logged in one line
@@ -128,11 +133,14 @@ def to_observations(
     *,
     point_in_time: bool,
     stored_dates: pd.DatetimeIndex | None = None,
+    known_through: date | None = None,
 ) -> pd.DataFrame:
     """Scale, drop missing values and what was not yet known on `as_of`, and fill realtime_start.
 
     A date the store already holds can only change by revision, which this fetch (as of `as_of`) is the first to
-    see: its realtime_start is `as_of`, so the store keeps the value in effect before as the earlier vintage."""
+    see: its realtime_start is `as_of`, so the store keeps the value in effect before as the earlier vintage.
+    `known_through` (the last day the store knew the series on, None for its first fetch): a new date is dated
+    after it, as the store did not have it then (on it, for a re-run of that same day)."""
     out = frame.copy()
     out["date"] = pd.to_datetime(out["date"]).dt.normalize()
     out["value"] = out["value"].astype("float64") * ref.scale
@@ -150,6 +158,9 @@ def to_observations(
         if not point_in_time:
             # A live fetch proves the value is known today, whatever the usual publication lag says.
             out["realtime_start"] = out["realtime_start"].clip(upper=cutoff)
+        if known_through is not None:
+            floor = min(pd.Timestamp(known_through) + pd.Timedelta(days=1), cutoff)
+            out["realtime_start"] = out["realtime_start"].clip(lower=floor)
         if stored_dates is not None and len(stored_dates):
             out.loc[out["date"].isin(stored_dates), "realtime_start"] = cutoff
     out = out[out["realtime_start"] <= cutoff]
@@ -182,6 +193,18 @@ def fetch_series(
         return FetchOutcome(
             spec.id, "skipped", message=f"needs {', '.join(missing)}", error_kind="missing_key", missing_keys=missing
         )
+    known = store.known_through(spec.id)
+    if known is not None and as_of < known:
+        # Fetching now would date today's answers on a past day: read what the store knew then instead.
+        stored = store.as_of(spec.id, as_of)
+        return FetchOutcome(
+            spec.id,
+            "ok",
+            "store",
+            last_date=stored.index[-1].date() if len(stored) else None,
+            message=f"not fetched: the store has this series as known on {known}; using what it knew on {as_of}",
+            missing_keys=missing,
+        )
     tried: list[str] = []
     last_error: SourceError | None = None
     reached = False
@@ -203,7 +226,9 @@ def fetch_series(
             continue
         payloads = [Payload(_redact_bytes(r.body, secrets), r.url, r.request.replay_name) for r in responses]
         history = store.latest(spec.id)
-        observations = to_observations(spec, ref, frame, as_of, point_in_time=point_in_time, stored_dates=history.index)
+        observations = to_observations(
+            spec, ref, frame, as_of, point_in_time=point_in_time, stored_dates=history.index, known_through=known
+        )
         sessions = calendars.sessions(spec.calendar) if spec.freq == "B" and spec.calendar else None
         parsed = frame.assign(value=frame["value"] * ref.scale)
         parsed = parsed[pd.to_datetime(parsed["date"]) <= pd.Timestamp(as_of)]

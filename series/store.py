@@ -170,6 +170,37 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY(outbox_id, address)
     );
     """,
+    # 5: alert state per evaluated day (point in time: day d starts from the state of the last day before d). The
+    # v3 rows become the state of the day the last finished run evaluated; `alert_state` is now a view of each
+    # alert's latest day.
+    """
+    CREATE TABLE alert_states(
+        fingerprint TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        state TEXT NOT NULL,
+        active_since TEXT,
+        firing_since TEXT,
+        cleared_since TEXT,
+        resolved_at TEXT,
+        pending INTEGER NOT NULL DEFAULT 0,
+        clear INTEGER NOT NULL DEFAULT 0,
+        last_obs TEXT,
+        value REAL,
+        threshold REAL,
+        updated TEXT NOT NULL,
+        PRIMARY KEY(fingerprint, as_of)
+    );
+    INSERT INTO alert_states SELECT fingerprint,
+        COALESCE((SELECT as_of FROM runs WHERE kind IN ('run', 'backfill') AND status IN ('ok', 'errors')
+                  ORDER BY id DESC LIMIT 1), last_obs, substr(updated, 1, 10)),
+        rule, labels, state, active_since, firing_since, cleared_since, resolved_at, pending, clear, last_obs, value,
+        threshold, updated FROM alert_state;
+    DROP TABLE alert_state;
+    CREATE VIEW alert_state AS SELECT s.* FROM alert_states s
+        WHERE s.as_of = (SELECT MAX(t.as_of) FROM alert_states t WHERE t.fingerprint = s.fingerprint);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # Stamped in the SQLite header (PRAGMA application_id, "KRMn") so that a store can be told from another program's
@@ -523,6 +554,20 @@ class Store:
             frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
         return frame
 
+    def known_through(self, series_id: str) -> date | None:
+        """The latest day the store knew this series on: its newest realtime_start, or the as-of date of the latest
+        run that fetched it successfully, whichever is later (None: never fetched nor stored). Rows appended later
+        must not be dated on or before it, or `as_of()` answers already given would change."""
+        row = self._conn.execute(
+            """SELECT MAX(m) FROM (
+                   SELECT MAX(realtime_start) AS m FROM observations WHERE series_id=?
+                   UNION ALL
+                   SELECT MAX(r.as_of) FROM fetches f JOIN runs r ON r.id = f.run_id
+                   WHERE f.series_id=? AND f.status='ok')""",
+            (series_id, series_id),
+        ).fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
+
     def last_date(self, series_id: str) -> date | None:
         row = self._conn.execute("SELECT MAX(date) FROM observations WHERE series_id=?", (series_id,)).fetchone()
         return date.fromisoformat(row[0]) if row and row[0] else None
@@ -534,17 +579,21 @@ class Store:
             self._conn.execute("SELECT COUNT(*) FROM observations WHERE series_id=?", (series_id,)).fetchone()[0]
         )
 
-    def summaries(self) -> dict[str, SeriesSummary]:
+    def summaries(self, as_of: date | None = None) -> dict[str, SeriesSummary]:
+        """Per series: counts, range, last value, last fetch and source, of every row or (`as_of`) of the rows
+        known on that day."""
+        known = _iso(as_of) if as_of is not None else "9999-12-31"
         out: dict[str, SeriesSummary] = {}
         for r in self._conn.execute(
             """SELECT series_id, COUNT(DISTINCT date) AS n, MIN(date) AS first, MAX(date) AS last,
-                      MAX(fetched_at) AS fetched FROM observations GROUP BY series_id"""
+                      MAX(fetched_at) AS fetched FROM observations WHERE realtime_start <= ? GROUP BY series_id""",
+            (known,),
         ):
             sid = r["series_id"]
             last_row = self._conn.execute(
-                "SELECT value, source FROM observations WHERE series_id=? AND date=? "
+                "SELECT value, source FROM observations WHERE series_id=? AND date=? AND realtime_start <= ? "
                 "ORDER BY realtime_start DESC, id DESC LIMIT 1",
-                (sid, r["last"]),
+                (sid, r["last"], known),
             ).fetchone()
             out[sid] = SeriesSummary(
                 sid,

@@ -294,3 +294,112 @@ def test_a_disk_too_full_for_the_lock_note_is_a_write_error(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"StoreWriteError 1 cannot write the store's lock file {path}.lock: "), done.stdout
     assert done.stdout.rstrip().endswith(f"(check the free space and permissions of {tmp_path})")
+
+
+def test_migration_to_v5_keeps_the_alert_state_as_of_the_last_finished_run(tmp_path):
+    from series.store import MIGRATIONS
+
+    path = tmp_path / "v3.sqlite"
+    conn = sqlite3.connect(path)
+    for step in MIGRATIONS[:3]:
+        conn.executescript(step)
+    conn.execute("PRAGMA user_version=3")
+    conn.execute("INSERT INTO runs(kind, as_of, started, status) VALUES ('run', '2026-03-20', 'x', 'ok')")
+    conn.execute("INSERT INTO runs(kind, as_of, started, status) VALUES ('run', '2026-03-27', 'x', 'running')")
+    conn.execute(
+        "INSERT INTO alert_state(fingerprint, rule, labels, state, last_obs, updated) "
+        "VALUES ('f1', 'r', '{}', 'firing', '2026-03-19', '2026-03-20T01:00:00Z')"
+    )
+    conn.commit()
+    conn.close()
+    with Store.open(path, writer="t") as s:
+        rows = [tuple(r) for r in s.connection.execute("SELECT fingerprint, as_of, state FROM alert_states")]
+        # The run killed mid-way (still 'running') did not save; the last finished one did.
+        assert rows == [("f1", "2026-03-20", "firing")]
+        assert [tuple(r) for r in s.connection.execute("SELECT fingerprint, state FROM alert_state")] == [
+            ("f1", "firing")
+        ]
+
+
+# -- the point-in-time invariant across fetches (monitor store check | repair) ---------------------------------
+def day(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text)
+
+
+def fetch_as_of(store: Store, as_of: str, rows: list[tuple[str, float, str]], source: str = "csv") -> None:
+    """One run's fetch as of a date, storing (date, value, realtime_start) rows as given."""
+    run_id = store.begin_run("run", as_of)
+    batch = pd.DataFrame(
+        {
+            "date": [day(d) for d, _, _ in rows],
+            "value": [v for _, v, _ in rows],
+            "realtime_start": [day(r) for *_, r in rows],
+        }
+    )
+    store.save_fetch(series_id="krw", source=source, key="k", observations=batch, run_id=run_id)
+    store.finish_run(run_id, "ok")
+
+
+def test_store_check_finds_rows_dated_before_their_fetch_and_repair_fixes_them(tmp_path):
+    from series.integrity import DELETE, find_violations, repair
+
+    never = lambda series_id, source: False  # noqa: E731 (no source here dates its own rows)
+    with Store.open(tmp_path / "m.sqlite", writer="test") as store:
+        # The first backfill (as of 03-20): history dated by the release lag, which is allowed.
+        fetch_as_of(store, "2026-03-20", [("2026-03-18", 1490.0, "2026-03-19"), ("2026-03-19", 1495.0, "2026-03-20")])
+        # A run as of 03-31 (what the current code writes: after the last fetch) ...
+        fetch_as_of(store, "2026-03-31", [("2026-03-27", 1509.86, "2026-03-31")])
+        assert find_violations(store, never) == []
+        # ... then what earlier versions wrote: a backfill of 03-27 dated its copy on 03-27 (issue 12) ...
+        fetch_as_of(store, "2026-03-27", [("2026-03-27", 1509.0, "2026-03-27")])
+        # ... and a later run dated a gap-filling date and a revision before the last fetch.
+        fetch_as_of(store, "2026-04-03", [("2026-03-30", 1500.0, "2026-03-31"), ("2026-03-19", 1496.0, "2026-03-21")])
+        assert store.as_of("krw", "2026-03-27").iloc[-1] == 1509.0  # the corruption
+        found = find_violations(store, never)
+        assert sorted((v.obs_date, str(v.realtime_start), v.fix) for v in found) == [
+            ("2026-03-19", "2026-03-21", "2026-04-03"),  # a revision: dated by its fetch
+            ("2026-03-27", "2026-03-27", DELETE),  # fetched for a day before the last fetch: today it reads
+            ("2026-03-30", "2026-03-31", "2026-04-01"),  # a new date: the day after the last fetch
+        ]
+        assert find_violations(store, lambda series_id, source: source == "csv") == []  # a source that dates rows
+        backup = repair(store, found)
+        assert find_violations(store, never) == []
+        assert store.as_of("krw", "2026-03-27").index[-1] == day("2026-03-19")  # 03-27 was first known 03-31
+        assert store.as_of("krw", "2026-03-31").iloc[-1] == 1509.86
+        assert store.as_of("krw", "2026-04-03").to_dict() == {
+            day("2026-03-18"): 1490.0,
+            day("2026-03-19"): 1496.0,
+            day("2026-03-27"): 1509.86,
+            day("2026-03-30"): 1500.0,
+        }
+    with Store.open(backup) as before:  # the backup holds the store as it was
+        assert before.as_of("krw", "2026-03-27").iloc[-1] == 1509.0
+
+
+def test_monitor_store_check_and_repair_on_the_command_line(tmp_path, capsys):
+    from monitor.cli import run
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[paths]\nstore = "{tmp_path / "m.sqlite"}"\n\n[[series]]\nid = "krw"\nlabel = "KRW"\nsource = "csv"\n'
+        'key = "krw.csv"\nfreq = "B"\nunits = "KRW"\n'
+    )
+    with Store.open(tmp_path / "m.sqlite", writer="test") as store:
+        fetch_as_of(store, "2026-03-31", [("2026-03-27", 1509.86, "2026-03-31")])
+        fetch_as_of(store, "2026-03-27", [("2026-03-27", 1509.0, "2026-03-27")])
+    assert run(["store", "check", "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "1 rows in 1 series (krw) are dated before the store fetched them" in out
+    assert "krw 2026-03-27 = 1509: dated 2026-03-27 by a fetch as of 2026-03-27, but the store knew" in out
+    assert "monitor store repair" in out
+    assert run(["store", "repair", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "repaired 1 rows (1 deleted, 0 re-dated); the store as it was is in" in out
+    assert len(list(tmp_path.glob("m.sqlite.before-repair-*"))) == 1
+    assert run(["store", "check", "--config", str(config)]) == 0
+    assert "every row is dated on or after the fetch that wrote it" in capsys.readouterr().out
+    assert run(["store", "repair", "--config", str(config), "--backup-dir", str(tmp_path / "nope")]) == 2
+    (tmp_path / "m.sqlite").rename(tmp_path / "elsewhere.sqlite")
+    assert run(["store", "check", "--config", str(config)]) == 2
+    assert "no store at" in capsys.readouterr().err
+    assert not (tmp_path / "m.sqlite").exists()  # checking a missing store does not create one

@@ -8,9 +8,10 @@ States of one alert instance (identified by its fingerprint, a hash of its sorte
     resolved --condition--> pending (a new episode)
 
 Time is counted in observations of the rule's input series, never wall-clock: a rule with `for = 2` fires on
-the third observation in a row that meets its condition, whether they came in one daily run or three. Each run
-steps the state with the observations dated after the last one it saw, so re-running a day changes nothing; the
-state lives in the store between runs (monitor/alerts/state.py).
+the third observation in a row that meets its condition, whether they came in one daily run or three. Day d
+steps the state of the last day evaluated before d with the observations dated after the last one it saw, so
+re-running a day gives the same answer and an earlier day evaluated late never sees a later one's state; the
+state lives in the store, per evaluated day (monitor/alerts/state.py).
 
 Stages (each takes and returns a list of alerts; `suppressed` says why an alert is muted):
     inhibit(alerts, health)                  a stale, missing or failed input mutes the rules on it; one

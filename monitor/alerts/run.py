@@ -39,7 +39,7 @@ def run_rules(store: Store, rules: Sequence[RuleBase], silences: Sequence[Silenc
             errors[rule.name] = str(e)
         except Exception as e:  # a bug in one rule costs that rule only
             errors[rule.name] = f"evaluate: unexpected {type(e).__name__}: {' '.join(str(e).split())}"
-    step = engine.advance(evaluations, state.load_states(store), data)
+    step = engine.advance(evaluations, state.load_states(store, before=data.as_of), data)
     state.save(store, step.states.values(), step.transitions, data.as_of)
     alerts = engine.inhibit(step.alerts, data.health, data.as_of)
     alerts = engine.silence(alerts, silences, data.as_of)

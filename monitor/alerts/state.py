@@ -1,7 +1,10 @@
-"""Alert state in the store (tables alert_state, alert_events and notifications_sent; DDL in series.store).
+"""Alert state in the store (tables alert_states, alert_events and notifications_sent; DDL in series.store).
 
-`save` writes the new states and their transitions in one transaction: a run killed in the middle leaves the
-previous state, and the next run steps through the same observations again.
+Point in time: the state is kept per evaluated day. Day d starts from the state of the last day evaluated before
+d (`load_states(store, before=d)`) and `save` writes day d's state only, so evaluating an earlier day after a
+later one neither reads nor overwrites the later state, and re-running a day gives the same answer. `save`
+writes the states and their transitions in one transaction: a run killed in the middle leaves the previous
+state, and the next run steps through the same observations again.
 """
 
 from __future__ import annotations
@@ -31,9 +34,15 @@ def _sql_num(x: float) -> float | None:
     return None if math.isnan(x) else x
 
 
-def load_states(store: Store) -> dict[str, AlertState]:
+def load_states(store: Store, *, before: date) -> dict[str, AlertState]:
+    """Each alert's state as of the last day evaluated before `before` (never a later day's)."""
     out = {}
-    for r in store.connection.execute("SELECT * FROM alert_state"):
+    for r in store.connection.execute(
+        """SELECT s.* FROM alert_states s JOIN (
+               SELECT fingerprint, MAX(as_of) AS as_of FROM alert_states WHERE as_of < ? GROUP BY fingerprint
+           ) latest USING (fingerprint, as_of)""",
+        (before.isoformat(),),
+    ):
         out[r["fingerprint"]] = AlertState(
             fingerprint=r["fingerprint"],
             rule=r["rule"],
@@ -53,13 +62,15 @@ def load_states(store: Store) -> dict[str, AlertState]:
 
 
 def save(store: Store, states: Iterable[AlertState], transitions: Iterable[Transition], as_of: date) -> None:
+    """Day `as_of`'s states (replacing a re-run's) and the transitions not recorded yet (a re-run, or an earlier
+    day evaluated after a later one, steps through observations whose transitions are already recorded)."""
     now = utcnow()
     with store.transaction() as c:
         c.executemany(
-            """INSERT INTO alert_state(fingerprint, rule, labels, state, active_since, firing_since, cleared_since,
-                   resolved_at, pending, clear, last_obs, value, threshold, updated)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-               ON CONFLICT(fingerprint) DO UPDATE SET rule=excluded.rule, labels=excluded.labels,
+            """INSERT INTO alert_states(fingerprint, as_of, rule, labels, state, active_since, firing_since,
+                   cleared_since, resolved_at, pending, clear, last_obs, value, threshold, updated)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(fingerprint, as_of) DO UPDATE SET rule=excluded.rule, labels=excluded.labels,
                    state=excluded.state, active_since=excluded.active_since, firing_since=excluded.firing_since,
                    cleared_since=excluded.cleared_since, resolved_at=excluded.resolved_at,
                    pending=excluded.pending, clear=excluded.clear, last_obs=excluded.last_obs,
@@ -67,6 +78,7 @@ def save(store: Store, states: Iterable[AlertState], transitions: Iterable[Trans
             [
                 (
                     s.fingerprint,
+                    as_of.isoformat(),
                     s.rule,
                     json.dumps(s.labels, sort_keys=True),
                     s.state,
@@ -86,7 +98,8 @@ def save(store: Store, states: Iterable[AlertState], transitions: Iterable[Trans
         )
         c.executemany(
             "INSERT INTO alert_events(fingerprint, rule, obs_date, as_of, from_state, to_state, value, threshold) "
-            "VALUES (?,?,?,?,?,?,?,?)",
+            "SELECT ?,?,?,?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM alert_events "
+            "WHERE fingerprint=?1 AND obs_date=?3 AND from_state=?5 AND to_state=?6)",
             [
                 (
                     t.fingerprint,
@@ -112,12 +125,14 @@ def events(store: Store, fingerprint: str | None = None) -> list[dict[str, objec
     return [dict(r) for r in store.connection.execute(sql + " ORDER BY obs_date, id", args)]
 
 
-def sent_records(store: Store, receiver: str) -> Mapping[str, SentRecord]:
-    """The last notice `receiver` was sent about each alert (by as-of date, then enqueue order)."""
+def sent_records(store: Store, receiver: str, *, as_of: date) -> Mapping[str, SentRecord]:
+    """The last notice `receiver` was sent about each alert for a day up to `as_of` (by as-of date, then enqueue
+    order): a notice about a later day does not tell the receiver about an earlier one."""
     out: dict[str, SentRecord] = {}
     for r in store.connection.execute(
-        "SELECT fingerprint, episode, state, as_of FROM notifications_sent WHERE receiver=? ORDER BY as_of, outbox_id",
-        (receiver,),
+        "SELECT fingerprint, episode, state, as_of FROM notifications_sent WHERE receiver=? AND as_of<=? "
+        "ORDER BY as_of, outbox_id",
+        (receiver, as_of.isoformat()),
     ):
         out[r["fingerprint"]] = SentRecord(r["fingerprint"], r["episode"], r["state"], date.fromisoformat(r["as_of"]))
     return out

@@ -44,7 +44,15 @@ def _options(
 
 
 # Registration by import: each module adds its commands to `app`.
-from monitor.cli import alerts_cmd, config_cmd, fetch_cmd, run_cmd, series_cmd, spillover_cmd  # noqa: E402,F401
+from monitor.cli import (  # noqa: E402,F401
+    alerts_cmd,
+    config_cmd,
+    fetch_cmd,
+    run_cmd,
+    series_cmd,
+    spillover_cmd,
+    store_cmd,
+)
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 

@@ -110,7 +110,7 @@ def explain(
     infos = cfg.series_infos()
     with Store.open(cfg.store_path()) as store:
         data = load_rule_data(store, infos.values(), when, results=_results(cfg, results))
-        saved = state.load_states(store)
+        saved = state.load_states(store, before=when)
     spec = rule.model_dump(by_alias=True, exclude={"name", "labels", "annotations"}, exclude_defaults=True)
     typer.echo(f"rule {rule.name} ({rule.severity}): " + ", ".join(f"{k}={v!r}" for k, v in spec.items()))
     typer.echo(f"as of {when}")
@@ -151,7 +151,7 @@ def explain(
                 f"  stored state: {old.state} (last observation {old.last_obs}, episode from {old.active_since})"
             )
         else:
-            typer.echo("  stored state: none (the rule has not run on this store yet)")
+            typer.echo(f"  stored state: none (the rule has not run on this store before {when})")
         since = now.firing_since if now.state == engine.FIRING else now.active_since or now.resolved_at
         typer.echo(
             f"  state as of {when}: {now.state}"

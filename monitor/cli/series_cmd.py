@@ -44,7 +44,7 @@ def list_series(config: ConfigOpt = DEFAULT_CONFIG, as_of: AsOfOpt = None) -> No
     summaries = {}
     if path.exists():
         with Store.open(path) as store:
-            summaries = store.summaries()
+            summaries = store.summaries(when)
     table = Table(title=f"series in {path}", title_justify="left")
     for col in ("id", "label", "source", "freq", "first", "last", "last value", "units", "staleness"):
         table.add_column(col, justify="right" if col == "last value" else "left", no_wrap=col != "label")

@@ -53,7 +53,7 @@ def queue_digest(
     is reported with both notices, and nothing is reported twice."""
     out = Dispatch()
     for receiver in receivers:
-        sent = dict(sent_records(store, receiver.name))
+        sent = dict(sent_records(store, receiver.name, as_of=as_of))
         due: dict[tuple[str, str, str], Alert] = {}
         for day, groups in days:
             for a in dedup(groups.get(receiver.name, []), sent, day, receiver.repeat_interval_days):

@@ -24,6 +24,9 @@ from urllib.parse import quote, quote_plus, unquote
 
 # Environment variables whose values are secrets by their name, besides the ones declared by sources and receivers.
 SECRET_SUFFIXES = ("_KEY", "_PW", "_PASSWORD", "_TOKEN", "_SECRET")
+# A variable only named like a secret whose value is shorter than this is a flag or a number, not a secret:
+# redacting it would blank every "1" of every log line. (Declared variables are redacted whatever their length.)
+GUESSED_MIN_LENGTH = 8
 
 
 def normalise(value: str) -> str:
@@ -94,8 +97,9 @@ def registry(
     """Every form of every secret of a run: the values in `env` of the `declared` variables (sources' env keys,
     receivers' password_env) and of any variable named like a secret, and of the SMTP `logins` (username, name of
     the password's variable). Longest first."""
-    names = set(declared) | {k for k in env if k.endswith(SECRET_SUFFIXES)}
-    values = {env[n] for n in names if env.get(n)}
+    declared = set(declared)
+    guessed = {k for k in env if k.endswith(SECRET_SUFFIXES) and len(normalise(env[k])) >= GUESSED_MIN_LENGTH}
+    values = {env[n] for n in declared | guessed if env.get(n)}
     out = set(forms(*sorted(values)))
     for username, password_env in logins:
         out.update(login_forms(username, env.get(password_env) or ""))

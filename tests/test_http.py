@@ -362,6 +362,8 @@ def test_one_registry_covers_every_declared_key_and_each_receivers_password(tmp_
     assert set(env.values()) <= set(forms)  # not a hand-kept list: every source's keys, whatever they are
     assert base64.b64encode(b"\0desk\0" + env["MAILBOX_PASS"].encode()).decode() in forms
     assert "KRX_ID" in declared  # pykrx's login is redacted like its password
+    guessed = secret_values(load_config(config), {"VENDOR_API_TOKEN": "tok-0123456789", "FEATURE_KEY": "1"})
+    assert "tok-0123456789" in guessed and "1" not in guessed  # a flag named like a secret would blank every "1"
 
 
 def _fetch_echoed(

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +23,10 @@ from monitor.cli.common import (
     today,
 )
 from monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.pipeline import RunOutcome, RunRequest
 
 LogFormatOpt = Annotated[
     str, typer.Option("--log-format", help="human (a terminal), json (one object per line) or auto.")
@@ -133,7 +137,7 @@ def backfill(
         raise typer.Exit(worst)
 
 
-def _run_daily(cfg, request, env, log):  # type: ignore[no-untyped-def]
+def _run_daily(cfg: Config, request: RunRequest, env: dict[str, str], log: logging.Logger) -> RunOutcome:
     """One run, stopped cleanly by SIGTERM or SIGINT: the pipeline records the run as interrupted and releases
     the lock on the way out; here the stop is logged and said in one line, with exit 128 + the signal."""
     from monitor.logs import event
@@ -150,7 +154,8 @@ def _run_daily(cfg, request, env, log):  # type: ignore[no-untyped-def]
             + ("recorded as interrupted; " if started else "")
             + "nothing half-stored, mail not yet delivered stays in the outbox; the next run goes on from here"
         )
-        event(log, "run.interrupted", message, level=logging.WARNING, signal=e.signal)
+        # The log has the event, the one error line says the rest (a terminal shows both: no sentence twice).
+        event(log, "run.interrupted", f"{which} stopped by {e.signal}", level=logging.WARNING, signal=e.signal)
         typer.echo(f"error: {message}", err=True)
         raise typer.Exit(e.exit_code) from None
 

@@ -19,6 +19,7 @@ import logging
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from email.utils import getaddresses
 
 from monitor.notify.email import DeliveryError, Refusal, Sender, recipients, redact
 from monitor.notify.message import Notification, build_message
@@ -191,7 +192,8 @@ def refused_for_good(store: Store, addresses: Mapping[str, Sequence[str]]) -> li
         (SENT, REFUSED),
     ):
         last[(r["receiver"], r["address"].lower())] = r
-    wanted = {(receiver, a.lower()) for receiver, to in addresses.items() for a in to}
+    # The config may give a display name ("The CIO <cio@example.com>"); the outbox keeps the bare address.
+    wanted = {(receiver, a.lower()) for receiver, to in addresses.items() for _, a in getaddresses(list(to))}
     return [
         f"mail to {r['address']} refused for good by the server ({r['code']} {r['reply']}; outbox #{r['id']} of "
         f"{r['as_of']}, not retried): correct or remove it in [[receivers]] {r['receiver']}"

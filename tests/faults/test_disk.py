@@ -1,6 +1,7 @@
 """The store's disk fails: `monitor run` as a child process whose files cannot grow past a limit (RLIMIT_FSIZE,
-what `ulimit -f` sets; to the process, a full disk), in two places: so small that the store cannot even be opened
-for writing (SQLite's shared-memory index needs 32 KB), and large enough for the run to start and store its first
+what `ulimit -f` sets; to the process, a full disk), in three places: no byte at all (not even the lock file's
+note of who holds the lock fits), so small that the store cannot be opened for writing (SQLite's shared-memory
+index needs 32 KB), and large enough for the run to start and store its first
 fetch (under 40 KB of write-ahead log), but not the second one (the source's answer that day is the full 45-year
 history, 53 KB compressed, measured to fail anywhere from 44 KB to 110 KB).
 
@@ -55,7 +56,7 @@ def stores(
     return folder / "day1.sqlite", observations(folder / "store.sqlite")
 
 
-@pytest.mark.parametrize(("where", "limit"), [("opening", 8_000), ("writing", 80_000)])
+@pytest.mark.parametrize(("where", "limit"), [("locking", 0), ("opening", 8_000), ("writing", 80_000)])
 def test_a_full_disk_stops_the_run_cleanly_and_the_next_run_recovers(
     where: str,
     limit: int,
@@ -80,7 +81,11 @@ def test_a_full_disk_stops_the_run_cleanly_and_the_next_run_recovers(
     failed.assert_json_log()
     assert len(errors) == 1, failed.err
     assert_store_sound(store)
-    if where == "opening":
+    if where == "locking":  # not even the lock file's note (who holds the lock) fits
+        assert errors[0].startswith(f"error: cannot write the store's lock file {store}.lock: File too large")
+        assert errors[0].endswith(f"(check the free space and permissions of {tmp_path})")
+        assert observations(store) == before and runs(store) == runs_before
+    elif where == "opening":
         assert errors[0].startswith(f"error: cannot open the store {store}: ")
         assert errors[0].endswith(f"(check the free space and permissions of {tmp_path})")
         assert "move it away" not in errors[0]  # the store is fine: never advise moving it

@@ -101,3 +101,15 @@ def test_every_recipient_refused(tmp_path):
         assert deliver_all(store, cfg).refused == second.refused
     assert handler.messages == []
     assert handler.asked == [DESK, CIO, DESK, CIO]
+
+
+def test_an_address_with_a_display_name_in_the_config_is_still_named(tmp_path):
+    handler, port = Refusing(refuse={CIO: "550 5.1.1 no such user"}), free_port()
+    base = make_config(tmp_path, port)
+    named = [r.model_copy(update={"to": [f"Risk desk <{DESK}>", f"The CIO <{CIO}>"]}) for r in base.receivers]
+    cfg = base.model_copy(update={"receivers": named})
+    with smtp_server(port, handler), Store.open(cfg.store_path(), writer="test") as store:
+        sent = run_day(store, cfg, DAY)
+        [refused] = sent.delivery.refused
+        assert refused.startswith(f"mail to {CIO} refused for good by the server (550 5.1.1 no such user;")
+    assert [m.rcpt_tos for m in handler.messages] == [[DESK]]

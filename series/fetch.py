@@ -22,11 +22,12 @@ import pandas as pd
 
 from series import calendars, sources
 from series.errors import SourceError
+from series.freshness import period_end
 from series.http import ReplayTransport, Transport
 from series.sources.base import Window, redact
 from series.spec import SeriesSpec, SourceRef
 from series.store import AppendResult, Payload, Store
-from series.validate import ERROR, DataIssue, check_batch, period_end
+from series.validate import ERROR, DataIssue, check_batch
 
 REPLAY_CSV_KEY = "replay"
 

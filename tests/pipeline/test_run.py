@@ -26,7 +26,7 @@ from tests.replay import build_replay_dir
 REPO = Path(__file__).resolve().parents[2]
 AS_OF = "2026-03-27"
 # Series of the shipped config with no real data in any form (see tests/replay.py): their fetch fails.
-NO_DATA = {"boj_call_rate", "krw_usd_spot", "exports_semis"}
+NO_DATA = {"boj_call_rate", "krw_usd_spot", "krw_usd_seoul", "exports_semis"}
 
 
 def shipped_config(tmp: Path, receiver: str) -> Path:

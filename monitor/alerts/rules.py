@@ -6,8 +6,9 @@ A rule turns its inputs into one DataFrame per alert instance, indexed by observ
     condition  True where the rule's condition holds
 (plus kind-specific extras). Each row uses only observations dated on or before its date: trailing statistics
 exclude the current observation, expanding percentiles use only the past, series are joined by carrying the last
-known value forward. The daily engine, `monitor alerts backtest` and the report's shaded firing periods all read
-these frames, so a rule has exactly one definition of when it holds.
+known value forward while it is fresh (series.freshness: never past the series' stale limit). The daily engine,
+`monitor alerts backtest` and the report's shaded firing periods all read these frames, so a rule has exactly one
+definition of when it holds.
 
 Observations are counted on each input series' own dates (its exchange calendar): "k sessions", streaks, `for`
 and `keep_firing_for` skip a Korean holiday because the series has no row then.
@@ -214,9 +215,7 @@ def _legs(data: RuleData, legs: Mapping[str, str], rule: str, on: pd.DatetimeInd
     only while it is fresh (series.freshness): a leg older than its series' stale limit is NaN, so the rule does
     not hold on it (a Fed range whose data ended in 2024 says nothing about 2026)."""
     series = {name: _series(data, sid, rule) for name, sid in legs.items()}
-    if on is None:
-        on = _leg_dates(data, legs, series)
-    index = on
+    index = _leg_dates(data, legs, series) if on is None else on
     return pd.DataFrame(
         {name: carry_forward(s, data.info_of(legs[name]), index) for name, s in series.items()}, index=index
     )
@@ -433,7 +432,8 @@ def _hysteresis_frame(x: pd.Series, enter: float, exit: float, direction: Litera
 # Rules on several series
 # ------------------------------------------------------------------------------------------------------------
 class SpreadRule(RuleBase):
-    """series minus `minus`, each carrying its last known value forward on the union of their dates."""
+    """series minus `minus`, each carrying its last known value forward on the union of their dates while it is
+    fresh; from the day either goes stale the spread is unknown (NaN) and the condition does not hold."""
 
     kind: Literal["spread"]
     series: str
@@ -577,13 +577,14 @@ class EmpRule(RuleBase):
     """Exchange-market-pressure index (Eichengreen, Rose and Wyplosz 1996; Girton and Roper 1977), z-scored,
     with an episode by hysteresis.
 
-    On the dates of `base` (default: the first component's series), every other input carried forward:
+    On the dates of `base` (default: the first component's series), every other input carried forward while fresh:
         c_k,t   = transform_k(x_k) over `periods` observations (x_k = series - minus for a differential)
         s_k,t   = standard deviation of c_k over all observations before t (expanding, point in time)
         w_k,t   = (1 / s_k,t) / sum_j (1 / s_j,t)      inverse-volatility weights, summing to 1
         EMP_t   = sum_k w_k,t * sign_k * c_k,t
         z_t     = (EMP_t - mean(EMP_{t-window..t-1})) / sd(EMP_{t-window..t-1})
-    A component whose s is 0 or not yet defined is left out of that date's sum. The rule holds from z >= enter
+    A component whose s is 0 or not yet defined, or whose input is stale on that date (series.freshness), is
+    left out of that date's sum. The rule holds from z >= enter
     until z < exit. Default components: KRW depreciation (log change of KRW per USD, sign +1) and the change of
     the BOK-Fed rate differential (sign +1: a policy rate raised against the Fed's absorbs pressure, ERW's
     convention; set sign = -1 to read a falling differential as outflow pressure instead). A reserves series

@@ -41,7 +41,7 @@ def _rows(store: Path) -> dict[str, tuple[int, str, str]]:
 
 def test_shipped_config_is_valid_with_every_source_registered(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["check-config", "--config", str(REPO / "config.toml")]) == 0
-    assert "ok: 14 series" in capsys.readouterr().out
+    assert "ok: 15 series" in capsys.readouterr().out
 
 
 def test_endpoint_overrides_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,11 +75,11 @@ def test_acceptance_replay_of_the_real_history(
     config = _config_copy(tmp_path)
     code = run(["fetch", "--replay", str(replay), "--config", str(config)])
     out, err = capsys.readouterr()
-    # Three series have no real file in any form; they fail one line each and the rest goes on.
+    # Four series have no real file in any form; they fail one line each and the rest goes on.
     assert code == 1
     failed = sorted(re.findall(r"^  (\w+): failed: no replay file", err, flags=re.M))
-    assert failed == ["boj_call_rate", "exports_semis", "krw_usd_spot"]
-    assert "fetched 11/14 series" in out
+    assert failed == ["boj_call_rate", "exports_semis", "krw_usd_seoul", "krw_usd_spot"]
+    assert "fetched 11/15 series" in out
 
     rows = _rows(tmp_path / "store.sqlite")
     dexkous = (replay / "fredgraph" / "DEXKOUS.csv").read_text().splitlines()[1:]

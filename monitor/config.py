@@ -26,6 +26,7 @@ from monitor.errors import MonitorError
 from monitor.limits import MAX_DRAWS, MAX_HORIZON, MAX_LAGS, MIN_WINDOW
 from monitor.models.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, TvpSettings, VariableSpec
 from series.calendars import CALENDARS
+from series.preferred import PreferredSpec
 from series.spec import DEFAULT_STALE_DAYS, FREQUENCIES, SeriesSpec, SourceRef
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -118,6 +119,16 @@ class SeriesBlock(_Block):
         if self.min is not None and self.max is not None and self.min >= self.max:
             raise ValueError(f"min ({self.min}) must be below max ({self.max})")
         return self
+
+
+class PreferredBlock(_Block):
+    """One quantity from several [[series]], the best-ranked source with data on each date (series/preferred.py):
+    e.g. KRW per USD from the Seoul close, else Yahoo KRW=X, else FRED's NY noon rate. Rules and charts name it
+    like a series; every value keeps the id of the series it came from."""
+
+    id: str = Field(pattern=SLUG)
+    label: str = Field(min_length=1)
+    sources: list[str] = Field(min_length=2)  # [[series]] ids, best first
 
 
 class VariableBlock(_Block):
@@ -261,6 +272,7 @@ class Config(_Block):
     fetch: FetchBlock = FetchBlock()
     compute: ComputeBlock = ComputeBlock()
     series: list[SeriesBlock] = Field(min_length=1)
+    preferred: list[PreferredBlock] = []
     models: list[ModelBlock] = []
     model_groups: list[ModelGroupBlock] = []
     rules: list[Rule] = []
@@ -289,13 +301,22 @@ class Config(_Block):
 
     def series_infos(self) -> dict[str, SeriesInfo]:
         """What rules and alert messages need to know about each series."""
-        return {
+        infos = {
             s.id: SeriesInfo(s.id, s.label, s.units, s.freq, s.stale_after_days or DEFAULT_STALE_DAYS[s.freq], s.source)
             for s in self.series
         }
+        for p in self.preferred:
+            first = infos[p.sources[0]]
+            # Its stale limit is the loosest of its sources': it is stale only once every source it could use is.
+            limit = max(infos[sid].stale_days for sid in p.sources)
+            infos[p.id] = SeriesInfo(p.id, p.label, first.units, first.freq, limit, "preferred", tuple(p.sources))
+        return infos
 
     def series_specs(self) -> list[SeriesSpec]:
         return [self._spec(s) for s in self.series]
+
+    def preferred_specs(self) -> list[PreferredSpec]:
+        return [PreferredSpec(p.id, p.label, tuple(p.sources)) for p in self.preferred]
 
     def model_specs(self) -> list[ModelSpec]:
         """The [[models]] blocks (the markets of [[model_groups]] are in `group_specs`)."""
@@ -482,6 +503,17 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                 src.params_model.model_validate(params)
             except ValidationError as e:
                 problems += [describe_error(err, src.params_model, prefix=f"{where}.params") for err in e.errors()]
+    units = {s["id"]: s.get("units") for _, s in _items(raw, "series") if isinstance(s.get("id"), str)}
+    for i, p in _items(raw, "preferred"):
+        pid = p.get("id")
+        if isinstance(pid, str) and pid in seen:
+            problems.append(f"preferred[{i}].id: {pid!r} is already a [[series]] id")
+        named = [sid for sid in _list(p.get("sources")) if isinstance(sid, str)]
+        for j, sid in enumerate(named):
+            if sid not in units:
+                problems.append(f"preferred[{i}].sources[{j}]: unknown series {sid!r}{_suggest(sid, list(units))}")
+        if len({units[sid] for sid in named if sid in units}) > 1:
+            problems.append(f"preferred[{i}].sources: the series have different units; one quantity, one unit")
     fetch = raw.get("fetch")
     endpoints = fetch.get("endpoints") if isinstance(fetch, dict) else None
     for name, url in endpoints.items() if isinstance(endpoints, dict) else ():
@@ -597,6 +629,7 @@ def rule_references(raw: dict[str, Any]) -> list[str]:
     """Series, models and model variables that rules name must exist (read from the raw blocks, so a rule with
     other problems still has its references checked)."""
     series = [s["id"] for _, s in _items(raw, "series") if isinstance(s.get("id"), str)]
+    series += [p["id"] for _, p in _items(raw, "preferred") if isinstance(p.get("id"), str)]
     models: dict[str, list[str]] = {}
     for _, m in _items(raw, "models"):
         if isinstance(m.get("name"), str):

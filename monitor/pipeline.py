@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from monitor.alerts import engine, state
-from monitor.alerts.data import load_rule_data
+from monitor.alerts.data import SeriesInfo, load_rule_data
 from monitor.alerts.run import RuleRun, run_rules
 from monitor.align import model_panel
 from monitor.compute import Compute
@@ -44,6 +44,7 @@ from reports.mail import renderer
 from series import calendars, sources
 from series.errors import StoreError
 from series.fetch import FetchOutcome, fetch_series, log_failures
+from series.freshness import freshness
 from series.http import build_transport
 from series.sources.base import redact
 from series.store import Store
@@ -264,7 +265,7 @@ def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.
         for spec in config.model_specs():
             data = {v.series_id: store.as_of(v.series_id, as_of) for v in spec.variables}
             try:
-                used, dropped = inputs_for(spec, data, {s: infos[s].stale_days for s in data}, as_of)
+                used, dropped = inputs_for(spec, data, infos, as_of)
                 panel = model_panel(data, used, as_of)
                 previous = load_result(store, spec.name, as_of - timedelta(days=1))
                 result = estimate(used, panel, previous=previous, dropped=dropped, compute=compute)
@@ -318,17 +319,17 @@ def not_estimated(spec: ModelSpec, as_of: date, why: str) -> ModelResult:
 
 
 def inputs_for(
-    spec: ModelSpec, data: Mapping[str, pd.Series], stale_days: Mapping[str, int], as_of: date
+    spec: ModelSpec, data: Mapping[str, pd.Series], infos: Mapping[str, SeriesInfo], as_of: date
 ) -> tuple[ModelSpec, tuple[str, ...]]:
     """The model restricted to the inputs the data can carry, and why each other one was left out.
 
-    Stale or empty inputs go first (a daily input older than its series' stale limit; a monthly one missing the
-    last two complete months). Then, while the aligned sample is shorter than MIN_ROWS, the input whose removal
+    Stale or empty inputs go first (older than their series' stale limit, as series.freshness says: the rules
+    mute on the same answer). Then, while the aligned sample is shorter than MIN_ROWS, the input whose removal
     lengthens it most goes. At least two inputs stay; fewer is an error that says what is missing."""
     dropped: list[str] = []
     keep = []
     for v in spec.variables:
-        why = _stale(data[v.series_id], spec.freq, stale_days.get(v.series_id, 5), as_of)
+        why = _stale(data[v.series_id], infos.get(v.series_id) or SeriesInfo(v.series_id), as_of)
         if why:
             dropped.append(f"{v.series_id}: {why}")
         else:
@@ -485,6 +486,7 @@ def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, l
         alerts=alerts,
         run={**summary, "failed": out.problems},
         failed=failed_series(out.fetches),
+        preferred=config.preferred_specs(),
     )
     variant = DRY_RUN if request.dry_run else ""  # a dry run never replaces the run's own report
     result = export_all(ctx, config.exports_dir(), request.formats, run=summary, variant=variant)
@@ -511,11 +513,13 @@ def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -
                 evaluations += rule.evaluate(data)
             except MonitorError:
                 continue  # its inputs are missing: the report shows the chart without that rule
-        # The stored state steps over nothing new: what is firing now, computed without saving anything. A rule
-        # with no observation by the date (its inputs start later) cannot be firing on it.
+        # The stored state steps over nothing new: what is firing now, computed without saving anything, then
+        # muted as the run mutes (stale inputs, silences), so the report and the run agree on what is firing. A
+        # rule with no observation by the date (its inputs start later) cannot be firing on it.
         known = [ev for ev in evaluations if (ev.frame.index <= pd.Timestamp(as_of)).any()]
         stepped = engine.advance(known, state.load_states(store, before=as_of), data).alerts
-        firing = [a for a in stepped if a.state == engine.FIRING]
+        shown = engine.silence(engine.inhibit(stepped, data.health, as_of), config.silences, as_of)
+        firing = [a for a in shown if a.state == engine.FIRING and not a.suppressed]
         ctx = load_context(
             store,
             config.series_specs(),
@@ -523,6 +527,7 @@ def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -
             rules=[trace(ev) for ev in evaluations],
             alerts=firing,
             run={"as_of": as_of.isoformat(), "status": "report only"},
+            preferred=config.preferred_specs(),
         )
         return export_all(ctx, config.exports_dir(), formats, variant=REPORT_ONLY)
 
@@ -601,24 +606,10 @@ def _store_for(config: Config, request: RunRequest, log: logging.Logger) -> Iter
             yield store
 
 
-def _stale(s: pd.Series, freq: str, stale_days: int, as_of: date) -> str:
+def _stale(s: pd.Series, info: SeriesInfo, as_of: date) -> str:
     s = s.dropna()
-    if s.empty:
-        return "no data"
-    last = s.index[-1]
-    if freq == "D":
-        age = (pd.Timestamp(as_of) - last).days
-        return (
-            f"stale: last observation {last:%Y-%m-%d} is {age} days old (limit {stale_days})"
-            if age > stale_days
-            else ""
-        )
-    complete = pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)
-    if complete != pd.Timestamp(as_of):
-        complete -= pd.offsets.MonthEnd(1)
-    if last < (complete - pd.offsets.MonthEnd(2)) + pd.Timedelta(days=1):
-        return f"stale: last observation {last:%Y-%m-%d} misses the last two complete months"
-    return ""
+    fresh = freshness(info, s.index[-1] if len(s) else None, as_of)
+    return "" if fresh.fresh else f"{fresh.status}: {fresh.reason}"
 
 
 def _without(spec: ModelSpec, series_id: str) -> ModelSpec:

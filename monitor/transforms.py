@@ -1,9 +1,11 @@
 """Per-variable transforms for models and reports, and stationarity tests reported (never silently "fixed").
 
 Units: diff in the series' units; log and log_diff in natural-log units (log_diff of a price is a log return);
-pct_change and yoy in percent. yoy compares with one year earlier: 12 observations back for monthly data, 4 for
-quarterly, 52 for weekly, 1 for annual; for daily and business-day data the observation one year earlier by
-calendar date, as of that date (the last value on or before the same day a year before).
+pct_change and yoy in percent. yoy compares with the same period one year earlier (`yoy`): the same month for
+monthly data, quarter for quarterly, week (52 weeks back) for weekly, year for annual, NaN when that period has
+no observation (never an older one: with a month missing, 12 rows back is 13 months back); for daily and
+business-day data the value as of the same calendar day a year before (the last on or before it, at most a week
+older). Models and rules (monitor.alerts.stats) both use this one definition.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import pandas as pd
 from monitor.errors import InputDataError
 from monitor.models.spec import TRANSFORMS
 
-YOY_LAGS = {"W": 52, "M": 12, "Q": 4, "A": 1}
+# yoy: the pandas period of each frequency and how many of them make a year.
+YOY_PERIODS = {"W": ("W-SUN", 52), "M": ("M", 12), "Q": ("Q-DEC", 4), "A": ("Y-DEC", 1)}
 DAILY = ("D", "B")
+# A daily value "as of" a day a year before is at most a week older than that day (a long holiday), never more.
+_DAILY_YOY_TOLERANCE = pd.Timedelta(days=7)
 
 
 def infer_freq(index: pd.Index) -> str:
@@ -62,17 +67,31 @@ def transform(series: pd.Series, how: str, *, freq: str | None = None) -> pd.Ser
         return 100.0 * (s / s.shift(1) - 1.0)
     if how == "zscore":
         return (s - s.mean()) / s.std()
-    # yoy
-    f = freq or infer_freq(s.index)
-    if f in YOY_LAGS:
-        return 100.0 * (s / s.shift(YOY_LAGS[f]) - 1.0)
-    if f not in DAILY:
-        raise InputDataError(f"unknown frequency {f!r} for yoy of series {series.name}; use D, B, W, M, Q or A")
-    if not isinstance(s.index, pd.DatetimeIndex):
-        raise InputDataError(f"yoy of daily series {series.name} needs a date index")
+    return yoy(s, freq)
+
+
+def yoy(series: pd.Series, freq: str | None = None) -> pd.Series:
+    """Percent change on the same period a year before (see the module docstring); NaN where that is missing.
+    freq (D, B, W, M, Q, A) is inferred from the index when omitted."""
+    if not isinstance(series.index, pd.DatetimeIndex):
+        raise InputDataError(f"yoy of series {series.name} needs a date index")
+    s = series.astype(float)
     clean = s.dropna()
-    year_ago = clean.reindex(s.index - pd.DateOffset(years=1), method="ffill")
-    return pd.Series(100.0 * (s.to_numpy() / year_ago.to_numpy() - 1.0), index=s.index, name=s.name)
+    if len(clean) < 2 and freq is None:  # no frequency to tell, and nothing a year before anyway
+        return s * np.nan
+    f = freq or infer_freq(clean.index)
+    if f in YOY_PERIODS:
+        period, lag = YOY_PERIODS[f]
+        by_period = pd.Series(clean.to_numpy(), index=clean.index.to_period(period))
+        by_period = by_period[~by_period.index.duplicated(keep="last")]
+        year_ago = by_period.reindex(s.index.to_period(period) - lag).to_numpy()
+    elif f in DAILY:
+        year_ago = clean.reindex(
+            s.index - pd.DateOffset(years=1), method="ffill", tolerance=_DAILY_YOY_TOLERANCE
+        ).to_numpy()
+    else:
+        raise InputDataError(f"unknown frequency {f!r} for yoy of series {series.name}; use D, B, W, M, Q or A")
+    return pd.Series(100.0 * (s.to_numpy() / year_ago - 1.0), index=s.index, name=s.name)
 
 
 def transform_frame(frame: pd.DataFrame, how: str | Mapping[str, str], *, freq: str | None = None) -> pd.DataFrame:

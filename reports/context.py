@@ -16,6 +16,7 @@ import pandas as pd
 from monitor.alerts.engine import Alert
 from monitor.results import ModelResult, load_results
 from series.failures import failure_lines, no_network
+from series.preferred import PreferredSpec
 from series.spec import SeriesSpec
 from series.store import Store
 
@@ -118,6 +119,8 @@ class ReportContext:
     alerts: Sequence[Alert] = ()  # this run's alerts worth a headline (firing, or resolved lately)
     freshness: Sequence[Freshness] = ()
     changes: Sequence[Change] = ()
+    # Preferred-sources series ([[preferred]]): per date, the id of the series each value came from.
+    sources: Mapping[str, pd.Series] = field(default_factory=dict)
     run: Mapping[str, Any] = field(default_factory=dict)
     roles: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ROLES))
     title: str = "Korea macro & market monitor"
@@ -148,12 +151,23 @@ class ReportContext:
 
     def source_of(self, *roles: str) -> str:
         """'FRED DEXKOUS, Yahoo ^KS11' for a chart footer."""
-        parts = []
-        for r in roles:
-            i = self.info.get(self.role(r))
-            if i is not None:
-                parts.append(f"{_SOURCE_NAMES.get(i.source, i.source)} {i.key}" if i.source != "csv" else i.label)
-        return ", ".join(dict.fromkeys(parts))
+        return ", ".join(dict.fromkeys(p for p in (self.source_of_series(self.role(r)) for r in roles) if p))
+
+    def source_of_series(self, series_id: str) -> str:
+        """'Yahoo Finance KRW=X': where a series' values come from ("" when it is unknown)."""
+        i = self.info.get(series_id)
+        if i is None:
+            return ""
+        return f"{_SOURCE_NAMES.get(i.source, i.source)} {i.key}" if i.source != "csv" else i.label
+
+    def freshest(self, role: str) -> str:
+        """The series to draw for a role: the preferred-sources series that has the role's series among its
+        sources (its freshest value, each value from a named source), else the role's own series."""
+        sid = self.role(role)
+        for pid, picked in self.sources.items():
+            if sid in set(picked) and pid in self.series and not self.series[pid].empty:
+                return pid
+        return sid
 
     def model(self, role: str) -> ModelResult | None:
         m = self.models.get(self.role(role))
@@ -186,12 +200,15 @@ def load_context(
     run: Mapping[str, Any] | None = None,
     failed: Mapping[str, str] | None = None,
     roles: Mapping[str, str] | None = None,
+    preferred: Sequence[PreferredSpec] = (),
 ) -> ReportContext:
     """Read everything a report needs from the store, as known on `as_of` (nothing is fetched).
 
     `failed` maps series ids whose fetch failed in this run to the reason; the freshness table says it in a few
-    words (host and error class, from run.json's "fetch" when it has them): "What failed" has the details."""
-    from series.validate import period_end
+    words (host and error class, from run.json's "fetch" when it has them): "What failed" has the details.
+    `preferred`: the preferred-sources series (series/preferred.py), drawn from their sources' values."""
+    from series.freshness import freshness as freshness_of
+    from series.preferred import resolve
 
     failed = dict(failed or {})
     fetched = (run or {}).get("fetch", {})
@@ -204,17 +221,25 @@ def load_context(
         ref = next((r for r in spec.refs() if r.source == source), spec.primary)
         info[spec.id] = SeriesInfo(spec.id, spec.label, spec.units, source, ref.key, spec.freq)
         values = series[spec.id].dropna()
-        last = values.index[-1].date() if not values.empty else None
+        fresh = freshness_of(spec, values.index[-1] if not values.empty else None, as_of)
+        last = fresh.last
         if spec.id in failed:
             status, message = "failed", _in_short(fetched.get(spec.id), failed[spec.id])
-        elif last is None:
+        elif fresh.missing:
             status, message = "no data", ""
         else:
-            age = (pd.Timestamp(as_of) - period_end(pd.Timestamp(last), spec.freq)).days
-            status, message = ("stale", f"{age} days old") if age > spec.stale_days else ("ok", "")
+            status, message = ("stale", fresh.reason) if fresh.stale else ("ok", "")
         freshness.append(
             Freshness(spec.id, spec.label, source, last, summary.last_fetched if summary else None, status, message)
         )
+    sources: dict[str, pd.Series] = {}
+    for p in preferred:
+        first = next((info[sid] for sid in p.sources if sid in info), None)
+        if first is None:
+            continue
+        picked = resolve({sid: series[sid] for sid in p.sources if sid in series}, p.sources)
+        series[p.id], sources[p.id] = picked["value"], picked["source"]
+        info[p.id] = SeriesInfo(p.id, p.label, first.units, "preferred", "", first.freq)
     return ReportContext(
         as_of=as_of,
         series=series,
@@ -226,6 +251,7 @@ def load_context(
         changes=_changes(store, specs, as_of, series),
         run=dict(run or {}),
         roles=dict(roles or DEFAULT_ROLES),
+        sources=sources,
     )
 
 

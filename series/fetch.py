@@ -32,11 +32,12 @@ import pandas as pd
 from series import calendars, sources
 from series.errors import SourceError
 from series.failures import LOCAL_SOURCES, failure_lines, no_network, no_network_line
+from series.freshness import period_end
 from series.http import ReplayTransport, Transport, host_of
 from series.sources.base import Window, redact
 from series.spec import SeriesSpec, SourceRef
 from series.store import AppendResult, Payload, Store
-from series.validate import ERROR, DataIssue, check_batch, period_end
+from series.validate import ERROR, DataIssue, check_batch
 
 REPLAY_CSV_KEY = "replay"
 log = logging.getLogger(__name__)

@@ -13,13 +13,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from series.freshness import freshness
 from series.spec import SeriesSpec
 
 ERROR, WARN = "error", "warn"
 
 # Largest calendar-day spacing that is not a gap, per frequency (B: long holidays such as Chuseok or Seollal).
 _MAX_SPACING_DAYS = {"D": 4, "B": 10, "W": 10, "M": 35, "Q": 100}
-_PERIOD_END = {"D": "D", "B": "D", "W": "W", "M": "ME", "Q": "QE"}
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,6 @@ class DataIssue:
     check: str  # empty | duplicates | order | gap | stale | range | jump | units
     severity: str  # error | warn
     message: str
-
-
-def period_end(day: pd.Timestamp, freq: str) -> pd.Timestamp:
-    """Last calendar day of the period an observation dated `day` covers (monthly data are dated the 1st)."""
-    if freq in ("D", "B"):
-        return day
-    offset = pd.tseries.frequencies.to_offset(_PERIOD_END[freq])
-    return day if offset.is_on_offset(day) else day + offset
 
 
 def check_batch(
@@ -71,10 +63,9 @@ def check_batch(
     latest = values.sort_values(keys).drop_duplicates("date", keep="last")
     series = latest.set_index("date")["value"].sort_index()
     issues += [DataIssue(spec.id, c, s, m) for c, s, m in _gaps(spec, series.index, sessions)]
-    last = series.index[-1]
-    age = (pd.Timestamp(as_of) - period_end(last, spec.freq)).days
-    if age > spec.stale_days:
-        add("stale", WARN, f"last observation {last.date()} is {age} days old (allowed {spec.stale_days})")
+    fresh = freshness(spec, series.index[-1], as_of)
+    if fresh.stale:
+        add("stale", WARN, fresh.reason)
     low = series[series < spec.valid_min] if spec.valid_min is not None else series.iloc[:0]
     high = series[series > spec.valid_max] if spec.valid_max is not None else series.iloc[:0]
     for bad, bound, word in ((low, spec.valid_min, "below"), (high, spec.valid_max, "above")):

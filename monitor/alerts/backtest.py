@@ -28,7 +28,7 @@ calm, NSR = [B / (B + D)] / [A / (A + C)] (below 1: the rule fires more often be
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -40,7 +40,9 @@ from monitor.alerts.data import RuleData, SeriesInfo
 from monitor.alerts.engine import FIRING, AlertState, Episode, episode, step
 from monitor.alerts.rules import DataHealthRule, Evaluation, RuleBase
 from monitor.errors import MonitorError
-from series.validate import period_end
+from series.freshness import age_days
+from series.preferred import vintages as preferred_vintages
+from series.store import Store
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,19 @@ class Vintages:
         f = self.frame if before is None else self.frame[self.frame["realtime_start"] < before]
         last = f.sort_values(["date", "realtime_start"]).drop_duplicates("date", keep="last").set_index("date")
         return last["value"].astype("float64"), pd.DatetimeIndex(last["realtime_start"]).to_series(index=last.index)
+
+
+def stored_vintages(store: Store, ids: Iterable[str], infos: Mapping[str, SeriesInfo]) -> dict[str, Vintages]:
+    """Each series' stored rows; a preferred-sources series' rows are its sources' (series.preferred.vintages):
+    each date from the source that covers it, known on the day that source published it."""
+    out = {}
+    for sid in ids:
+        info = infos.get(sid)
+        if info is not None and info.prefer:
+            out[sid] = Vintages(preferred_vintages({s: store.vintages(s) for s in info.prefer}, info.prefer))
+        else:
+            out[sid] = Vintages(store.vintages(sid))
+    return out
 
 
 @dataclass
@@ -112,6 +127,10 @@ def pit_histories(
             for s in inputs:
                 k = _known_at(idx, snaps[s][1])
                 known = np.where(np.isnat(known) | (k > known), k, known)
+            # A row is known no earlier than its date: the day a leg goes stale (a row the rule adds, see
+            # series.freshness.expiries) is not known before it comes.
+            dated = idx.to_numpy(dtype="datetime64[ns]")
+            known = np.where(~np.isnat(known) & (known < dated), dated, known)
             rows = frame.assign(known=known)
             rows = rows[rows["known"].notna()]
             if fp in done:
@@ -139,7 +158,7 @@ def _health_histories(
 ) -> list[PitHistory]:
     """Stale or missing on each weekday, from when each observation was first known (source outages are not
     in the store's history, so source_down is not replayed)."""
-    targets = sorted(infos) if "*" in rule.series else list(rule.series)
+    targets = sorted(s for s in infos if not infos[s].prefer) if "*" in rule.series else list(rule.series)
     out = []
     for sid in targets:
         v = vintages.get(sid)
@@ -152,8 +171,7 @@ def _health_histories(
         grid = pd.bdate_range(by_known.index[0], pd.Timestamp(end), name="date")
         pos = by_known.index.searchsorted(grid, side="right") - 1
         last = pd.DatetimeIndex(by_known.to_numpy()[pos])
-        ends = pd.DatetimeIndex([period_end(d, info.freq) for d in last]) if info.freq not in ("D", "B") else last
-        age = pd.Series((grid - ends).days.astype("float64"), index=grid)
+        age = pd.Series(age_days(info, last, grid), index=grid)  # as the daily run's freshness counts it
         cond = age > info.stale_days if "stale" in rule.checks else pd.Series(False, index=grid)
         frame = pd.DataFrame({"value": age, "threshold": float(info.stale_days), "condition": cond}, index=grid)
         ev = Evaluation(rule, frame, {"series": sid}, (sid,))

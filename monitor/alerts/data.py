@@ -10,15 +10,16 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
+from series.freshness import freshness
+from series.preferred import resolve
 from series.store import Store
-from series.validate import period_end
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -33,6 +34,7 @@ class SeriesInfo:
     freq: str = "B"
     stale_days: int = 5
     source: str = ""
+    prefer: tuple[str, ...] = ()  # a preferred-sources series ([[preferred]]): its source series, best first
 
     @property
     def name(self) -> str:
@@ -127,10 +129,8 @@ def fmt_number(x: float | None) -> str:
 def health_of(
     info: SeriesInfo, last: date | None, as_of: date, *, status: str = "ok", message: str = "", source: str = ""
 ) -> SeriesHealth:
-    if last is None:
-        return SeriesHealth(info.id, None, False, status, message, None, info.stale_days, source)
-    age = (pd.Timestamp(as_of) - period_end(pd.Timestamp(last), info.freq)).days
-    return SeriesHealth(info.id, last, age > info.stale_days, status, message, age, info.stale_days, source)
+    fresh = freshness(info, last, as_of)
+    return SeriesHealth(info.id, fresh.last, fresh.stale, status, message, fresh.age_days, fresh.limit_days, source)
 
 
 def load_rule_data(
@@ -150,6 +150,8 @@ def load_rule_data(
     provenance: dict[str, Provenance] = {}
     info_map = {i.id: i for i in infos}
     for sid, info in info_map.items():
+        if info.prefer:
+            continue  # resolved below, from its sources as known on the date
         values = store.as_of(sid, as_of)
         series[sid] = values
         last = values.index[-1].date() if len(values) else None
@@ -159,6 +161,25 @@ def load_rule_data(
         status = "failed" if sid in failures else "ok"
         health[sid] = health_of(
             info, last, as_of, status=status, message=failures.get(sid, ""), source=prov.source if prov else ""
+        )
+    for sid, info in info_map.items():
+        if not info.prefer:
+            continue
+        known = {src: series[src] if src in series else store.as_of(src, as_of) for src in info.prefer}
+        picked = resolve(known, info.prefer)
+        series[sid] = picked["value"]
+        if picked.empty:
+            health[sid] = health_of(info, None, as_of)
+            continue
+        source_id = str(picked["source"].iloc[-1])
+        # The latest value's own series: its provenance names the source, and its stale limit applies.
+        prov = provenance.get(source_id) or _provenance(store, source_id, picked.index[-1].date(), as_of)
+        if prov:
+            provenance[sid] = prov
+        source_info = info_map.get(source_id)
+        limit = source_info.stale_days if source_info else info.stale_days
+        health[sid] = health_of(
+            replace(info, stale_days=limit), picked.index[-1].date(), as_of, source=prov.source if prov else ""
         )
     return RuleData(as_of, series, info_map, dict(results or {}), health, provenance)
 

@@ -6,8 +6,9 @@ A rule turns its inputs into one DataFrame per alert instance, indexed by observ
     condition  True where the rule's condition holds
 (plus kind-specific extras). Each row uses only observations dated on or before its date: trailing statistics
 exclude the current observation, expanding percentiles use only the past, series are joined by carrying the last
-known value forward. The daily engine, `monitor alerts backtest` and the report's shaded firing periods all read
-these frames, so a rule has exactly one definition of when it holds.
+known value forward while it is fresh (series.freshness: never past the series' stale limit). The daily engine,
+`monitor alerts backtest` and the report's shaded firing periods all read these frames, so a rule has exactly one
+definition of when it holds.
 
 Observations are counted on each input series' own dates (its exchange calendar): "k sessions", streaks, `for`
 and `keep_firing_for` skip a Korean holiday because the series has no row then.
@@ -22,6 +23,7 @@ Kinds (the `kind` key; the README's rule reference lists every key):
     emp                   exchange-market-pressure index, z-scored, with hysteresis (formula in EmpRule)
     spread                series minus another series, op threshold
     divergence            one series hiking while another cuts, both within `within_months`
+    reconcile             two sources of the same quantity more than `threshold` % apart on the same date
     spillover_percentile  a spillover measure (TCI, cTCI, TO/FROM/NET of a variable) op its expanding percentile
     spillover_sign        NET of a variable changing sign
     spillover_pairwise    net pairwise transmission from one variable to another op a level for `n` observations
@@ -43,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from monitor.alerts import stats
 from monitor.alerts.data import RuleData, SeriesInfo, fingerprint, fmt_number, health_of
 from monitor.errors import InputDataError
+from series.freshness import carry_forward, expiries
 
 SLUG = r"^[a-z][a-z0-9_]*$"
 Severity = Literal["info", "warning", "critical"]
@@ -193,7 +196,8 @@ class SeriesInput(RuleBase):
         return (self.series,)
 
     def input(self, data: RuleData) -> pd.Series:
-        return stats.transform(_series(data, self.series, self.name), self.transform, self.periods)
+        freq = data.info[self.series].freq if self.series in data.info else None
+        return stats.transform(_series(data, self.series, self.name), self.transform, self.periods, freq=freq)
 
     def subject(self, data: RuleData) -> str:
         return _describe_input(data.info_of(self.series), self.transform, self.periods)
@@ -204,6 +208,24 @@ def _series(data: RuleData, series_id: str, rule: str) -> pd.Series:
     if s is None:
         raise InputDataError(f"rule {rule}: no data for series {series_id!r} (is it in [[series]] and fetched?)")
     return s.dropna().sort_index()
+
+
+def _legs(data: RuleData, legs: Mapping[str, str], rule: str, on: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+    """Several series on one index (`on`, default the union of their dates), each carrying its last value forward
+    only while it is fresh (series.freshness): a leg older than its series' stale limit is NaN, so the rule does
+    not hold on it (a Fed range whose data ended in 2024 says nothing about 2026)."""
+    series = {name: _series(data, sid, rule) for name, sid in legs.items()}
+    index = _leg_dates(data, legs, series) if on is None else on
+    return pd.DataFrame(
+        {name: carry_forward(s, data.info_of(legs[name]), index) for name, s in series.items()}, index=index
+    )
+
+
+def _leg_dates(data: RuleData, legs: Mapping[str, str], series: Mapping[str, pd.Series]) -> pd.DatetimeIndex:
+    """The union of the legs' dates and of the days each leg went stale (up to the as-of date)."""
+    dates = [pd.DatetimeIndex(s.index) for s in series.values()]
+    dates += [expiries(data.info_of(legs[name]), s.index, data.as_of) for name, s in series.items()]
+    return pd.DatetimeIndex(sorted(set().union(*dates)), name="date")
 
 
 def _describe_input(info: SeriesInfo, how: str, periods: int) -> str:
@@ -410,7 +432,8 @@ def _hysteresis_frame(x: pd.Series, enter: float, exit: float, direction: Litera
 # Rules on several series
 # ------------------------------------------------------------------------------------------------------------
 class SpreadRule(RuleBase):
-    """series minus `minus`, each carrying its last known value forward on the union of their dates."""
+    """series minus `minus`, each carrying its last known value forward on the union of their dates while it is
+    fresh; from the day either goes stale the spread is unknown (NaN) and the condition does not hold."""
 
     kind: Literal["spread"]
     series: str
@@ -423,9 +446,8 @@ class SpreadRule(RuleBase):
         return (self.series, self.minus)
 
     def frame(self, data: RuleData) -> pd.DataFrame:
-        joined = stats.as_of_join(
-            {"a": _series(data, self.series, self.name), "b": _series(data, self.minus, self.name)}
-        ).dropna()
+        joined = _legs(data, {"a": self.series, "b": self.minus}, self.name)
+        joined = joined[joined.index >= joined.dropna().index.min()]  # from the first date both are known
         spread = joined["a"] - joined["b"]
         return _frame(
             spread, self.threshold, stats.compare(spread, self.op, self.threshold), a=joined["a"], b=joined["b"]
@@ -473,12 +495,16 @@ class DivergenceRule(RuleBase):
                 cuts=[],
             )
         start = max(up.index[0], down.index[0])
-        index = up.index.union(down.index)
+        legs_ids = {"up": self.hiking, "down": self.cutting}
+        index = _leg_dates(data, legs_ids, {"up": up, "down": down})
         index = index[index >= start]
         hikes = stats.trailing_window_sum(up.diff().clip(lower=0), index, self.within_months)
         cuts = stats.trailing_window_sum((-down.diff()).clip(lower=0), index, self.within_months)
-        h = pd.Series(hikes, index=index)
-        c = pd.Series(cuts, index=index)
+        # A stale leg is not "no move": the rule says nothing on a date either series is older than its limit.
+        legs = _legs(data, legs_ids, self.name, on=index)
+        known = legs.notna().all(axis=1)
+        h = pd.Series(hikes, index=index).where(known)
+        c = pd.Series(cuts, index=index).where(known)
         value = np.minimum(h, c)
         cond = (h >= self.min_move - 1e-12) & (c >= self.min_move - 1e-12)
         return _frame(value, self.min_move, cond, hikes=h, cuts=c)
@@ -499,6 +525,43 @@ class DivergenceRule(RuleBase):
         )
 
 
+class ReconcileRule(RuleBase):
+    """Two sources of the same quantity disagree: on each date both have an observation (never a value carried
+    from another date), value = 100 * |a / b - 1| in percent, condition value > threshold. E.g. Yahoo KRW=X
+    against FRED's NY noon rate: a gap above 1% on the same day is a data error or a market dislocation worth a
+    look before a KRW alert is trusted."""
+
+    kind: Literal["reconcile"]
+    series: list[str] = Field(min_length=2, max_length=2)  # [a, b]: two series ids measuring the same thing
+    threshold: float = Field(1.0, gt=0)  # percent
+    extras: ClassVar[tuple[str, ...]] = ("a", "b")
+
+    def series_ids(self) -> tuple[str, ...]:
+        return tuple(self.series)
+
+    def frame(self, data: RuleData) -> pd.DataFrame:
+        a, b = (_series(data, sid, self.name) for sid in self.series)
+        both = pd.concat({"a": a, "b": b}, axis=1, sort=True).dropna()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = 100.0 * (both["a"] / both["b"].where(both["b"] != 0) - 1.0).abs()
+        return _frame(gap, self.threshold, stats.compare(gap, ">", self.threshold), a=both["a"], b=both["b"])
+
+    def subject(self, data: RuleData) -> str:
+        return f"{data.info_of(self.series[0]).name} against {data.info_of(self.series[1]).name}"
+
+    def default_summary(self, ctx: Mapping[str, Any]) -> str:
+        a, b = self.series
+        return (
+            f"{a} {fmt_number(ctx['a'])} and {b} {fmt_number(ctx['b'])} on {ctx['date']} differ by "
+            f"{ctx['value']:.2f}% (> {fmt_number(ctx['threshold'])}%)"
+        )
+
+    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
+        a, b = self.series
+        limit = fmt_number(ctx["threshold"])
+        return f"{a} and {b} agree again: {ctx['value']:.2f}% apart on {ctx['date']} (<= {limit}%)"
+
+
 class EmpComponent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     series: str
@@ -514,13 +577,14 @@ class EmpRule(RuleBase):
     """Exchange-market-pressure index (Eichengreen, Rose and Wyplosz 1996; Girton and Roper 1977), z-scored,
     with an episode by hysteresis.
 
-    On the dates of `base` (default: the first component's series), every other input carried forward:
+    On the dates of `base` (default: the first component's series), every other input carried forward while fresh:
         c_k,t   = transform_k(x_k) over `periods` observations (x_k = series - minus for a differential)
         s_k,t   = standard deviation of c_k over all observations before t (expanding, point in time)
         w_k,t   = (1 / s_k,t) / sum_j (1 / s_j,t)      inverse-volatility weights, summing to 1
         EMP_t   = sum_k w_k,t * sign_k * c_k,t
         z_t     = (EMP_t - mean(EMP_{t-window..t-1})) / sd(EMP_{t-window..t-1})
-    A component whose s is 0 or not yet defined is left out of that date's sum. The rule holds from z >= enter
+    A component whose s is 0 or not yet defined, or whose input is stale on that date (series.freshness), is
+    left out of that date's sum. The rule holds from z >= enter
     until z < exit. Default components: KRW depreciation (log change of KRW per USD, sign +1) and the change of
     the BOK-Fed rate differential (sign +1: a policy rate raised against the Fed's absorbs pressure, ERW's
     convention; set sign = -1 to read a falling differential as outflow pressure instead). A reserves series
@@ -557,11 +621,9 @@ class EmpRule(RuleBase):
         base = _series(data, base_id, self.name)
         parts = []
         for c in self.components:
-            x = _series(data, c.series, self.name)
-            if c.minus:
-                j = stats.as_of_join({"a": x, "b": _series(data, c.minus, self.name)})
-                x = (j["a"] - j["b"]).dropna()
-            aligned = stats.as_of_join({"base": base, "x": x})["x"].reindex(base.index)
+            # Each input carried to the base's dates only while fresh: a stale leg leaves the component out.
+            legs = _legs(data, {"a": c.series, "b": c.minus} if c.minus else {"a": c.series}, self.name, base.index)
+            aligned = legs["a"] - legs["b"] if c.minus else legs["a"]
             parts.append(c.sign * stats.transform(aligned, c.transform, self.periods))
         comps = pd.concat(parts, axis=1)
         sd = comps.shift(1).expanding(min_periods=max(2, self.periods)).std()
@@ -756,7 +818,7 @@ class DataHealthRule(RuleBase):
     The engine's inhibit stage mutes every other rule reading an unhealthy series and names them on this alert."""
 
     kind: Literal["data_health"]
-    series: list[str] = ["*"]  # "*" = every configured series
+    series: list[str] = ["*"]  # "*" = every [[series]] block
     checks: list[Literal["stale", "missing", "source_down"]] = ["stale", "missing", "source_down"]
     extras: ClassVar[tuple[str, ...]] = ("problem",)
 
@@ -765,7 +827,9 @@ class DataHealthRule(RuleBase):
 
     def targets(self, data: RuleData) -> list[str]:
         if "*" in self.series:
-            return sorted(set(data.info) | set(data.series))
+            # A preferred-sources series is stale only when the source of its latest value is, and that source
+            # has its own alert: "*" means the [[series]] blocks.
+            return sorted(sid for sid in set(data.info) | set(data.series) if not data.info_of(sid).prefer)
         return list(self.series)
 
     def evaluate(self, data: RuleData) -> list[Evaluation]:
@@ -807,6 +871,7 @@ Rule = Annotated[
     | HysteresisRule
     | SpreadRule
     | DivergenceRule
+    | ReconcileRule
     | EmpRule
     | SpilloverPercentileRule
     | SpilloverSignRule
@@ -825,6 +890,7 @@ KINDS: dict[str, type[RuleBase]] = {
         HysteresisRule,
         SpreadRule,
         DivergenceRule,
+        ReconcileRule,
         EmpRule,
         SpilloverPercentileRule,
         SpilloverSignRule,

@@ -13,13 +13,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from monitor.transforms import yoy
+
 Op = Literal[">=", "<=", ">", "<"]
 NEGATED = {">=": "<", "<=": ">", ">": "<=", "<": ">="}
 Transform = Literal["level", "diff", "pct_change", "log_diff", "yoy", "rolling_sum", "rolling_mean"]
 
 # Consistency factor that makes the MAD estimate the standard deviation of normal data.
 MAD_TO_SD = 1.4826
-_YOY_TOLERANCE = pd.Timedelta(days=7)
 
 
 def compare(values: pd.Series, op: str, threshold: pd.Series | float) -> pd.Series:
@@ -40,9 +41,11 @@ def compare(values: pd.Series, op: str, threshold: pd.Series | float) -> pd.Seri
     return pd.Series(out & ~np.isnan(v) & ~np.isnan(t), index=values.index)
 
 
-def transform(series: pd.Series, how: str, periods: int = 1) -> pd.Series:
+def transform(series: pd.Series, how: str, periods: int = 1, *, freq: str | None = None) -> pd.Series:
     """Units: diff in the series' units; pct_change and yoy in percent; log_diff in natural-log units.
-    `periods` is the lag for diff, pct_change and log_diff and the window for rolling_sum and rolling_mean."""
+    `periods` is the lag for diff, pct_change and log_diff and the window for rolling_sum and rolling_mean.
+    yoy is the models' (monitor.transforms.yoy: the same period a year before, NaN when it is missing); `freq`
+    is the series' frequency, inferred from the index when omitted."""
     s = series.astype("float64")
     if how == "level":
         return s
@@ -58,19 +61,8 @@ def transform(series: pd.Series, how: str, periods: int = 1) -> pd.Series:
     if how == "rolling_mean":
         return s.rolling(periods, min_periods=periods).mean()
     if how == "yoy":
-        return yoy(s)
+        return yoy(s, freq)
     raise ValueError(f"unknown transform {how!r}")
-
-
-def yoy(series: pd.Series) -> pd.Series:
-    """Percent change on the observation one year earlier by calendar date (the last one on or before that day,
-    at most a week older): monthly data dated the 1st compare with the same month a year before."""
-    s = series.dropna()
-    if s.empty:
-        return series * np.nan
-    idx = pd.DatetimeIndex(series.index)
-    year_ago = s.reindex(idx - pd.DateOffset(years=1), method="ffill", tolerance=_YOY_TOLERANCE)
-    return pd.Series(100.0 * (series.to_numpy() / year_ago.to_numpy() - 1.0), index=series.index)
 
 
 def trailing_zscore(x: pd.Series, window: int, min_periods: int) -> pd.Series:
@@ -134,12 +126,6 @@ def hysteresis(x: pd.Series, enter: float, exit: float, direction: Literal["abov
         signal[x > exit] = 0.0
         signal[x <= enter] = 1.0
     return signal.ffill().fillna(0.0).astype(bool)
-
-
-def as_of_join(frames: dict[str, pd.Series]) -> pd.DataFrame:
-    """Align series on the union of their dates, each carrying its last known value forward (never backward)."""
-    joined = pd.concat(frames, axis=1, sort=True)
-    return joined.ffill()
 
 
 def trailing_window_sum(changes: pd.Series, at: pd.DatetimeIndex, months: int) -> np.ndarray:

@@ -187,7 +187,7 @@ def backtest(
     """Replay rules over the stored history, point in time: episodes, what followed, noise-to-signal."""
     import pandas as pd
 
-    from monitor.alerts.backtest import Outcomes, Vintages
+    from monitor.alerts.backtest import Outcomes, stored_vintages
     from monitor.alerts.backtest import backtest as run_backtest
     from monitor.alerts.rules import DataHealthRule
     from series.store import Store
@@ -205,7 +205,7 @@ def backtest(
     for r in chosen:
         needed |= set(infos) if isinstance(r, DataHealthRule) and "*" in r.series else set(r.series_ids())
     with Store.open(cfg.store_path()) as store:
-        vintages = {sid: Vintages(store.vintages(sid)) for sid in sorted(needed)}
+        vintages = stored_vintages(store, sorted(needed), infos)
         kospi = store.latest(market) if market in infos else pd.Series(dtype="float64")
         krw = store.latest(fx) if fx in infos else pd.Series(dtype="float64")
     empty = [sid for sid in sorted(needed - {market, fx}) if vintages[sid].frame.empty]

@@ -31,12 +31,11 @@ def _spec_or_fail(cfg, series_id: str):  # type: ignore[no-untyped-def]
 @series_app.command("list")
 def list_series(config: ConfigOpt = DEFAULT_CONFIG, as_of: AsOfOpt = None) -> None:
     """Every configured series: source, frequency, first and last date, last value, staleness."""
-    import pandas as pd
     from rich.console import Console
     from rich.table import Table
 
+    from series.freshness import freshness
     from series.store import Store
-    from series.validate import period_end
 
     cfg = load(config)
     when = parse_date(as_of)
@@ -53,8 +52,9 @@ def list_series(config: ConfigOpt = DEFAULT_CONFIG, as_of: AsOfOpt = None) -> No
         if s is None or s.last is None:
             table.add_row(spec.id, spec.label, spec.source, spec.freq, "", "", "", spec.units, "no data")
             continue
-        age = (pd.Timestamp(when) - period_end(pd.Timestamp(s.last), spec.freq)).days
-        staleness = f"stale ({age}d > {spec.stale_days}d)" if age > spec.stale_days else f"fresh ({max(age, 0)}d)"
+        fresh = freshness(spec, s.last, when)
+        age = fresh.age_days or 0
+        staleness = f"stale ({age}d > {spec.stale_days}d)" if fresh.stale else f"fresh ({max(age, 0)}d)"
         table.add_row(
             spec.id,
             spec.label,

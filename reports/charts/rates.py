@@ -100,21 +100,32 @@ def policy_rates(ctx: ReportContext) -> Figure:
 
 @chart("krw_usd", "Rates & FX", "How weak is the won, and when was it past the alert thresholds?")
 def krw_usd(ctx: ReportContext) -> Figure:
-    s = ctx.values("krw_usd")
-    if s is None:
+    sid = ctx.freshest("krw_usd")  # the freshest source when a [[preferred]] series has KRW/USD among its sources
+    s = ctx.series.get(sid)
+    if s is None or s.empty:
         raise ChartSkipped("no KRW/USD series in the store")
     start = pd.Timestamp(ctx.as_of) - pd.DateOffset(years=3)
     last = s.index[-1]
     s = clip_years(s, start)
     if s.empty:
         raise ChartSkipped(f"no KRW/USD value in the last 3 years (the last is of {last:%Y-%m-%d})")
+    # Each value keeps its source: one line per source, named, so a change of source is never hidden.
+    picked = ctx.sources.get(sid)
+    by_source = picked.reindex(s.index) if picked is not None else pd.Series(sid, index=s.index)
+    last_source = str(by_source.iloc[-1])
     fig, (ax,) = figure(
-        f"KRW per USD: {s.iloc[-1]:,.1f} on {s.index[-1]:%Y-%m-%d}",
-        f"{ctx.label('krw_usd')}; higher = weaker won; dashed lines: alert thresholds, shading: alert firing",
+        f"KRW per USD: {s.iloc[-1]:,.1f} on {s.index[-1]:%Y-%m-%d} ({ctx.source_of_series(last_source)})",
+        f"{ctx.info[sid].label if sid in ctx.info else sid}; higher = weaker won; dashed lines: alert thresholds, "
+        "shading: alert firing",
     )
-    ax.plot(s.index, s.values, color=BLUE, lw=1.4, label=ctx.label("krw_usd"), gid="krw_usd")
+    colours = [BLUE, GREY, SKY]
+    for i, source in enumerate(dict.fromkeys(by_source)):
+        part = s.where(by_source == source)
+        label = ctx.info[source].label if source in ctx.info else source
+        gid = "krw_usd" if picked is None else f"krw_usd:{source}"
+        ax.plot(part.index, part.values, color=colours[i % len(colours)], lw=1.4, label=label, gid=gid)
     # Level rules only: their thresholds are in KRW per USD (a 2% change or a z-score would not be).
-    for rule in [r for r in ctx.rules_on("krw_usd") if r.kind == "level" and r.series == (ctx.role("krw_usd"),)]:
+    for rule in [r for r in ctx.rules if r.kind == "level" and r.series == (sid,)]:
         colour = SEVERITY_COLOURS.get(rule.severity, ORANGE)
         if rule.threshold is not None:
             ax.axhline(
@@ -130,5 +141,5 @@ def krw_usd(ctx: ReportContext) -> Figure:
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
     draw_legend(ax)
     date_axis(ax)
-    footer(fig, ctx.source_of("krw_usd"), ctx.as_of)
+    footer(fig, ", ".join(ctx.source_of_series(x) for x in dict.fromkeys(by_source)), ctx.as_of)
     return fig

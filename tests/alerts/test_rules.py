@@ -112,7 +112,9 @@ def test_emp_index_matches_the_documented_formula():
             ],
         }
     )
-    data = RuleData(days[-1].date(), {"krw_usd": krw, "bok_rate": bok, "fed_upper": fed})
+    # Decision-dated rates stay fresh between decisions here (a stale leg is left out: tested below).
+    infos = {sid: SeriesInfo(sid, freq="D", stale_days=365) for sid in ("bok_rate", "fed_upper")}
+    data = RuleData(days[-1].date(), {"krw_usd": krw, "bok_rate": bok, "fed_upper": fed}, infos)
     [ev] = rule.evaluate(data)
     diff = bok.reindex(days, method="ffill") - fed.reindex(days, method="ffill")
     want = _emp_by_loop(rule, krw, diff)
@@ -134,7 +136,8 @@ def test_divergence_by_loop():
     rule = DivergenceRule.model_validate(
         {"name": "d", "kind": "divergence", "hiking": "boj", "cutting": "fed", "within_months": 3}
     )
-    [ev] = rule.evaluate(RuleData(date(2025, 2, 1), {"boj": boj, "fed": fed}))
+    infos = {sid: SeriesInfo(sid, freq="D", stale_days=365) for sid in ("boj", "fed")}  # fresh between decisions
+    [ev] = rule.evaluate(RuleData(date(2025, 2, 1), {"boj": boj, "fed": fed}, infos))
     for t, row in ev.frame.iterrows():
         lo = t - pd.DateOffset(months=3)
         hikes = sum(max(0.0, boj.iloc[i] - boj.iloc[i - 1]) for i in range(1, len(boj)) if lo < boj.index[i] <= t)
@@ -162,6 +165,7 @@ RULES = [
     {"kind": "hysteresis", "series": "a", "enter": 1001, "exit": 999},
     {"kind": "spread", "series": "a", "minus": "b", "op": "<=", "threshold": 0},
     {"kind": "divergence", "hiking": "a", "cutting": "b", "within_months": 1},
+    {"kind": "reconcile", "series": ["a", "b"], "threshold": 0.05},
     {
         "kind": "emp",
         "components": [{"series": "a", "transform": "log_diff"}, {"series": "b", "minus": "a"}],

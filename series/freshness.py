@@ -1,0 +1,125 @@
+"""One answer to "is this series fresh?": for a series and an as-of date, fresh, stale (how old, against what limit)
+or missing, and why.
+
+Validation, model input selection, rule inhibition and data-health alerts, rule legs carried forward, the backtest,
+the report and `alerts explain` all ask here, so they always agree.
+
+Age is counted in calendar days from the END of the period the last observation covers (monthly data are dated the
+1st: January's value is 0 days old on 31 January), and the series is stale when that age exceeds its
+`stale_after_days` (config.toml; defaults per frequency in series.spec).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Final, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+
+FRESH: Final = "fresh"
+STALE: Final = "stale"
+MISSING: Final = "missing"
+Status = Literal["fresh", "stale", "missing"]
+
+_PERIOD_END = {"W": "W", "M": "ME", "Q": "QE"}
+_PERIODS = {"W": "W-SUN", "M": "M", "Q": "Q-DEC"}
+
+
+class Staleable(Protocol):
+    """What freshness needs to know of a series (a SeriesSpec or a SeriesInfo)."""
+
+    @property
+    def freq(self) -> str: ...
+
+    @property
+    def stale_days(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Freshness:
+    status: Status
+    last: date | None
+    age_days: int | None  # calendar days since the last observation's period ended (None when missing)
+    limit_days: int  # the series' stale limit
+    reason: str  # one line for people ("" when fresh)
+
+    @property
+    def fresh(self) -> bool:
+        return self.status == FRESH
+
+    @property
+    def stale(self) -> bool:
+        return self.status == STALE
+
+    @property
+    def missing(self) -> bool:
+        return self.status == MISSING
+
+
+def period_end(day: pd.Timestamp, freq: str) -> pd.Timestamp:
+    """Last calendar day of the period an observation dated `day` covers (monthly data are dated the 1st)."""
+    if freq not in _PERIOD_END:
+        return day
+    offset = pd.tseries.frequencies.to_offset(_PERIOD_END[freq])
+    return day if offset.is_on_offset(day) else day + offset
+
+
+def period_ends(days: pd.DatetimeIndex, freq: str) -> pd.DatetimeIndex:
+    """`period_end` of every date (vectorised)."""
+    if freq not in _PERIOD_END:
+        return pd.DatetimeIndex(days)
+    return pd.DatetimeIndex(days).to_period(_PERIODS[freq]).to_timestamp(how="end").normalize()
+
+
+def freshness(series: Staleable, last: date | pd.Timestamp | None, as_of: date | pd.Timestamp) -> Freshness:
+    """Fresh, stale or missing on `as_of`, given the date of the series' last observation known then."""
+    limit = series.stale_days
+    if last is None or pd.isna(last):
+        return Freshness(MISSING, None, None, limit, "no observations stored")
+    last_ts = pd.Timestamp(last)
+    age = int((pd.Timestamp(as_of) - period_end(last_ts, series.freq)).days)
+    if age > limit:
+        reason = f"last observation {last_ts.date()} is {age} days old (stale after {limit} days)"
+        return Freshness(STALE, last_ts.date(), age, limit, reason)
+    return Freshness(FRESH, last_ts.date(), age, limit, "")
+
+
+def age_days(series: Staleable, last: pd.DatetimeIndex, at: pd.DatetimeIndex) -> np.ndarray:
+    """Elementwise: the age on day at[i] of an observation dated last[i], counted as `freshness` counts it."""
+    return (pd.DatetimeIndex(at) - period_ends(pd.DatetimeIndex(last), series.freq)).days.to_numpy("float64")
+
+
+def ages(series: Staleable, obs_dates: pd.DatetimeIndex, at: pd.DatetimeIndex) -> np.ndarray:
+    """For each day in `at`: the age of the last observation dated on or before it (NaN before the first)."""
+    obs = pd.DatetimeIndex(obs_dates).sort_values()
+    at = pd.DatetimeIndex(at)
+    pos = obs.searchsorted(at, side="right") - 1
+    out = np.full(len(at), np.nan)
+    ok = pos >= 0
+    if ok.any():
+        out[ok] = age_days(series, obs[pos[ok]], at[ok])
+    return out
+
+
+def carry_forward(values: pd.Series, series: Staleable, at: pd.DatetimeIndex) -> pd.Series:
+    """`values` on the dates `at`, each carrying its last known value forward only while that value is fresh
+    (NaN once it is older than the series' stale limit): a rule never reads a leg older than that."""
+    s = values.dropna().sort_index()
+    at = pd.DatetimeIndex(at)
+    carried = s.reindex(s.index.union(at)).ffill().reindex(at)
+    too_old = ages(series, pd.DatetimeIndex(s.index), at) > series.stale_days
+    return carried.where(~too_old)
+
+
+def expiries(series: Staleable, obs_dates: pd.DatetimeIndex, until: date | pd.Timestamp) -> pd.DatetimeIndex:
+    """The days, up to `until`, on which the series turned stale: the first day an observation is older than the
+    limit with no newer one by then. A rule joining several series evaluates on these days too, so an episode
+    resting on a leg ends the day that leg goes stale, not at some later observation of another leg."""
+    obs = pd.DatetimeIndex(obs_dates).sort_values().unique()
+    if obs.empty:
+        return obs
+    expiry = period_ends(obs, series.freq) + pd.Timedelta(days=series.stale_days + 1)
+    following = obs[1:].append(pd.DatetimeIndex([pd.Timestamp.max.normalize()]))
+    return expiry[(expiry < following) & (expiry <= pd.Timestamp(until))]

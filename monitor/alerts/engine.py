@@ -254,9 +254,8 @@ def _stopped(ev: Evaluation, data: RuleData, st: AlertState, now: Mapping[str, A
     assert st.cleared_since is not None
     if _kind(ev.rule) == DATA_HEALTH or pd.Timestamp(st.cleared_since) not in ev.frame.index:
         return ev.rule.clear_reason(now)  # data health: a frame of today only, and its text says today's age
-    reason = ev.rule.clear_reason(_context(ev, data, st.cleared_since))
-    latest = ev.rule.latest_text(now) if st.last_obs != st.cleared_since else None
-    return wording.stopped(reason, st.cleared_since, latest)
+    at_exit = _context(ev, data, st.cleared_since)
+    return ev.rule.stopped_text(at_exit, st.cleared_since, now if st.last_obs != st.cleared_since else None)
 
 
 def _alert(ev: Evaluation, st: AlertState, data: RuleData, changed: bool) -> Alert:

@@ -34,6 +34,7 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
@@ -170,15 +171,16 @@ class RuleBase(BaseModel):
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
         """Why the condition stopped holding, from the observation where it stopped ('KRW/USD 1,430, below
-        1,450'); the engine adds the date and, when it was earlier, the statistic now (`latest_text`)."""
+        1,450'); `stopped_text` adds the date and what the statistic is now."""
         op = getattr(self, "op", None)
         if op is None:
             return f"{ctx['label']} {self.value_text(ctx)}: the condition no longer holds"
         return wording.no_longer(ctx["label"], self.value_text(ctx), op, self.level_text(ctx))
 
-    def latest_text(self, ctx: Mapping[str, Any]) -> str:
-        """The statistic on the latest observation, when that came after the condition stopped holding."""
-        return f"now {self.value_text(ctx)}"
+    def stopped_text(self, at_exit: Mapping[str, Any], on: date, now: Mapping[str, Any] | None) -> str:
+        """The condition stopped holding on the observation dated `on` (fields `at_exit`); `now`: the latest
+        observation's fields when it came later ('KRW/USD 1,430, below 1,450 on 2026-01-14; now 1,420')."""
+        return wording.stopped(self.clear_reason(at_exit), on, f"now {self.value_text(now)}" if now else None)
 
     def template_problems(self) -> list[tuple[str, str]]:
         """(annotation key, problem) for templates that would fail when rendered."""
@@ -351,14 +353,16 @@ class StreakRule(SeriesInput):
     def default_summary(self, ctx: Mapping[str, Any]) -> str:
         return (
             f"{ctx['label']} {self.op} {fmt_number(self.level)} for {int(ctx['value'])} observations running "
-            f"(alert from {self.n})"
+            f"(fires at {self.n})"
         )
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return f"the run of {ctx['label']} {self.op} {fmt_number(self.level)} broke"
+        return f"run of {ctx['label']} {self.op} {fmt_number(self.level)} broke"
 
-    def latest_text(self, ctx: Mapping[str, Any]) -> str:
-        return f"the current run is {int(ctx['value'])} (alert from {self.n})"
+    def stopped_text(self, at_exit: Mapping[str, Any], on: date, now: Mapping[str, Any] | None) -> str:
+        # The value is the run's length: say the current one, which a broken run restarts from 0.
+        current = int((now or at_exit)["value"])
+        return wording.stopped(self.clear_reason(at_exit), on, f"current run {current} (fires at {self.n})")
 
     def peak_sign(self) -> int:
         return 1  # the value is the run's length: an episode's peak is its longest run, whatever `op` compares
@@ -783,9 +787,6 @@ class DataHealthRule(RuleBase):
 
     def level_text(self, ctx: Mapping[str, Any]) -> str:
         return wording.health_limit(ctx["threshold"])
-
-    def latest_text(self, ctx: Mapping[str, Any]) -> str:
-        return f"now last observation {self.value_text(ctx)}"
 
 
 Rule = Annotated[

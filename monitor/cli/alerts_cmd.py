@@ -112,7 +112,7 @@ def explain(
     """A rule's inputs, computed statistic, threshold and state as of a date."""
     from dataclasses import replace
 
-    from monitor.alerts import engine, state
+    from monitor.alerts import engine, state, wording
     from monitor.alerts.data import fmt_number, load_rule_data
     from series.store import Store
 
@@ -135,7 +135,7 @@ def explain(
         if s is None or s.empty:
             typer.echo(f"  input {sid}: no observations known on {when}")
             continue
-        status = "ok" if health is None or health.healthy else health.problem()
+        status = "ok" if health is None or health.healthy else wording.health_problem(health)
         typer.echo(
             f"  input {sid}: {len(s)} observations to {s.index[-1].date()}, last {fmt_number(float(s.iloc[-1]))} "
             f"[{status}]" + (f"; {prov.text()}" if prov else "")

@@ -63,6 +63,8 @@ def test_explain_shows_inputs_statistic_threshold_and_state(tmp_path, capsys):
     assert run(["alerts", "explain", "krw_usd_warning", *config, "--as-of", "2026-03-06"]) == 0
     out = capsys.readouterr().out
     assert "state as of 2026-03-06: firing since 2026-03-06" in out and "summary: KRW/USD 1,468 >= 1,450" in out
+    assert run(["alerts", "explain", "krw_usd_warning", *config, "--as-of", "2026-03-20"]) == 0
+    assert "[stale: last observation 2026-03-06 is 14 days old (limit " in capsys.readouterr().out  # in days
 
 
 def test_explain_a_spillover_rule_with_results_from_a_file(tmp_path, capsys):

@@ -197,7 +197,8 @@ def backtest(
     market: Annotated[str, typer.Option("--market", help="Equity index series for drawdowns.")] = "kospi",
     fx: Annotated[str, typer.Option("--fx", help="FX series for the KRW move.")] = "krw_usd",
 ) -> None:
-    """Replay rules over the stored history, point in time: episodes, what followed, noise-to-signal."""
+    """Replay rules over the stored history, point in time: episodes, what followed, noise-to-signal. Rules that
+    cannot be evaluated are listed with the reason; exit 1 when none could be."""
     import pandas as pd
 
     from monitor.alerts.backtest import Outcomes, Vintages
@@ -223,15 +224,15 @@ def backtest(
         kospi = store.latest(market) if market in infos else pd.Series(dtype="float64")
         krw = store.latest(fx) if fx in infos else pd.Series(dtype="float64")
         rolling = {**_stored_results(store, last), **given}
-    empty = [sid for sid in sorted(needed - {market, fx}) if vintages[sid].frame.empty]
-    if empty and len(empty) == len(needed - {market, fx}):
-        raise MonitorError(f"no stored history for {', '.join(empty)}: run `monitor fetch` first")
     outcomes = Outcomes(kospi, krw, horizon, stress_drawdown, stress_krw)
     reports = run_backtest(chosen, vintages, infos, rolling, outcomes, start=first, end=last)
     if as_json:
         typer.echo(json.dumps([r.as_dict() for r in reports], indent=1))
-        return
-    _print_backtest(reports, horizon, stress_drawdown, stress_krw)
+    else:
+        _print_backtest(reports, horizon, stress_drawdown, stress_krw)
+    if not any(r.evaluated and r.days for r in reports):
+        typer.echo("no rule could be evaluated on the stored history: see the reasons above", err=True)
+        raise typer.Exit(1)
 
 
 def _print_backtest(reports: list[RuleReport], horizon: int, stress_drawdown: float, stress_krw: float) -> None:

@@ -160,6 +160,11 @@ def test_backtest_without_a_rule_evaluates_what_is_stored_and_summarises_data_he
     row = next(line for line in block.splitlines() if line.strip().startswith("krw_usd"))
     assert row.split()[-3:] == ["stale", "since", "2026-03-12"]
     assert "no stored history for kospi" in block and "start" not in block
+    # Asked for that rule alone: the reason, and exit 1 (done, nothing evaluated).
+    assert run(["alerts", "backtest", *config, "--to", "2026-03-20", "--rule", "kospi_low"]) == 1
+    captured = capsys.readouterr()
+    assert "kospi_low: not evaluated: no stored history for kospi" in captured.out
+    assert captured.err == "no rule could be evaluated on the stored history: see the reasons above\n"
 
 
 def test_explain_reads_the_stored_rolling_results(tmp_path, capsys):

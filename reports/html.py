@@ -10,7 +10,7 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from monitor.alerts.engine import Alert
+from monitor.alerts.engine import Alert, tally
 from reports.charts import REGISTRY
 from reports.context import ReportContext, network_down, run_failures
 from series.failures import keys_line
@@ -65,15 +65,9 @@ def is_health(a: Alert) -> bool:
 
 def headline(ctx: ReportContext) -> tuple[str, str]:
     """(status, one-line summary) for the top of the report."""
-    risk = [a for a in ctx.alerts if not is_health(a)]
-    firing = sum(a.state == "firing" for a in risk)
-    resolved = sum(a.state == "resolved" for a in risk)
-    health = sum(a.state == "firing" for a in ctx.alerts if is_health(a))
     failed = list(ctx.run.get("failed", []))
     status = str(ctx.run.get("status") or ("errors" if failed else "ok"))
-    parts = [f"{firing} firing", f"{resolved} resolved"]
-    if health:
-        parts.append(f"{health} input{'s' if health != 1 else ''} stale or down")
+    parts = [tally(ctx.alerts)]  # what the e-mail subject counts, too
     if failed:
         parts.append(f"{len(failed)} problem{'s' if len(failed) != 1 else ''} in this run")
     if network_down(ctx.run):  # first: every other line of the report follows from it

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from monitor.alerts.engine import FIRING, RESOLVED, Alert, episodes
+from monitor.alerts.engine import DATA_HEALTH, Alert, episodes, order, tally
 from monitor.alerts.rules import Evaluation
 from monitor.notify.message import InlineImage, NoticeItem, Notification
 from reports.html import alert_view, environment
@@ -104,12 +104,11 @@ def alert_figure(cd: ChartData) -> Figure:
 
 
 def subject_line(alerts: Sequence[Alert]) -> str:
-    """`[KR monitor] 2 firing, 1 resolved: KRW/USD 1,468 >= 1,450` (the headline of the first alert)."""
+    """`[KR monitor] 2 firing, 1 resolved, 3 inputs stale or down: KRW/USD 1,468 >= 1,450`: the counts the
+    report's headline gives (engine.tally), then the headline of the first alert in message order."""
     if not alerts:
         return ""
-    counts = [(sum(a.state == s for a in alerts), s) for s in (FIRING, RESOLVED)]
-    head = ", ".join(f"{n} {s}" for n, s in counts if n)
-    line = " ".join(f"{PREFIX} {head}: {alerts[0].headline}".split())
+    line = " ".join(f"{PREFIX} {tally(alerts)}: {order(alerts)[0].headline}".split())
     # A headline can carry a whole error message (a source down): the body has it all, the subject stays a line.
     if len(line) > SUBJECT_MAX:
         line = line[: SUBJECT_MAX - 1].rsplit(" ", 1)[0] + "…"
@@ -119,7 +118,8 @@ def subject_line(alerts: Sequence[Alert]) -> str:
 def render_notification(
     receiver: str, as_of: date, alerts: Sequence[Alert], charts: Mapping[str, ChartData]
 ) -> Notification:
-    """One message for one receiver: alerts in the order given (engine.order), a chart for each that has one."""
+    """One message for one receiver: risk alerts as cards in the order given (engine.order), a chart for each
+    that has one; then data health as one compact block."""
     images = []
     cids: dict[str, str] = {}
     for a in alerts:
@@ -134,7 +134,8 @@ def render_notification(
         "as_of": as_of,
         "receiver": receiver,
         "subject": subject,
-        "alerts": [alert_view(a, cids.get(a.fingerprint)) for a in alerts],
+        "alerts": [alert_view(a, cids.get(a.fingerprint)) for a in alerts if a.kind != DATA_HEALTH],
+        "health": [alert_view(a) for a in alerts if a.kind == DATA_HEALTH],
     }
     return Notification(
         receiver=receiver,
@@ -155,7 +156,7 @@ def renderer(evaluations: Sequence[Evaluation], as_of: date) -> Callable[[str, S
         charts = {
             a.fingerprint: chart_data(a, by_fp[a.fingerprint], as_of)
             for a in alerts
-            if a.fingerprint in by_fp and len(by_fp[a.fingerprint].frame) >= 2
+            if a.kind != DATA_HEALTH and a.fingerprint in by_fp and len(by_fp[a.fingerprint].frame) >= 2
         }
         return render_notification(receiver, as_of, alerts, charts)
 

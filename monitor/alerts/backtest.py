@@ -18,7 +18,9 @@ literal day-by-day re-run: for a rule on several series the daily engine may eva
 row once all inputs are in; it never signals earlier than the daily engine could have.
 
 What followed each signal: from the day a firing episode became known, the worst KOSPI drawdown over the next
-`horizon` KOSPI sessions and the KRW/USD move over the next `horizon` KRW/USD observations. Noise-to-signal ratio
+`horizon` KOSPI sessions and the KRW/USD move over the next `horizon` KRW/USD observations; n/a when those
+observations straddle a gap in the data (consecutive observations more than `max_gap_days` apart), since the
+"next 20 sessions" would then span months. Noise-to-signal ratio
 (Kaminsky, Lizondo and Reinhart 1998) on the days of the window whose outcome is known: a day is "stress ahead"
 when the KOSPI drawdown over the next `horizon` sessions is at least `stress_drawdown` % or KRW/USD rises by at
 least `stress_krw` %; with A = signal and stress, B = signal and calm, C = no signal and stress, D = no signal and
@@ -217,10 +219,16 @@ class RuleReport:
     stress_base_rate: float | None = None  # (A + C) / all
     note: str = ""
     daily: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))  # firing at the end of each business day
+    kind: str = ""  # the rule's kind: data-health rules are summarised per series, not listed episode by episode
+
+    @property
+    def evaluated(self) -> bool:
+        return not self.note.startswith(NOT_EVALUATED)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
+            "kind": self.kind,
             "labels": dict(self.labels),
             "observations": self.observations,
             "episodes": len(self.signals),
@@ -235,6 +243,12 @@ class RuleReport:
         }
 
 
+NOT_EVALUATED = "not evaluated"
+# Calendar days between consecutive observations beyond which the data have a gap rather than a holiday: the
+# longest KRX closure on record (Chuseok 2017, 2017-09-29 to 2017-10-10) leaves 11 days between sessions.
+MAX_GAP_DAYS = 14
+
+
 @dataclass(frozen=True)
 class Outcomes:
     """The market series that say what followed (latest values: outcomes are judged with hindsight)."""
@@ -244,21 +258,33 @@ class Outcomes:
     horizon: int = 20
     stress_drawdown: float = 10.0
     stress_krw: float = 5.0
+    max_gap_days: int = MAX_GAP_DAYS
+
+    def _window(self, series: pd.Series, day: pd.Timestamp) -> pd.Series | None:
+        """The observation on or before `day` and the `horizon` after it; None when they are not all there yet
+        or straddle a gap in the data."""
+        x = series.dropna()
+        i = x.index.searchsorted(day, side="right")
+        if i == 0 or i + self.horizon > len(x):
+            return None
+        window = x.iloc[i - 1 : i + self.horizon]
+        if (window.index[1:] - window.index[:-1]).days.max() > self.max_gap_days:
+            return None
+        return window
 
     def drawdown_after(self, day: pd.Timestamp) -> float | None:
-        k = self.kospi.dropna()
-        i = k.index.searchsorted(day, side="right")
-        if i == 0 or i + self.horizon > len(k):
-            return None
-        base = k.iloc[i - 1]
-        return float((k.iloc[i : i + self.horizon].min() / base - 1.0) * 100.0)
+        w = self._window(self.kospi, day)
+        return None if w is None else float((w.iloc[1:].min() / w.iloc[0] - 1.0) * 100.0)
 
     def krw_move_after(self, day: pd.Timestamp) -> float | None:
-        x = self.krw.dropna()
-        i = x.index.searchsorted(day, side="right")
-        if i == 0 or i - 1 + self.horizon >= len(x):
-            return None
-        return float((x.iloc[i - 1 + self.horizon] / x.iloc[i - 1] - 1.0) * 100.0)
+        w = self._window(self.krw, day)
+        return None if w is None else float((w.iloc[-1] / w.iloc[0] - 1.0) * 100.0)
+
+    def _gap_ahead(self, s: pd.Series) -> pd.Series:
+        """Per observation: True when the next `horizon` observations straddle a gap in the data."""
+        gap = pd.Series((s.index[1:] - s.index[:-1]).days > self.max_gap_days, index=s.index[1:])
+        gap = gap.reindex(s.index, fill_value=False).astype(float)
+        return gap[::-1].rolling(self.horizon, min_periods=1).max()[::-1].shift(-1).fillna(0.0).astype(bool)
 
     def stress_days(self, days: pd.DatetimeIndex) -> pd.Series:
         """Per day: 1.0 (stress ahead), 0.0 (calm ahead), NaN (outcome not known yet). Vectorised."""
@@ -272,7 +298,7 @@ class Outcomes:
             s = series.dropna()
             if len(s) <= self.horizon:
                 continue
-            x = fn(s).reindex(days, method="ffill", tolerance=pd.Timedelta(days=7))
+            x = fn(s).mask(self._gap_ahead(s)).reindex(days, method="ffill", tolerance=pd.Timedelta(days=7))
             hit = (x <= limit) if sign < 0 else (x >= limit)
             stress |= hit.fillna(False).astype(bool)
             defined &= x.notna()
@@ -328,7 +354,9 @@ def score(history: PitHistory, outcomes: Outcomes | None, start: date | None, en
         if len(flags)
         else pd.Series(False, index=grid)
     )
-    report = RuleReport(rule.name, ev.labels, len(rows), int(daily.sum()), len(daily), signals, daily=daily)
+    report = RuleReport(
+        rule.name, ev.labels, len(rows), int(daily.sum()), len(daily), signals, daily=daily, kind=_kind(rule)
+    )
     if outcomes is not None and len(daily):
         stress = outcomes.stress_days(grid)
         known = stress.notna()
@@ -372,13 +400,31 @@ def backtest(
     start: date | None,
     end: date,
 ) -> list[RuleReport]:
-    """Every rule's report; a rule that cannot be evaluated (no model results, no data) says why instead."""
+    """Every rule's report; a rule that cannot be evaluated (an input never stored, no model results) says why
+    instead, and the others are evaluated all the same. A data-health rule reports the series it covers that
+    have no stored history as one report of that kind."""
     reports = []
     for rule in rules:
+        kind = _kind(rule)
+        unstored = [s for s in rule.series_ids() if s not in vintages or vintages[s].frame.empty]
+        if isinstance(rule, DataHealthRule):
+            covered = sorted(infos) if "*" in rule.series else list(rule.series)
+            unstored = [s for s in covered if s not in vintages or vintages[s].frame.empty]
+            if unstored:
+                note = f"no stored history for {', '.join(unstored)}"
+                reports.append(RuleReport(rule.name, {"rule": rule.name}, 0, 0, 0, note=note, kind=kind))
+        elif unstored:
+            note = f"{NOT_EVALUATED}: no stored history for {', '.join(unstored)} (run `monitor fetch` first)"
+            reports.append(RuleReport(rule.name, {"rule": rule.name}, 0, 0, 0, note=note, kind=kind))
+            continue
         try:
             histories = pit_histories(rule, vintages, infos, results, end)
         except MonitorError as e:
-            reports.append(RuleReport(rule.name, {"rule": rule.name}, 0, 0, 0, note=f"not evaluated: {e}"))
+            reports.append(RuleReport(rule.name, {"rule": rule.name}, 0, 0, 0, note=f"{NOT_EVALUATED}: {e}", kind=kind))
             continue
         reports += [score(h, outcomes, start, end) for h in histories]
     return reports
+
+
+def _kind(rule: RuleBase) -> str:
+    return str(getattr(rule, "kind", ""))

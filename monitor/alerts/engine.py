@@ -33,7 +33,8 @@ from typing import Any, Protocol
 import pandas as pd
 
 from monitor.alerts import rules as rules_mod
-from monitor.alerts.data import Provenance, RuleData, SeriesHealth, fingerprint, fmt_number
+from monitor.alerts import wording
+from monitor.alerts.data import Provenance, RuleData, SeriesHealth, fingerprint
 from monitor.alerts.rules import SEVERITY_RANK, Evaluation, RuleBase
 
 INACTIVE, PENDING, FIRING, RESOLVED = "inactive", "pending", "firing", "resolved"
@@ -235,32 +236,55 @@ class Alert:
         return self.rule + ("{" + ",".join(f"{k}={v}" for k, v in sorted(extra.items())) + "}" if extra else "")
 
 
-def _alert(ev: Evaluation, st: AlertState, data: RuleData, changed: bool) -> Alert:
+def _kind(rule: RuleBase) -> str:
+    return str(getattr(rule, "kind", ""))
+
+
+def _context(ev: Evaluation, data: RuleData, day: date | None) -> dict[str, Any]:
+    """The template fields of the observation dated `day` (the latest one when that is not in the frame)."""
+    when = pd.Timestamp(day) if day else pd.Timestamp(data.as_of)
     frame = ev.frame
-    when = pd.Timestamp(st.last_obs) if st.last_obs else pd.Timestamp(data.as_of)
     row = frame.loc[when] if when in frame.index else frame.iloc[-1]
-    ctx = rules_mod.template_context(ev, data, row, when)
-    annotations = {k: rules_mod.render(v, ctx) for k, v in ev.rule.annotations.items()}
+    return rules_mod.template_context(ev, data, row, when)
+
+
+def _stopped(ev: Evaluation, data: RuleData, st: AlertState, now: Mapping[str, Any]) -> str:
+    """Why the condition stopped holding: the values of the observation where it stopped (`cleared_since`),
+    and the statistic now when later observations came in. Never the latest values against the exit condition:
+    after an episode ended the statistic may be anywhere short of re-entering it."""
+    assert st.cleared_since is not None
+    if _kind(ev.rule) == DATA_HEALTH or pd.Timestamp(st.cleared_since) not in ev.frame.index:
+        return ev.rule.clear_reason(now)  # data health: a frame of today only, and its text says today's age
+    at_exit = _context(ev, data, st.cleared_since)
+    return ev.rule.stopped_text(at_exit, st.cleared_since, now if st.last_obs != st.cleared_since else None)
+
+
+def _alert(ev: Evaluation, st: AlertState, data: RuleData, changed: bool) -> Alert:
+    ctx = _context(ev, data, st.last_obs)
+    rule = ev.rule
+    annotations = {k: rules_mod.render(v, ctx) for k, v in rule.annotations.items()}
     annotations["summary"] = rules_mod.summary(ev, ctx)
     if st.state == FIRING and st.cleared_since is not None:
-        # Held by keep_firing_for: the value shown no longer meets the condition; say so rather than imply it does.
-        annotations["summary"] += f" (not met since {st.cleared_since}; kept firing against flapping)"
+        # Held by keep_firing_for: the firing summary would state a comparison that no longer holds.
+        annotations["summary"] = wording.held(_stopped(ev, data, st, ctx), rule.keep_firing_for - st.clear)
     annotations["label"] = str(ctx["label"])
     annotations["units"] = str(ctx["units"])
-    annotations["value"] = fmt_number(ctx["value"])
-    annotations["threshold"] = fmt_number(ctx["threshold"])
+    annotations["value"] = rule.value_text(ctx)
+    # The card's threshold is the number; data health's is its limit in days.
+    threshold = wording.summary_threshold(ctx, rule.unit())
+    annotations["threshold"] = rule.level_text(ctx) if _kind(rule) == DATA_HEALTH else threshold
     provenance = tuple(data.provenance[s] for s in ev.inputs if s in data.provenance)
     if provenance:
         annotations["provenance"] = "; ".join(p.text() for p in provenance)
     since = {PENDING: st.active_since, FIRING: st.firing_since, RESOLVED: st.resolved_at}[st.state]
     if st.state == RESOLVED:
-        annotations["resolved_reason"] = f"{ev.rule.clear_reason(ctx)} since {st.cleared_since}"
+        annotations["resolved_reason"] = _stopped(ev, data, st, ctx)
     assert since is not None and st.last_obs is not None
     return Alert(
         labels=ev.labels,
         annotations=annotations,
         state=st.state,
-        kind=str(getattr(ev.rule, "kind", "")),
+        kind=_kind(rule),
         value=float(ctx["value"]),
         threshold=float(ctx["threshold"]),
         obs_date=st.last_obs,
@@ -325,7 +349,7 @@ def inhibit(alerts: Sequence[Alert], health: Mapping[str, SeriesHealth], as_of: 
             continue
         for s in hit:
             muted.setdefault(s, []).append(a.display_id)
-        out.append(replace(a, suppressed=f"inhibited: {hit[0]} {bad[hit[0]].problem()}"))
+        out.append(replace(a, suppressed=f"inhibited: {hit[0]} {wording.health_problem(bad[hit[0]])}"))
     for sid, names in sorted(muted.items()):
         mutes = ", ".join(sorted(set(names)))
         idx = next((i for i, a in enumerate(out) if a.kind == DATA_HEALTH and a.labels.get("series") == sid), None)
@@ -334,20 +358,22 @@ def inhibit(alerts: Sequence[Alert], health: Mapping[str, SeriesHealth], as_of: 
             out[idx] = replace(a, annotations={**a.annotations, "mutes": mutes})
             continue
         h = bad[sid]
+        age = float(h.age_days) if h.age_days is not None else math.nan
+        limit = float(h.stale_after_days) if h.stale_after_days is not None else math.nan
         labels = {"rule": DATA_HEALTH, "severity": "warning", "series": sid}
         out.append(
             Alert(
                 labels=labels,
                 annotations={
-                    "summary": f"{sid}: {h.problem()}",
+                    "summary": f"{sid}: {wording.health_problem(h)}",
                     "mutes": mutes,
-                    "value": fmt_number(h.age_days) if h.age_days is not None else "n/a",
-                    "threshold": fmt_number(h.stale_after_days),
+                    "value": wording.health_age(age),
+                    "threshold": wording.health_limit(limit),
                 },
                 state=FIRING,
                 kind=DATA_HEALTH,
-                value=float(h.age_days) if h.age_days is not None else math.nan,
-                threshold=float(h.stale_after_days) if h.stale_after_days is not None else math.nan,
+                value=age,
+                threshold=limit,
                 obs_date=as_of,
                 since=as_of,
                 episode=(h.last_date or as_of).isoformat(),
@@ -417,9 +443,38 @@ def dedup(
 
 
 def order(alerts: Iterable[Alert]) -> list[Alert]:
-    """Firing before resolved before pending, the most severe first, then by rule."""
+    """Risk alerts before data health; within each, firing before resolved before pending, the most severe
+    first, then by rule."""
     rank = {FIRING: 0, RESOLVED: 1, PENDING: 2}
-    return sorted(alerts, key=lambda a: (rank.get(a.state, 3), -SEVERITY_RANK.get(a.severity, 0), a.display_id))
+    return sorted(
+        alerts,
+        key=lambda a: (
+            a.kind == DATA_HEALTH,
+            rank.get(a.state, 3),
+            -SEVERITY_RANK.get(a.severity, 0),
+            a.display_id,
+        ),
+    )
+
+
+def tally(alerts: Iterable[Alert]) -> str:
+    """What a headline counts, the report's and the e-mail subject's alike: risk alerts firing and resolved;
+    data health apart, as inputs ('2 firing, 1 resolved, 3 inputs stale or down'). Pending alerts are not news."""
+    alerts = list(alerts)
+    risk = [a for a in alerts if a.kind != DATA_HEALTH]
+    health = [a for a in alerts if a.kind == DATA_HEALTH]
+    firing = sum(a.state == FIRING for a in risk)
+    resolved = sum(a.state == RESOLVED for a in risk)
+    parts = [f"{firing} firing"] if firing or not resolved else []
+    if resolved:
+        parts.append(f"{resolved} resolved")
+    down = sum(a.state == FIRING for a in health)
+    if down:
+        parts.append(f"{wording.plural(down, 'input')} stale or down")
+    recovered = sum(a.state == RESOLVED for a in health)
+    if recovered:
+        parts.append(f"{wording.plural(recovered, 'input')} resolved")
+    return ", ".join(parts)
 
 
 def group(alerts: Sequence[Alert], receivers: Sequence[Receiver]) -> dict[str, list[Alert]]:

@@ -36,13 +36,14 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from monitor.alerts import stats
+from monitor.alerts import stats, wording
 from monitor.alerts.data import RuleData, SeriesInfo, fingerprint, fmt_number, health_of
 from monitor.errors import InputDataError
 from series.freshness import carry_forward, expiries
@@ -149,12 +150,40 @@ class RuleBase(BaseModel):
         """What the rule measures, in words (the `label` template field)."""
         return self.name
 
+    # The wording of messages lives in monitor.alerts.wording; a kind only says how its value and the level it
+    # is compared with read (`value_text`, `level_text`), or overrides the sentence when it is not a comparison.
+    digits: ClassVar[int | None] = None  # fixed decimals for the value (z-scores); None: fmt_number
+
+    def unit(self) -> str:
+        return ""
+
+    def value_text(self, ctx: Mapping[str, Any]) -> str:
+        """The statistic of an observation, as messages show it."""
+        return wording.summary_value(ctx, self.digits, self.unit())
+
+    def level_text(self, ctx: Mapping[str, Any]) -> str:
+        """What the statistic is compared with on that observation."""
+        return wording.summary_threshold(ctx, self.unit())
+
     def default_summary(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['label']} {fmt_number(ctx['value'])} vs {fmt_number(ctx['threshold'])}"
+        """The comparison that holds on a firing observation ('KRW/USD 1,460 >= 1,450')."""
+        op = getattr(self, "op", None)
+        if op is None:
+            return f"{ctx['label']} {self.value_text(ctx)} vs {self.level_text(ctx)}"
+        return wording.holds(ctx["label"], self.value_text(ctx), op, self.level_text(ctx))
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        """Why a resolved alert cleared, from the values of the observation that resolved it."""
-        return f"{ctx['label']} {fmt_number(ctx['value'])}: the condition no longer holds"
+        """Why the condition stopped holding, from the observation where it stopped ('KRW/USD 1,430, below
+        1,450'); `stopped_text` adds the date and what the statistic is now."""
+        op = getattr(self, "op", None)
+        if op is None:
+            return f"{ctx['label']} {self.value_text(ctx)}: the condition no longer holds"
+        return wording.no_longer(ctx["label"], self.value_text(ctx), op, self.level_text(ctx))
+
+    def stopped_text(self, at_exit: Mapping[str, Any], on: date, now: Mapping[str, Any] | None) -> str:
+        """The condition stopped holding on the observation dated `on` (fields `at_exit`); `now`: the latest
+        observation's fields when it came later ('KRW/USD 1,430, below 1,450 on 2026-01-14; now 1,420')."""
+        return wording.stopped(self.clear_reason(at_exit), on, f"now {self.value_text(now)}" if now else None)
 
     def template_problems(self) -> list[tuple[str, str]]:
         """(annotation key, problem) for templates that would fail when rendered."""
@@ -251,12 +280,6 @@ class LevelRule(SeriesInput):
         x = self.input(data)
         return _frame(x, self.threshold, stats.compare(x, self.op, self.threshold))
 
-    def default_summary(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['label']} {fmt_number(ctx['value'])} {self.op} {fmt_number(ctx['threshold'])}"
-
-    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['label']} {fmt_number(ctx['value'])} {stats.NEGATED[self.op]} {fmt_number(ctx['threshold'])}"
-
 
 class ChangeRule(RuleBase):
     """Change over `periods` observations of the series' own calendar: abs (units) or pct (percent)."""
@@ -280,18 +303,8 @@ class ChangeRule(RuleBase):
     def subject(self, data: RuleData) -> str:
         return f"{data.info_of(self.series).name}, change over {self.periods} observations"
 
-    def _unit(self) -> str:
+    def unit(self) -> str:
         return "%" if self.mode == "pct" else ""
-
-    def default_summary(self, ctx: Mapping[str, Any]) -> str:
-        u = self._unit()
-        return f"{ctx['label']} {fmt_number(ctx['value'])}{u} {self.op} {fmt_number(ctx['threshold'])}{u}"
-
-    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        u = self._unit()
-        return (
-            f"{ctx['label']} {fmt_number(ctx['value'])}{u} {stats.NEGATED[self.op]} {fmt_number(ctx['threshold'])}{u}"
-        )
 
 
 class ZScoreRule(SeriesInput):
@@ -306,6 +319,7 @@ class ZScoreRule(SeriesInput):
     op: stats.Op = ">="
     threshold: float
     extras: ClassVar[tuple[str, ...]] = ("input",)
+    digits: ClassVar[int | None] = 2
 
     @model_validator(mode="after")
     def _periods(self) -> ZScoreRule:
@@ -325,12 +339,6 @@ class ZScoreRule(SeriesInput):
         kind = "robust z-score" if self.method == "robust" else "z-score"
         return f"{super().subject(data)}, {kind} ({self.window} obs)"
 
-    def default_summary(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['label']} {ctx['value']:.2f} {self.op} {fmt_number(ctx['threshold'])}"
-
-    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['label']} {ctx['value']:.2f} {stats.NEGATED[self.op]} {fmt_number(ctx['threshold'])}"
-
 
 class PercentileRule(SeriesInput):
     """value op its expanding q-th percentile over every earlier observation (point in time: no future data)."""
@@ -345,17 +353,8 @@ class PercentileRule(SeriesInput):
         thr = stats.expanding_quantile(x, self.q / 100.0, self.min_periods)
         return _frame(x, thr, stats.compare(x, self.op, thr))
 
-    def default_summary(self, ctx: Mapping[str, Any]) -> str:
-        return (
-            f"{ctx['label']} {fmt_number(ctx['value'])} {self.op} its expanding {_ordinal(self.q)} percentile "
-            f"{fmt_number(ctx['threshold'])}"
-        )
-
-    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return (
-            f"{ctx['label']} {fmt_number(ctx['value'])} {stats.NEGATED[self.op]} its {_ordinal(self.q)} "
-            f"percentile {fmt_number(ctx['threshold'])}"
-        )
+    def level_text(self, ctx: Mapping[str, Any]) -> str:
+        return f"its expanding {_ordinal(self.q)} percentile {fmt_number(ctx['threshold'])}"
 
 
 class StreakRule(SeriesInput):
@@ -376,11 +375,19 @@ class StreakRule(SeriesInput):
     def default_summary(self, ctx: Mapping[str, Any]) -> str:
         return (
             f"{ctx['label']} {self.op} {fmt_number(self.level)} for {int(ctx['value'])} observations running "
-            f"(alert from {self.n})"
+            f"(fires at {self.n})"
         )
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return f"the run of {ctx['label']} {self.op} {fmt_number(self.level)} broke (now {int(ctx['value'])})"
+        return f"run of {ctx['label']} {self.op} {fmt_number(self.level)} broke"
+
+    def stopped_text(self, at_exit: Mapping[str, Any], on: date, now: Mapping[str, Any] | None) -> str:
+        # The value is the run's length: say the current one, which a broken run restarts from 0.
+        current = int((now or at_exit)["value"])
+        return wording.stopped(self.clear_reason(at_exit), on, f"current run {current} (fires at {self.n})")
+
+    def peak_sign(self) -> int:
+        return 1  # the value is the run's length: an episode's peak is its longest run, whatever `op` compares
 
 
 class HysteresisRule(SeriesInput):
@@ -403,15 +410,15 @@ class HysteresisRule(SeriesInput):
         return _hysteresis_frame(x, self.enter, self.exit, self.direction)
 
     def default_summary(self, ctx: Mapping[str, Any]) -> str:
-        enter, leave = (">=", "<") if self.direction == "above" else ("<=", ">")
-        return (
-            f"{ctx['label']} {fmt_number(ctx['value'])} (episode from {enter} {fmt_number(self.enter)}, "
-            f"ends {leave} {fmt_number(self.exit)})"
-        )
+        return _episode_summary(ctx["label"], self.value_text(ctx), self.direction, self.enter, self.exit)
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        word = "<" if self.direction == "above" else ">"
-        return f"{ctx['label']} {fmt_number(ctx['value'])} {word} the exit level {fmt_number(self.exit)}"
+        return wording.exited(ctx["label"], self.value_text(ctx), self.direction, fmt_number(self.exit))
+
+
+def _episode_summary(label: str, value: str, direction: str, enter: float, exit: float) -> str:
+    into, leave = (">=", "<") if direction == "above" else ("<=", ">")
+    return f"{label} {value} (episode from {into} {fmt_number(enter)}, ends {leave} {fmt_number(exit)})"
 
 
 def _check_hysteresis(direction: str, enter: float, exit: float) -> None:
@@ -455,12 +462,6 @@ class SpreadRule(RuleBase):
 
     def subject(self, data: RuleData) -> str:
         return f"{data.info_of(self.series).name} minus {data.info_of(self.minus).name}"
-
-    def default_summary(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['label']}: {fmt_number(ctx['value'])} {self.op} {fmt_number(ctx['threshold'])}"
-
-    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['label']} {fmt_number(ctx['value'])} {stats.NEGATED[self.op]} {fmt_number(ctx['threshold'])}"
 
 
 class DivergenceRule(RuleBase):
@@ -520,8 +521,8 @@ class DivergenceRule(RuleBase):
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
         return (
-            f"within the last {self.within_months} months {self.hiking} moved up {fmt_number(ctx['hikes'])} and "
-            f"{self.cutting} down {fmt_number(ctx['cuts'])}: no longer both"
+            f"no longer both within {self.within_months} months: {self.hiking} up {fmt_number(ctx['hikes'])}, "
+            f"{self.cutting} down {fmt_number(ctx['cuts'])}"
         )
 
 
@@ -599,6 +600,7 @@ class EmpRule(RuleBase):
     enter: float = 2.0
     exit: float = 1.0
     extras: ClassVar[tuple[str, ...]] = ("emp",)
+    digits: ClassVar[int | None] = 2
 
     @model_validator(mode="after")
     def _levels(self) -> EmpRule:
@@ -643,13 +645,10 @@ class EmpRule(RuleBase):
         return "Exchange-market-pressure z-score"
 
     def default_summary(self, ctx: Mapping[str, Any]) -> str:
-        return (
-            f"{ctx['label']} {ctx['value']:.2f} (episode from >= {fmt_number(self.enter)}, "
-            f"ends < {fmt_number(self.exit)})"
-        )
+        return _episode_summary(ctx["label"], self.value_text(ctx), "above", self.enter, self.exit)
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['label']} {ctx['value']:.2f} < the exit level {fmt_number(self.exit)}"
+        return wording.exited(ctx["label"], self.value_text(ctx), "above", fmt_number(self.exit))
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -725,17 +724,8 @@ class SpilloverPercentileRule(SpilloverInput):
     def subject(self, data: RuleData) -> str:
         return f"{self._col()} of {self.model}"
 
-    def default_summary(self, ctx: Mapping[str, Any]) -> str:
-        return (
-            f"{ctx['label']} {fmt_number(ctx['value'])} {self.op} its expanding {_ordinal(self.q)} percentile "
-            f"{fmt_number(ctx['threshold'])}"
-        )
-
-    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return (
-            f"{ctx['label']} {fmt_number(ctx['value'])} {stats.NEGATED[self.op]} its {_ordinal(self.q)} "
-            f"percentile {fmt_number(ctx['threshold'])}"
-        )
+    def level_text(self, ctx: Mapping[str, Any]) -> str:
+        return f"its expanding {_ordinal(self.q)} percentile {fmt_number(ctx['threshold'])}"
 
 
 class SpilloverSignRule(SpilloverInput):
@@ -767,7 +757,7 @@ class SpilloverSignRule(SpilloverInput):
         return f"{ctx['label']} changed sign: now {fmt_number(ctx['value'])} ({self.variable} is a {role})"
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['label']} {fmt_number(ctx['value'])}: no new sign change"
+        return f"{ctx['label']} {self.value_text(ctx)}: no new sign change"
 
 
 class SpilloverPairwiseRule(SpilloverInput):
@@ -800,13 +790,7 @@ class SpilloverPairwiseRule(SpilloverInput):
         return f"net transmission {self.from_var} -> {self.to_var} ({self.model})"
 
     def default_summary(self, ctx: Mapping[str, Any]) -> str:
-        return (
-            f"{ctx['label']} {fmt_number(ctx['value'])} {self.op} {fmt_number(ctx['threshold'])} "
-            f"for {int(ctx['run'])} observations"
-        )
-
-    def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['label']} {fmt_number(ctx['value'])} {stats.NEGATED[self.op]} {fmt_number(ctx['threshold'])}"
+        return f"{super().default_summary(ctx)} for {wording.plural(int(ctx['run']), 'observation')}"
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -848,7 +832,8 @@ class DataHealthRule(RuleBase):
             )
             value = float(h.age_days) if h.age_days is not None else np.nan
             thr = float(h.stale_after_days) if h.stale_after_days is not None else np.nan
-            frame = _frame(pd.Series([value], index=day), thr, pd.Series([bool(bad)], index=day), problem=[h.problem()])
+            problem = [wording.health_problem(h)]
+            frame = _frame(pd.Series([value], index=day), thr, pd.Series([bool(bad)], index=day), problem=problem)
             out.append(Evaluation(self, frame, {"series": sid}, (sid,)))
         return out
 
@@ -859,7 +844,13 @@ class DataHealthRule(RuleBase):
         return f"{ctx['series']}: {ctx.get('problem') or 'unhealthy'}"
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['series']} is fresh again (last observation {fmt_number(ctx['value'])} days old)"
+        return wording.health_recovered(ctx["series"], ctx["value"], ctx["threshold"])
+
+    def value_text(self, ctx: Mapping[str, Any]) -> str:
+        return wording.health_age(ctx["value"])
+
+    def level_text(self, ctx: Mapping[str, Any]) -> str:
+        return wording.health_limit(ctx["threshold"])
 
 
 Rule = Annotated[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,11 +14,14 @@ from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, known_date, l
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import pandas as pd
 
     from monitor.alerts.backtest import RuleReport
     from monitor.alerts.rules import RuleBase
     from monitor.config import Config
+    from series.store import Store
 
 alerts_app = typer.Typer(help="Test, explain and backtest alert rules.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
@@ -27,7 +31,7 @@ ResultsOpt = Annotated[
     typer.Option(
         "--results",
         help="MODEL=FILE.csv: rolling spillover results of a model (date index; TCI, NET_<var> ... columns), "
-        "for spillover rules. Repeatable.",
+        "for spillover rules, instead of the ones the last `monitor run` stored. Repeatable.",
     ),
 ]
 
@@ -41,6 +45,14 @@ def _rule(cfg: Config, name: str) -> RuleBase:
         hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(rules) or 'none'}"
         raise MonitorError(f"unknown rule {name!r}{hint}")
     return rules[name]
+
+
+def _stored_results(store: Store, as_of: date) -> dict[str, pd.DataFrame]:
+    """The rolling results of each model as the last run on or before `as_of` stored them."""
+    from monitor.pipeline import rolling_results
+    from monitor.results import load_results
+
+    return rolling_results(load_results(store, as_of))
 
 
 def _results(cfg: Config, specs: list[str] | None) -> dict[str, pd.DataFrame]:
@@ -100,7 +112,7 @@ def explain(
     """A rule's inputs, computed statistic, threshold and state as of a date."""
     from dataclasses import replace
 
-    from monitor.alerts import engine, state
+    from monitor.alerts import engine, state, wording
     from monitor.alerts.data import fmt_number, load_rule_data
     from series.store import Store
 
@@ -108,8 +120,9 @@ def explain(
     rule = _rule(cfg, rule_name)
     when = known_date(cfg, parse_date(as_of))
     infos = cfg.series_infos()
+    given = _results(cfg, results)
     with Store.open(cfg.store_path()) as store:
-        data = load_rule_data(store, infos.values(), when, results=_results(cfg, results))
+        data = load_rule_data(store, infos.values(), when, results={**_stored_results(store, when), **given})
         saved = state.load_states(store, before=when)
     spec = rule.model_dump(by_alias=True, exclude={"name", "labels", "annotations"}, exclude_defaults=True)
     typer.echo(f"rule {rule.name} ({rule.severity}): " + ", ".join(f"{k}={v!r}" for k, v in spec.items()))
@@ -122,7 +135,7 @@ def explain(
         if s is None or s.empty:
             typer.echo(f"  input {sid}: no observations known on {when}")
             continue
-        status = "ok" if health is None or health.healthy else health.problem()
+        status = "ok" if health is None or health.healthy else wording.health_problem(health)
         typer.echo(
             f"  input {sid}: {len(s)} observations to {s.index[-1].date()}, last {fmt_number(float(s.iloc[-1]))} "
             f"[{status}]" + (f"; {prov.text()}" if prov else "")
@@ -184,7 +197,8 @@ def backtest(
     market: Annotated[str, typer.Option("--market", help="Equity index series for drawdowns.")] = "kospi",
     fx: Annotated[str, typer.Option("--fx", help="FX series for the KRW move.")] = "krw_usd",
 ) -> None:
-    """Replay rules over the stored history, point in time: episodes, what followed, noise-to-signal."""
+    """Replay rules over the stored history, point in time: episodes, what followed, noise-to-signal. Rules that
+    cannot be evaluated are listed with the reason; exit 1 when none could be."""
     import pandas as pd
 
     from monitor.alerts.backtest import Outcomes, stored_vintages
@@ -201,6 +215,7 @@ def backtest(
     if first and first > last:
         raise MonitorError(f"--from {first} is after --to {last}")
     infos = cfg.series_infos()
+    given = _results(cfg, results)
     needed: set[str] = {market, fx} & set(infos)
     for r in chosen:
         needed |= set(infos) if isinstance(r, DataHealthRule) and "*" in r.series else set(r.series_ids())
@@ -208,56 +223,87 @@ def backtest(
         vintages = stored_vintages(store, sorted(needed), infos)
         kospi = store.latest(market) if market in infos else pd.Series(dtype="float64")
         krw = store.latest(fx) if fx in infos else pd.Series(dtype="float64")
-    empty = [sid for sid in sorted(needed - {market, fx}) if vintages[sid].frame.empty]
-    if empty and len(empty) == len(needed - {market, fx}):
-        raise MonitorError(f"no stored history for {', '.join(empty)}: run `monitor fetch` first")
+        rolling = {**_stored_results(store, last), **given}
     outcomes = Outcomes(kospi, krw, horizon, stress_drawdown, stress_krw)
-    reports = run_backtest(chosen, vintages, infos, _results(cfg, results), outcomes, start=first, end=last)
+    reports = run_backtest(chosen, vintages, infos, rolling, outcomes, start=first, end=last)
     if as_json:
         typer.echo(json.dumps([r.as_dict() for r in reports], indent=1))
-        return
-    _print_backtest(reports, horizon, stress_drawdown, stress_krw)
+    else:
+        _print_backtest(reports, horizon, stress_drawdown, stress_krw)
+    if not any(r.evaluated and r.days for r in reports):
+        typer.echo("no rule could be evaluated on the stored history: see the reasons above", err=True)
+        raise typer.Exit(1)
 
 
 def _print_backtest(reports: list[RuleReport], horizon: int, stress_drawdown: float, stress_krw: float) -> None:
+    from monitor.alerts.engine import DATA_HEALTH
+
+    typer.echo(
+        f"stress = KOSPI drawdown >= {stress_drawdown:g}% or KRW/USD up >= {stress_krw:g}% within {horizon} sessions"
+    )
+    health: dict[str, list[RuleReport]] = {}
+    for r in reports:
+        if r.kind == DATA_HEALTH:
+            health.setdefault(r.rule, []).append(r)
+        else:
+            _print_rule(r)
+    for name, parts in health.items():
+        _print_health(name, parts)
+
+
+def _print_rule(r: RuleReport) -> None:
     from monitor.alerts.data import fmt_number
 
     def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{x:+.1f}%"
 
+    series = r.labels.get("series")
+    d = r.as_dict()
+    typer.echo("")
+    if not r.evaluated:
+        hint = "; pass --results MODEL=FILE.csv" if "rolling results" in r.note else ""
+        typer.echo(f"{r.rule}: {r.note}{hint}")
+        return
     typer.echo(
-        f"stress = KOSPI drawdown >= {stress_drawdown:g}% or KRW/USD up >= {stress_krw:g}% within {horizon} sessions"
-    )
-    for r in reports:
-        series = r.labels.get("series")
-        d = r.as_dict()
-        typer.echo("")
-        if r.note.startswith("not evaluated"):
-            hint = "; pass --results MODEL=FILE.csv" if "rolling results" in r.note else ""
-            typer.echo(f"{r.rule}: {r.note}{hint}")
-            continue
-        typer.echo(
-            f"{r.rule}{'{series=' + series + '}' if series else ''}: {len(r.signals)} episodes, firing on "
-            f"{r.firing_days} of {r.days} business days"
-            + (f" ({d['firing_share']:.1%})" if d["firing_share"] is not None else "")
-            + f"; noise-to-signal {fmt_number(r.nsr) if r.nsr is not None else 'n/a'}"
-            + (
-                f"; stress followed {r.stress_share_after_signal:.0%} of firing days (base rate "
-                f"{r.stress_base_rate:.0%})"
-                if r.stress_share_after_signal is not None and r.stress_base_rate is not None
-                else ""
-            )
+        f"{r.rule}{'{series=' + series + '}' if series else ''}: {len(r.signals)} episodes, firing on "
+        f"{r.firing_days} of {r.days} business days"
+        + (f" ({d['firing_share']:.1%})" if d["firing_share"] is not None else "")
+        + f"; noise-to-signal {fmt_number(r.nsr) if r.nsr is not None else 'n/a'}"
+        + (
+            f"; stress followed {r.stress_share_after_signal:.0%} of firing days (base rate {r.stress_base_rate:.0%})"
+            if r.stress_share_after_signal is not None and r.stress_base_rate is not None
+            else ""
         )
-        if r.note:
-            typer.echo(f"  note: {r.note}")
-        if r.signals:
-            typer.echo(
-                f"  {'start':10}  {'known':10}  {'end':10}  {'peak':>10}  {'peak day':10}  "
-                f"{'KOSPI dd':>9}  {'KRW move':>9}"
-            )
-        for s in r.signals:
-            e = s.episode
-            typer.echo(
-                f"  {e.start}  {s.known}  {e.end or 'ongoing'!s:10}  {fmt_number(e.peak):>10}  {e.peak_date}  "
-                f"{pct(s.kospi_drawdown):>9}  {pct(s.krw_move):>9}"
-            )
+    )
+    if r.note:
+        typer.echo(f"  note: {r.note}")
+    if r.signals:
+        typer.echo(
+            f"  {'start':10}  {'known':10}  {'end':10}  {'peak':>10}  {'peak day':10}  {'KOSPI dd':>9}  {'KRW move':>9}"
+        )
+    for s in r.signals:
+        e = s.episode
+        typer.echo(
+            f"  {e.start}  {s.known}  {e.end or 'ongoing'!s:10}  {fmt_number(e.peak):>10}  {e.peak_date}  "
+            f"{pct(s.kospi_drawdown):>9}  {pct(s.krw_move):>9}"
+        )
+
+
+def _print_health(name: str, parts: list[RuleReport]) -> None:
+    """A data-health rule in one table, a row per series: how often it was stale, how old it got, and whether
+    it is stale at the end of the window (its episodes are the stale spells: many, and of no market interest)."""
+    scored = [r for r in parts if r.evaluated and r.labels.get("series")]
+    typer.echo("")
+    typer.echo(f"{name} (data health): {len(scored)} series with stored history")
+    if scored:
+        typer.echo(f"  {'series':20}  {'stale on (business days)':>28}  {'spells':>6}  {'oldest':>9}  now")
+    for r in scored:
+        share = f"{r.firing_days:,} of {r.days:,} ({r.firing_days / r.days:.0%})" if r.days else "n/a"
+        ages = [s.episode.peak for s in r.signals if not math.isnan(s.episode.peak)]
+        oldest = f"{max(ages):,.0f} days" if ages else "-"
+        last = r.signals[-1].episode if r.signals else None
+        now = f"stale since {last.start}" if last is not None and last.end is None else "fresh"
+        typer.echo(f"  {r.labels['series']:20}  {share:>28}  {len(r.signals):>6}  {oldest:>9}  {now}")
+    for r in parts:
+        if r.note and not r.labels.get("series"):
+            typer.echo(f"  {r.note}")

@@ -248,3 +248,40 @@ def test_backtest_and_explain_usage_errors(tmp_path, capsys):
     assert "--from: '2024-13-01' is not a date" in capsys.readouterr().err
     assert run(["alerts", "explain", "krw_usd_1400", "--config", config]) == 2
     assert "no store at" in capsys.readouterr().err
+
+
+def test_a_streaks_peak_is_its_longest_run():
+    # SYNTHETIC: runs below zero of 4 (fires from the 3rd) and 6; the value is the run length, so the peak of
+    # each episode is the run's length at its end, whatever the rule's `op` compares the input with.
+    days = pd.bdate_range("2024-01-01", periods=16)
+    x = pd.Series([1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, -1, -1, 1, 1, 1.0], index=days)
+    rule = KINDS["streak"].model_validate(
+        {"name": "r", "kind": "streak", "series": "x", "op": "<", "threshold": 0, "n": 3}
+    )
+    vint = Vintages(pd.DataFrame({"date": days, "value": x.to_numpy(), "realtime_start": days}))
+    [history] = pit_histories(rule, {"x": vint}, INFO, {}, days[-1].date())
+    report = score(history, None, None, days[-1].date())
+    runs = (x < 0).groupby((x >= 0).cumsum()).sum()  # independent: the length of each run below zero
+    assert [s.episode.peak for s in report.signals] == sorted(float(n) for n in runs if n >= 3) == [4.0, 6.0]
+    assert [s.episode.peak_date for s in report.signals] == [days[4].date(), days[12].date()]
+
+
+def test_what_followed_is_na_when_the_window_straddles_a_gap_in_the_data():
+    # SYNTHETIC: 60 sessions, six months without data (as KOSPI in the replay, 2025-03 to 2025-09), 60 more.
+    before = pd.bdate_range("2025-01-01", periods=60)
+    after = pd.bdate_range("2025-10-01", periods=60)
+    days = before.append(after)
+    kospi = pd.Series(np.linspace(2500, 2600, 120), index=days)
+    kospi.iloc[60:] *= 1.3  # a level 30% higher after the gap: the old code reported it as what followed
+    krw = pd.Series(np.linspace(1400, 1450, 120), index=days)
+    out = Outcomes(kospi, krw, horizon=10)
+    for i in (49, 50, 55, 59):  # the next 10 sessions reach across the gap (from day 50 on)
+        d = days[i]
+        straddles = i + 10 >= 60
+        assert (out.drawdown_after(d) is None) == straddles and (out.krw_move_after(d) is None) == straddles
+    assert out.drawdown_after(days[49]) == pytest.approx((kospi.iloc[50:60].min() / kospi.iloc[49] - 1) * 100)
+    assert out.krw_move_after(days[70]) == pytest.approx((krw.iloc[80] / krw.iloc[70] - 1) * 100)
+    stress = out.stress_days(pd.bdate_range(days[0], days[-1]))
+    assert stress[days[49]] == 0.0 and np.isnan(stress[days[50]]) and np.isnan(stress[days[59]])
+    assert stress[pd.Timestamp("2025-06-02")] != stress[pd.Timestamp("2025-06-02")]  # inside the gap: unknown
+    assert stress[days[60]] == 0.0

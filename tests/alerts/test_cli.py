@@ -63,6 +63,8 @@ def test_explain_shows_inputs_statistic_threshold_and_state(tmp_path, capsys):
     assert run(["alerts", "explain", "krw_usd_warning", *config, "--as-of", "2026-03-06"]) == 0
     out = capsys.readouterr().out
     assert "state as of 2026-03-06: firing since 2026-03-06" in out and "summary: KRW/USD 1,468 >= 1,450" in out
+    assert run(["alerts", "explain", "krw_usd_warning", *config, "--as-of", "2026-03-20"]) == 0
+    assert "[stale: last observation 2026-03-06 is 14 days old (limit " in capsys.readouterr().out  # in days
 
 
 def test_explain_a_spillover_rule_with_results_from_a_file(tmp_path, capsys):
@@ -101,3 +103,76 @@ def test_backtest_runs_every_rule_and_says_which_it_could_not_evaluate(tmp_path,
     assert run(["alerts", "backtest", *config, "--to", "2026-03-06", "--rule", "tci_high", "--json", *results]) == 0
     [report] = json.loads(capsys.readouterr().out)
     assert [(s["start"], s["end"]) for s in report["signals"]] == [("2026-03-05", None)]
+
+
+MORE = """
+[[series]]
+id = "kospi"
+label = "KOSPI"
+source = "csv"
+key = "kospi.csv"
+freq = "B"
+units = "points"
+
+[[rules]]
+name = "kospi_low"
+kind = "level"
+series = "kospi"
+op = "<="
+threshold = 2000
+
+[[rules]]
+name = "inputs_stale"
+kind = "data_health"
+"""
+
+
+def stored_rolling(tmp_path) -> None:
+    """What `monitor run` leaves for the spillover rules: the model's rolling results in the store."""
+    import pandas as pd
+
+    from monitor.results import ModelResult, save_result
+    from series.store import Store
+
+    rolling = pd.DataFrame(
+        {"TCI": [30.0, 31, 30, 45], "cTCI": [60.0, 62, 60, 90]}, index=pd.bdate_range("2026-03-02", periods=4)
+    )
+    result = ModelResult("market_daily", "", "D", pd.Timestamp("2026-03-06").date(), rolling=rolling)
+    with Store.open(tmp_path / "store.sqlite", writer="test") as store:
+        save_result(store, result)
+
+
+def test_backtest_without_a_rule_evaluates_what_is_stored_and_summarises_data_health(tmp_path, capsys):
+    (tmp_path / "config.toml").write_text(CONFIG + MORE)
+    (tmp_path / "krw.csv").write_text(KRW)  # no kospi.csv: KOSPI was never stored
+    config = ["--config", str(tmp_path / "config.toml")]
+    assert run(["fetch", *config, "--series", "krw_usd", "--as-of", "2026-03-06"]) == 0
+    stored_rolling(tmp_path)
+    capsys.readouterr()
+    assert run(["alerts", "backtest", *config, "--to", "2026-03-20"]) == 0
+    out = capsys.readouterr().out
+    assert "krw_usd_warning: 1 episodes" in out
+    assert "kospi_low: not evaluated: no stored history for kospi (run `monitor fetch` first)" in out
+    # The spillover rule reads the rolling results the last run stored: no --results needed.
+    assert "tci_high: 1 episodes" in out
+    # Data health: one row per series, no episode table; KRW/USD stale from 2026-03-12 (last 03-06, limit 5).
+    block = out[out.index("inputs_stale (data health): 1 series with stored history") :]
+    row = next(line for line in block.splitlines() if line.strip().startswith("krw_usd"))
+    assert row.split()[-3:] == ["stale", "since", "2026-03-12"]
+    assert "no stored history for kospi" in block and "start" not in block
+    # Asked for that rule alone: the reason, and exit 1 (done, nothing evaluated).
+    assert run(["alerts", "backtest", *config, "--to", "2026-03-20", "--rule", "kospi_low"]) == 1
+    captured = capsys.readouterr()
+    assert "kospi_low: not evaluated: no stored history for kospi" in captured.out
+    assert captured.err == "no rule could be evaluated on the stored history: see the reasons above\n"
+
+
+def test_explain_reads_the_stored_rolling_results(tmp_path, capsys):
+    (tmp_path / "config.toml").write_text(CONFIG)
+    (tmp_path / "krw.csv").write_text(KRW)
+    config = ["--config", str(tmp_path / "config.toml")]
+    assert run(["fetch", *config, "--as-of", "2026-03-06"]) == 0
+    stored_rolling(tmp_path)
+    capsys.readouterr()
+    assert run(["alerts", "explain", "tci_high", *config, "--as-of", "2026-03-06"]) == 0
+    assert "2026-03-05  value=45  threshold=30.8  condition=yes" in capsys.readouterr().out

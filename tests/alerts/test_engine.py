@@ -158,7 +158,7 @@ def test_stale_krw_mutes_the_krw_rules_and_raises_one_data_health_alert():
     health_alerts = [a for a in out if a.kind == "data_health" and a.state == FIRING]
     assert [a.labels["series"] for a in health_alerts] == ["krw_usd"]
     assert health_alerts[0].annotations["mutes"] == "krw_usd_critical, krw_usd_warning"
-    assert "11 days old (allowed 5)" in health_alerts[0].summary
+    assert "is 11 days old (limit 5 days)" in health_alerts[0].summary
     assert not next(a for a in out if a.rule == "kospi_low").suppressed
     # What a receiver hears: the data-health alert and the KOSPI alert, never the muted KRW ones.
     heard = engine.dedup(out, {}, as_of, 7)
@@ -220,7 +220,7 @@ def test_resolved_is_told_only_to_receivers_that_heard_the_firing():
     data = RuleData(values.index[-1].date(), {"krw_usd": values}, infos)
     [alert] = engine.advance(engine.evaluate([rule], data), {}, data).alerts
     assert alert.state == RESOLVED
-    assert alert.annotations["resolved_reason"] == "KRW/USD 1,400 < 1,450 since 2026-01-06"
+    assert alert.annotations["resolved_reason"] == "KRW/USD 1,400, below 1,450 on 2026-01-06"
     assert engine.dedup([alert], {}, data.as_of, 7) == []
     heard = {alert.fingerprint: SentRecord(alert.fingerprint, alert.episode, FIRING, date(2026, 1, 5))}
     assert engine.dedup([alert], heard, data.as_of, 7) == [alert]

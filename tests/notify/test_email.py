@@ -270,7 +270,7 @@ def test_a_resolved_notice_is_sent_once_with_the_current_value(tmp_path):
     subjects = [parse(m.content)["Subject"] for m in recorder.messages]
     assert subjects == [
         "[KR monitor] 1 firing: KRW/USD 1,468 >= 1,450",
-        "[KR monitor] 1 resolved: KRW/USD 1,440 < 1,450 since 2026-03-13",
+        "[KR monitor] 1 resolved: KRW/USD 1,440, below 1,450 on 2026-03-13",
     ]
     resolved = parse(recorder.messages[1].content)
     text = resolved.get_payload()[0].get_content()

@@ -164,7 +164,7 @@ def test_a_first_run_with_every_source_failing_reports_it_and_exits_1(tmp_path, 
     assert firing == {f"inputs_stale{{series={sid}}}" for sid in ids}  # one data-health alert each, nothing else
     (mail,) = (tmp_path / "mail").glob("*.eml")
     subject = message_from_bytes(mail.read_bytes(), policy=default_policy)["Subject"]
-    assert subject.startswith(f"[KR monitor] {len(firing)} firing:") and len(subject) <= 120
+    assert subject.startswith(f"[KR monitor] 0 firing, {len(firing)} inputs stale or down:") and len(subject) <= 120
 
 
 def test_a_second_run_while_one_holds_the_lock_exits_3(tmp_path, capsys):

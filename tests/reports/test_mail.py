@@ -10,8 +10,10 @@ import pandas as pd
 from matplotlib.colors import to_rgba
 
 from monitor.alerts import engine
-from monitor.alerts.data import Provenance, RuleData, SeriesInfo
-from monitor.alerts.rules import LevelRule
+from monitor.alerts.data import Provenance, RuleData, SeriesInfo, health_of
+from monitor.alerts.rules import DataHealthRule, LevelRule
+from reports.context import ReportContext
+from reports.html import headline
 from reports.mail import alert_figure, chart_data, render_notification, subject_line
 
 KRW = pd.Series(
@@ -110,3 +112,53 @@ def test_text_from_config_and_data_is_escaped_in_html():
     assert [i.cid for i in n.images] == [f"chart-{alerts[0].fingerprint}@kr-monitor"]
     assert f'src="cid:chart-{alerts[0].fingerprint}@kr-monitor"' in n.html
     assert [(i.fingerprint, i.state) for i in n.items] == [(alerts[0].fingerprint, "firing")]
+
+
+def test_risk_alerts_come_first_and_data_health_is_one_compact_block_counted_apart():
+    """The offline e-mail used to say '13 firing' over ten data-health cards with 'value n/a, threshold 5' and
+    the KRW/USD warning last; the report counted risk alerts only. Both now count as engine.tally does."""
+    as_of = date(2026, 3, 11)
+    infos = {
+        "krw_usd": SeriesInfo("krw_usd", "KRW per USD", "KRW"),
+        "aaa_rate": SeriesInfo("aaa_rate", stale_days=5),  # sorts before krw_usd_*: order must not be by name
+        "jpy_usd": SeriesInfo("jpy_usd", stale_days=5),
+    }
+    health = {
+        "krw_usd": health_of(infos["krw_usd"], as_of, as_of),
+        "aaa_rate": health_of(infos["aaa_rate"], date(2026, 3, 2), as_of),
+        "jpy_usd": health_of(infos["jpy_usd"], None, as_of, status="failed", message="HTTP 500"),
+    }
+    data = RuleData(as_of, {"krw_usd": KRW[:"2026-03-11"]}, infos, health=health)
+    rule_list = [*rules(), DataHealthRule.model_validate({"name": "aaa_inputs", "kind": "data_health"})]
+    alerts = engine.order(engine.advance(engine.evaluate(rule_list, data), {}, data).alerts)
+    assert [a.display_id for a in alerts] == [
+        "krw_usd_critical",
+        "krw_usd_warning",
+        "aaa_inputs{series=aaa_rate}",
+        "aaa_inputs{series=jpy_usd}",
+    ]
+    subject = subject_line(alerts)
+    assert subject == "[KR monitor] 2 firing, 2 inputs stale or down: KRW/USD 1,510 >= 1,500"
+    n = render_notification("desk", as_of, alerts, {})
+    text = n.text
+    # Two risk cards, then one block that says what is wrong in words, with units.
+    assert text.index("[FIRING] critical krw_usd_critical") < text.index("[FIRING] warning krw_usd_warning")
+    block = text[text.index("Data health") :]
+    assert text.index("[FIRING] warning krw_usd_warning") < text.index("Data health")
+    assert "  - aaa_rate: stale: last observation 2026-03-02 is 9 days old (limit 5 days)\n" in block
+    assert "  - jpy_usd: source down (failed: HTTP 500); no observations stored\n" in block
+    assert "inputs_stale" not in text and "aaa_inputs" not in text and "value n/a" not in text
+    assert text.count("[FIRING]") == 2 and n.html.count('class="alert"') == 2 and 'class="health"' in n.html
+    # The report's headline counts the same way.
+    ctx = ReportContext(as_of, {}, {}, alerts=alerts)
+    assert headline(ctx)[1] == "2 firing, 2 inputs stale or down"
+    assert subject.startswith("[KR monitor] " + headline(ctx)[1] + ": ")
+
+
+def test_a_health_card_says_its_values_in_words():
+    as_of = date(2026, 3, 11)
+    info = SeriesInfo("kospi", stale_days=5)
+    data = RuleData(as_of, {}, {"kospi": info}, health={"kospi": health_of(info, date(2026, 3, 2), as_of)})
+    rule = DataHealthRule.model_validate({"name": "inputs_stale", "kind": "data_health"})
+    [alert] = engine.advance(engine.evaluate([rule], data), {}, data).alerts
+    assert (alert.annotations["value"], alert.annotations["threshold"]) == ("9 days old", "stale after 5 days")

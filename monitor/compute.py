@@ -17,17 +17,25 @@ Backends, chosen by `[compute]` in config.toml:
   On connecting, every worker is asked for its version of this package. When the scheduler cannot be reached (or
   the connection is lost during a map), or a worker runs another version or none, the work runs here instead,
   serially, and `note` says why: a run never loses its estimates to the cluster, and its report says so.
+
+Data many chunks share (a market's rows, of which each chunk reads a few overlapping windows) travel as a `Part`
+of the whole array: pickled for a process pool as just its rows, and on Dask the whole array is scattered to the
+cluster once per map while the chunks carry only where their rows are.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from importlib import metadata
 from multiprocessing import forkserver
 from typing import Any, Literal, Protocol, TypeVar
+
+import numpy as np
 
 from monitor.errors import MonitorError
 
@@ -66,6 +74,23 @@ class Runner(Protocol):
     """What chunked work needs from a backend: the outputs of fn over the chunks, in order."""
 
     def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]: ...
+
+
+@dataclass(frozen=True, eq=False)
+class Part:
+    """Rows lo:hi of an array that many chunks share. Reads as those rows (`np.asarray(part)`); pickles as a copy
+    of only those rows, so that a chunk never carries the whole array."""
+
+    whole: np.ndarray
+    lo: int
+    hi: int
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        rows = self.whole[self.lo : self.hi]
+        return rows if dtype is None else rows.astype(dtype)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return np.ascontiguousarray, (self.whole[self.lo : self.hi],)
 
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks in all), called as chunks finish
@@ -135,7 +160,7 @@ class Compute:
         client = self._dask_client()
         from dask.distributed import as_completed as dask_completed
 
-        futures = client.map(fn, chunks, pure=False)
+        futures = _dask_map(client, fn, chunks)
         try:
             for done, future in enumerate(dask_completed(futures), 1):
                 future.result()
@@ -231,6 +256,47 @@ class Compute:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _dask_map(client: Any, fn: Callable[[T], R], chunks: Sequence[T]) -> list[Any]:
+    """The chunks as Dask tasks; the whole array behind each distinct `Part` field is scattered once, and each
+    task gets it as an argument (a future the workers share) with the bounds of its rows."""
+    where = [_part_field(c) for c in chunks]
+    if not any(where):
+        return list(client.map(fn, chunks, pure=False))
+    scattered: dict[int, Any] = {}
+    wholes: list[Any] = []
+    bounds: list[tuple[str, int, int] | None] = []
+    bare: list[Any] = []
+    for chunk, name in zip(chunks, where, strict=True):
+        if not name:
+            wholes.append(None)
+            bounds.append(None)
+            bare.append(chunk)
+            continue
+        part: Part = getattr(chunk, name)
+        if id(part.whole) not in scattered:
+            scattered[id(part.whole)] = client.scatter(part.whole, hash=False)
+        wholes.append(scattered[id(part.whole)])
+        bounds.append((name, part.lo, part.hi))
+        bare.append(dataclasses.replace(chunk, **{name: None}))  # type: ignore[type-var]
+    return list(client.map(_rejoin, [fn] * len(chunks), bare, wholes, bounds, pure=False))
+
+
+def _part_field(chunk: Any) -> str:
+    """The name of the chunk's one `Part` field ('' if it has none, or is not a dataclass)."""
+    if not dataclasses.is_dataclass(chunk):
+        return ""
+    names = [f.name for f in dataclasses.fields(chunk) if isinstance(getattr(chunk, f.name), Part)]
+    return names[0] if len(names) == 1 else ""
+
+
+def _rejoin(fn: Callable[[Any], R], chunk: Any, whole: Any, bounds: tuple[str, int, int] | None) -> R:
+    """On a worker: the chunk with its rows put back (as the same contiguous copy a pickled `Part` becomes)."""
+    if bounds is not None:
+        name, lo, hi = bounds
+        chunk = dataclasses.replace(chunk, **{name: np.ascontiguousarray(whole[lo:hi])})
+    return fn(chunk)
 
 
 def _serial(fn: Callable[[T], R], chunks: Sequence[T], report: Progress) -> list[R]:

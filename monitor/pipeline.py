@@ -290,6 +290,10 @@ def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.
                 # The groups are estimated together (one compute map); a failure there fails each market.
                 why = unexpected("estimate model groups", e)
                 out.update({m.name: not_estimated(m, as_of, why) for m in markets})
+    if compute.note:
+        # The cluster could not be used: every model was estimated here instead; the report says why.
+        event(log, "compute", compute.note, level=logging.WARNING)
+        out = {name: dataclasses.replace(r, notes=(*r.notes, compute.note)) for name, r in out.items()}
     for name, result in out.items():
         save_result(store, result, run_id)
         if result.error:

@@ -3,6 +3,7 @@ back in chunk order; errors in a chunk come back as themselves; a missing Dask i
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -102,26 +103,148 @@ def test_bad_compute_settings_are_clear_errors(args: tuple[str, int, str], messa
 
 
 @pytest.mark.dask
-def test_an_unreachable_dask_scheduler_is_a_clear_error(dask_installed) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreachable_dask_scheduler_computes_here_and_says_so(dask_installed) -> None:  # type: ignore[no-untyped-def]
+    """It used to raise, and the daily run lost its point estimates with the bands."""
     compute = Compute("dask", workers=1, address="tcp://127.0.0.1:9", timeout=1)  # nothing listens on port 9
-    with compute, pytest.raises(MonitorError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
-        compute.map(_slow_identity, [1, 2])
+    with compute:
+        assert compute.map(_slow_identity, list(range(6))) == list(range(6))
+        assert compute.note.startswith("cannot reach the Dask scheduler at tcp://127.0.0.1:9 (")
+        assert compute.note.endswith(
+            "check [compute] address, or leave it empty for a local cluster: computed here, serially, instead"
+        )
+        with pytest.raises(InputDataError, match="chunk 3 cannot be used"):  # errors of the work stay themselves
+            compute.map(_broken, list(range(6)))
 
 
-def test_the_compute_block_of_the_config_chooses_the_backend() -> None:
-    from monitor.config import validate_config
+@pytest.fixture
+def other_version(tmp_path):  # type: ignore[no-untyped-def]
+    """A folder that, first on a worker's PYTHONPATH, makes it report kr-macro-monitor 0.0.1 (a stale install)."""
+    info = tmp_path / "kr_macro_monitor-0.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: kr-macro-monitor\nVersion: 0.0.1\n")
+    return tmp_path
 
-    series = {"id": "krw", "label": "KRW", "source": "csv", "key": "k.csv", "freq": "B", "units": "KRW"}
-    config = validate_config({"series": [series], "compute": {"scheduler": "processes", "workers": 3}})
-    compute = Compute.from_config(config.compute)
-    assert (compute.scheduler, compute.workers, compute.describe()) == ("processes", 3, "processes (3 workers)")
-    assert Compute.from_config(validate_config({"series": [series]}).compute).describe() == "serial"
+
+@pytest.mark.dask
+def test_workers_at_another_version_are_named_and_the_work_runs_here(dask_installed, other_version) -> None:  # type: ignore[no-untyped-def]
+    """A worker in its own interpreter (as on another machine) whose install is stale."""
+    import subprocess
+    from importlib import metadata
+
+    from dask.distributed import Client, LocalCluster
+
+    here = metadata.version("kr-macro-monitor")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(other_version), os.environ.get("PYTHONPATH", "")])}
+    with LocalCluster(n_workers=0, processes=True, dashboard_address=":0") as cluster:
+        address = cluster.scheduler_address
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-dashboard"],
+            env=env,
+            cwd=other_version,  # not the repository, whose egg-info says the current version
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            with Client(address) as probe:
+                probe.wait_for_workers(1, timeout=60)
+                (name,) = probe.scheduler_info()["workers"]
+            with Compute("dask", workers=1, address=address, timeout=10) as compute:
+                assert compute.map(_slow_identity, list(range(4))) == list(range(4))
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    assert compute.note == (
+        f"the Dask workers at {address} cannot run this code (kr-macro-monitor {here} here; kr-macro-monitor 0.0.1 "
+        f"on {name}); install kr-macro-monitor {here} on every worker: computed here, serially, instead"
+    )
 
 
-def test_progress_is_reported_as_chunks_finish() -> None:
-    for compute in (Compute("serial"), Compute("processes", workers=2)):
-        seen: list[tuple[int, int]] = []
-        compute.progress = lambda done, total, seen=seen: seen.append((done, total))  # type: ignore[misc]
-        with compute:
-            assert compute.map(_slow_identity, list(range(6))) == list(range(6))
-        assert seen == [(k, 6) for k in range(1, 7)], compute.describe()
+@pytest.mark.dask
+def test_the_daily_run_keeps_its_estimates_when_the_scheduler_is_down(dask_installed, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The run used to record the model as not estimated (point estimates lost with the bands)."""
+    import json
+    import textwrap
+
+    from monitor.cli import run
+
+    monkeypatch.setattr(bands_mod, "CHUNK_ROWS", 40_000)  # several chunks: the cluster is really asked
+    days = pd.date_range("2023-01-01", periods=400, freq="D")
+    for name, column in zip(("a", "b"), DATA.to_numpy()[:, :2].T, strict=True):  # SYNTHETIC, from simulate_var
+        values = np.resize(column, len(days))
+        (tmp_path / f"{name}.csv").write_text(
+            "date,value\n" + "".join(f"{d:%Y-%m-%d},{float(v)!r}\n" for d, v in zip(days, values, strict=True))
+        )
+    series = "".join(
+        f'[[series]]\nid = "{n}"\nlabel = "{n}"\nsource = "csv"\nkey = "{n}.csv"\nfreq = "D"\nunits = "u"\n'
+        f'start = "2023-01-01"\n\n'
+        for n in ("a", "b")
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        textwrap.dedent(f"""\
+            [paths]
+            store = "{tmp_path / "store.sqlite"}"
+            exports = "{tmp_path / "exports"}"
+
+            [compute]
+            scheduler = "dask"
+            address = "tcp://127.0.0.1:9"
+
+            """)
+        + series
+        + '[[models]]\nname = "pair"\nfreq = "D"\nlags = 1\nhorizon = 5\nwindow = 120\n'
+        + 'variables = [{ series = "a" }, { series = "b" }]\nbands = { draws = 20 }\n'
+    )
+    code = run(["run", "--config", str(config), "--as-of", "2024-02-04", "--format", "png", "--log-format", "json"])
+    summary = json.loads((tmp_path / "exports" / "2024-02-04" / "run.json").read_text())
+    assert code == 0, summary["failed"]
+    pair = summary["models"]["pair"]
+    assert pair["estimated"] and pair["nobs"] > 0
+    (note,) = [n for n in pair["notes"] if "Dask" in n]
+    assert note.startswith("cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+    assert note.endswith("computed here, serially, instead")
+    assert note in (tmp_path / "exports" / "2024-02-04" / "report.html").read_text()
+
+
+def test_a_part_pickles_as_its_rows_only() -> None:
+    """What a process pool is sent for a chunk: its rows, not the whole array they are cut from."""
+    import pickle
+
+    from monitor.compute import Part
+
+    whole = np.arange(50_000.0).reshape(10_000, 5)
+    part = Part(whole, 100, 350)
+    back = pickle.loads(pickle.dumps(part))
+    assert isinstance(back, np.ndarray) and back.flags.c_contiguous and np.array_equal(back, whole[100:350])
+    assert len(pickle.dumps(part)) < len(pickle.dumps(whole)) / 30
+    assert np.array_equal(np.ascontiguousarray(part), whole[100:350])
+
+
+@pytest.mark.dask
+def test_dask_gets_each_markets_rows_once_and_the_bands_stay_identical(  # type: ignore[no-untyped-def]
+    dask_installed, serial_bands, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each chunk used to carry its market's rows (about 2.8 MB per market of 5,000 windows through the
+    scheduler); now the rows are scattered once per market and the chunks say where theirs are."""
+    import pickle
+
+    from dask.distributed import Client
+
+    scattered: list[int] = []
+    real = Client.scatter
+
+    def scatter(self, data, *args, **kwargs):  # type: ignore[no-untyped-def]
+        scattered.append(data.nbytes)
+        return real(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "scatter", scatter)
+    monkeypatch.setattr(bands_mod, "CHUNK_ROWS", 40_000)
+    job = bands_mod.rolling_job(DATA, 2, 8, 120, SPEC, key="m")
+    assert len(job.chunks) >= 4
+    bare = [pickle.dumps(bands_mod.BandChunk(**{**vars(c), "values": None})) for c in job.chunks]
+    with Compute("dask", workers=2) as compute:
+        rolling = bands_mod.run_jobs([job], compute)[0]
+        assert not compute.note
+    assert scattered == [DATA.to_numpy().nbytes]  # the market's rows, once for all its chunks
+    assert max(len(b) for b in bare) < DATA.to_numpy().nbytes / 10  # what each task carries besides
+    assert np.array_equal(rolling.to_numpy(), serial_bands[0].to_numpy())

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from monitor.compute import Compute, Runner
+from monitor.compute import Compute, Part, Runner
 from monitor.errors import InputDataError
 from monitor.models.data import check_frame
 from monitor.models.fevd import fevd_shares, measures
@@ -111,7 +111,7 @@ class BandChunk:
     """Independent work: the windows starting at `starts` (rows of `values`, each `window` rows long), draw blocks
     blocks[0] .. blocks[1] - 1. `keys` are the windows' stream keys; `stream` = (model checksum, kind)."""
 
-    values: np.ndarray
+    values: np.ndarray | Part
     starts: tuple[int, ...]
     keys: tuple[int, ...]
     window: int
@@ -376,7 +376,7 @@ def full_sample_job(
     wkey = _window_key(data.index[-1], t - 1)
     chunks = tuple(
         BandChunk(
-            values=values,
+            values=Part(values, 0, t),
             starts=(0,),
             keys=(wkey,),
             window=t,
@@ -452,7 +452,7 @@ def rolling_job(
         s = starts[c0 : c0 + per_chunk]
         chunks.append(
             BandChunk(
-                values=values[s[0] : s[-1] + window],
+                values=Part(values, int(s[0]), int(s[-1]) + window),  # on Dask: the market's rows sent once
                 starts=tuple(int(v - s[0]) for v in s),
                 keys=tuple(_window_key(ends[c0 + i], int(v) + window - 1) for i, v in enumerate(s)),
                 window=window,

@@ -162,3 +162,21 @@ def test_a_bug_in_a_rule_or_a_model_costs_that_rule_or_model_only(tmp_path, smtp
     ]
     assert {a["alert"] for a in ran.summary["alerts"]} == {"won_high", "probe_level"}
     assert len(smtp.messages) == 1 and "model pair: estimate: unexpected IndexError" in ran.report
+
+
+def test_a_failing_notify_step_is_recorded_and_the_report_still_written(tmp_path, smtp, capsys, monkeypatch):
+    from monitor import pipeline
+
+    def renderer(*args: object) -> object:
+        def render(receiver: str, alerts: object) -> object:
+            raise RuntimeError("template exploded")
+
+        return render
+
+    monkeypatch.setattr(pipeline, "renderer", renderer)
+    config = write_config(tmp_path, None, smtp_port=smtp.port, fx_days=(date(2024, 2, 1), date(2024, 3, 6)))
+    ran = run_in_process(config, AS_OF, capsys)
+    assert ran.code == 1, ran.err
+    assert ran.summary["failed"] == ["notify: unexpected RuntimeError: template exploded"]
+    assert "notify: unexpected RuntimeError: template exploded" in ran.report
+    assert any(a["alert"] == "won_high" for a in ran.summary["alerts"]) and smtp.messages == []

@@ -554,6 +554,18 @@ class Store:
             frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
         return frame
 
+    def first_known(self, series_id: str, as_of: date | str | pd.Timestamp) -> pd.Series:
+        """Observation date -> the day it was first known (its earliest realtime_start), for the dates known on
+        `as_of`: how the series' knowledge grew, day by day (series.freshness.stale_spell reads it)."""
+        rows = self._conn.execute(
+            "SELECT date, MIN(realtime_start) FROM observations WHERE series_id=? AND realtime_start <= ? "
+            "GROUP BY date ORDER BY date",
+            (series_id, _iso(as_of)),
+        ).fetchall()
+        return pd.Series(
+            pd.to_datetime([r[1] for r in rows]), index=pd.to_datetime([r[0] for r in rows]), dtype="datetime64[ns]"
+        )
+
     def known_through(self, series_id: str) -> date | None:
         """The latest day the store knew this series on: its newest realtime_start, or the as-of date of the latest
         run that fetched it successfully, whichever is later (None: never fetched nor stored). Rows appended later

@@ -18,7 +18,7 @@ from monitor.models.spec import ModelSpec, VariableSpec
 from monitor.pipeline import inputs_for
 from monitor.transforms import transform
 from reports.context import load_context
-from series.freshness import carry_forward, expiries, freshness
+from series.freshness import carry_forward, expiries, freshness, stale_spell
 from series.spec import SeriesSpec, SourceRef
 from series.store import Store
 from series.validate import check_batch
@@ -241,3 +241,31 @@ def test_models_and_rules_yoy_agree_on_other_frequencies(freq: str) -> None:
     rng = np.random.default_rng(5)
     s = pd.Series(100 + np.cumsum(rng.normal(0, 1, len(index))), index=index).drop(index[[40, 41, 90]])
     pd.testing.assert_series_equal(transform(s, "yoy"), stats.transform(s, "yoy"), check_names=False)
+
+
+def test_a_stale_spell_is_told_by_the_vintages_day_by_day() -> None:
+    """stale_spell against a brute force: for every day, the last observation known that day and its freshness;
+    the spell is the run of stale days ending on the as-of date (observations arrive late, out of order)."""
+    import random
+
+    series = SeriesInfo("x", freq="D", stale_days=5)
+    rng = random.Random(20261126)
+    start = pd.Timestamp("2026-01-01")
+    for _ in range(200):
+        obs = sorted(rng.sample(range(30), rng.randint(1, 8)))
+        dates = pd.DatetimeIndex([start + pd.Timedelta(days=d) for d in obs])
+        first_known = pd.Series([d + pd.Timedelta(days=rng.randint(0, 12)) for d in dates], index=dates)
+        as_of = start + pd.Timedelta(days=rng.randint(0, 45))
+        days = pd.date_range(start, as_of)
+        stale = []
+        for d in days:
+            known = first_known[first_known <= d]
+            stale.append(len(known) > 0 and freshness(series, known.index.max(), d).stale)
+        expected = []
+        for d, is_stale in zip(reversed(days), reversed(stale), strict=True):
+            if not is_stale:
+                break
+            known = first_known[first_known <= d]
+            expected.insert(0, (d, float((d - known.index.max()).days)))
+        spell = stale_spell(series, first_known, as_of)
+        assert list(zip(spell.index, spell.to_numpy(), strict=True)) == expected

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import textwrap
 from datetime import date
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from monitor.cli import run
@@ -166,6 +167,8 @@ def answers(tmp: Path, days: list[date]) -> dict[str, object]:
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# A pair that once gave the data-health alert on exports_total (stale from 03-18) a `since` of the first day run.
+@example(days=[date(2026, 3, 18), date(2026, 3, 19)], rnd=random.Random(0))
 @given(st.lists(st.sampled_from(DAYS), min_size=2, max_size=3, unique=True), st.randoms(use_true_random=False))
 def test_any_order_of_days_gives_the_answers_of_date_order(tmp_path_factory, days, rnd):
     order = list(days)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from series.freshness import freshness
+from series.freshness import freshness, stale_spell
 from series.preferred import resolve
 from series.store import Store
 
@@ -53,6 +53,9 @@ class SeriesHealth:
     age_days: int | None = None
     stale_after_days: int | None = None
     source: str = ""
+    # The stale spell the date is in, day by day as each day knew it (day -> age in days): a data-health alert's
+    # `since` then comes from the vintages, not from which days were evaluated first. None: not computed.
+    spell: pd.Series | None = field(default=None, compare=False)
 
     @property
     def missing(self) -> bool:
@@ -162,6 +165,8 @@ def load_rule_data(
         health[sid] = health_of(
             info, last, as_of, status=status, message=failures.get(sid, ""), source=prov.source if prov else ""
         )
+        if health[sid].stale:
+            health[sid] = replace(health[sid], spell=stale_spell(info, store.first_known(sid, as_of), as_of))
     for sid, info in info_map.items():
         if not info.prefer:
             continue

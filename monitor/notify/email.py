@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from monitor.errors import MonitorError
+from series import secrets
 
 
 class DeliveryError(MonitorError):
@@ -89,13 +90,13 @@ class SmtpSender:
         self._env = os.environ if env is None else env
 
     def secrets(self) -> list[str]:
-        password = self._env.get(self.password_env, "") if self.password_env else ""
+        password = secrets.read(self._env, self.password_env) if self.password_env else ""
         return [password] if password else []
 
     def _password(self) -> str:
         if not self.password_env:
             return ""
-        password = self._env.get(self.password_env)
+        password = secrets.read(self._env, self.password_env)  # a CRLF .env leaves "\r" on the value
         if not password:
             raise DeliveryError(
                 f"receiver {self.name}: the environment variable {self.password_env} (its SMTP password) is not set"

@@ -201,8 +201,10 @@ def _notice(as_of: date):
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
-def test_implicit_tls(tmp_path, cert, monkeypatch):
-    monkeypatch.setenv("MONITOR_SMTP_PASSWORD", SECRET)
+@pytest.mark.parametrize("written", ["", "\r\n"], ids=["plain", "crlf-env-file"])
+def test_implicit_tls(tmp_path, cert, monkeypatch, written):
+    # A password read from a .env with CRLF line endings logs in as the password it means.
+    monkeypatch.setenv("MONITOR_SMTP_PASSWORD", SECRET + written)
     recorder = Recorder()
     port = free_port()
     cfg = make_config(tmp_path, port, "ssl", login=True, ca=cert.cert)

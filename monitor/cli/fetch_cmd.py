@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 
 from monitor.cli import app
-from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, is_tty, known_date, load, parse_date, today
+from monitor.cli.common import (
+    DEFAULT_CONFIG,
+    AsOfOpt,
+    ConfigOpt,
+    Interrupted,
+    is_tty,
+    known_date,
+    load,
+    parse_date,
+    stop_on_signals,
+    today,
+)
 from monitor.errors import MonitorError
 
 
@@ -54,22 +65,32 @@ def fetch(
         replay=replay,
     )
     env = dict(os.environ)
-    with Store.open(cfg.store_path(), writer="monitor fetch") as store:
+    with stop_on_signals(), Store.open(cfg.store_path(), writer="monitor fetch") as store:
         run_id = store.begin_run("fetch", when, command="fetch" + (" --replay" if replay else ""))
-        outcomes = _with_progress(
-            len(specs),
-            lambda done: fetch_all(
-                specs,
-                store=store,
-                transport=transport,
-                env=env,
-                as_of=when,
-                run_id=run_id,
-                point_in_time=when < today(cfg.run.timezone),
-                full=full,
-                on_done=done,
-            ),
-        )
+        try:
+            outcomes = _with_progress(
+                len(specs),
+                lambda done: fetch_all(
+                    specs,
+                    store=store,
+                    transport=transport,
+                    env=env,
+                    as_of=when,
+                    run_id=run_id,
+                    point_in_time=when < today(cfg.run.timezone),
+                    full=full,
+                    on_done=done,
+                ),
+            )
+        except Interrupted as e:
+            # Each series is stored in its own transaction: what was fetched before the signal stays, whole.
+            store.finish_run(run_id, "interrupted")
+            typer.echo(
+                f"error: fetch (run {run_id}) stopped by {e.signal}: recorded as interrupted; the series fetched "
+                "before it are stored, the next fetch goes on from there",
+                err=True,
+            )
+            raise typer.Exit(e.exit_code) from None
         failed = [o for o in outcomes if o.failed]
         store.finish_run(run_id, "errors" if failed else "ok", {o.series_id: o.as_dict() for o in outcomes})
     added = sum(o.added for o in outcomes)

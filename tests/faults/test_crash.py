@@ -9,7 +9,10 @@ SMTP server exactly once."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +25,7 @@ from series.store import Store
 from tests.fault_server import FaultServer, Reply
 from tests.faults.conftest import Smtp
 from tests.faults.support import (
+    REPO,
     Child,
     Ran,
     Row,
@@ -224,6 +228,35 @@ def test_a_signal_while_fetching_stops_the_run_cleanly(
     assert after.code == 0, after.err
     assert runs(store) == [(1, "interrupted"), (2, "ok")]
     _assert_recovered(store, reference, smtp.messages)
+
+
+def test_a_signal_during_monitor_fetch_records_it_as_interrupted_and_frees_the_lock(
+    good: bytes, http: FaultServer, smtp: Smtp, tmp_path: Path
+) -> None:
+    release = threading.Event()
+    http.script(Reply(200, good, hold=release))
+    config = write_config(tmp_path, PROBE, smtp_port=smtp.port, endpoint=http.url, timeout=60)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "fetch", "--config", str(config), "--as-of", DAY],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: len(http.requests) == 1, what="the probe's request")
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=30)  # at once, not when the held answer would have come
+    finally:
+        release.set()
+    store = tmp_path / "store.sqlite"
+    assert child.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err and "stopped by SIGTERM: recorded as interrupted" in err
+    assert runs(store) == [(1, "interrupted")]  # it was left "running" with nothing said
+    assert_store_sound(store)
+    with Store.open(store, writer="test: the lock was released"):
+        pass
 
 
 def test_sigterm_while_mailing_keeps_the_message_and_the_next_run_sends_it_once(

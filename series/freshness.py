@@ -113,31 +113,20 @@ def carry_forward(values: pd.Series, series: Staleable, at: pd.DatetimeIndex) ->
     return carried.where(~too_old)
 
 
-def stale_spell(series: Staleable, first_known: pd.Series, as_of: date | pd.Timestamp) -> pd.Series:
-    """The stale spell `as_of` is in, day by day as each day knew it: calendar day -> age in days of the last
-    observation known that day (empty when the series is fresh or missing on `as_of`).
+def known_ages(series: Staleable, first_known: pd.Series, as_of: date | pd.Timestamp) -> pd.Series:
+    """Day by day, from the day the first observation was known to `as_of`: the age in days of the last
+    observation known that day (the series is stale on the days it exceeds the limit).
 
-    `first_known` maps each observation date to the day it was first known (its earliest realtime_start). The
-    spell is told by the vintages, not by which days happened to be evaluated, so a data-health alert says the
-    same `since` whatever order the days were run in."""
+    `first_known` maps each observation date to the day it was first known (its earliest realtime_start). Told
+    by the vintages, not by which days happened to be evaluated, so a data-health alert's state on a day is the
+    same whatever order the days were run in."""
     end = pd.Timestamp(as_of)
     known = pd.Series(pd.to_datetime(first_known.index), index=pd.to_datetime(first_known.to_numpy()))
     known = known[known.index <= end].sort_index()
     if known.empty:
         return pd.Series(dtype="float64")
     latest = known.cummax().groupby(level=0).max()  # day -> the latest observation date known from that day on
-    since = None
-    for begin, last in zip(reversed(latest.index), reversed(latest.to_numpy()), strict=True):
-        onset = period_end(pd.Timestamp(last), series.freq) + pd.Timedelta(days=series.stale_days + 1)
-        if onset > end:
-            break  # fresh at the end of this stretch: the spell (if any) began after it
-        since = max(begin, onset)
-        if onset > begin:
-            break  # fresh when this stretch began: the spell began within it
-        end = begin - pd.Timedelta(days=1)
-    if since is None:
-        return pd.Series(dtype="float64")
-    days = pd.date_range(since, pd.Timestamp(as_of), freq="D")
+    days = pd.date_range(latest.index[0], end, freq="D")
     last_known = latest.reindex(latest.index.union(days)).ffill().reindex(days)
     return pd.Series(age_days(series, pd.DatetimeIndex(last_known.to_numpy()), days), index=days)
 

@@ -18,7 +18,7 @@ from monitor.models.spec import ModelSpec, VariableSpec
 from monitor.pipeline import inputs_for
 from monitor.transforms import transform
 from reports.context import load_context
-from series.freshness import carry_forward, expiries, freshness, stale_spell
+from series.freshness import carry_forward, expiries, freshness, known_ages
 from series.spec import SeriesSpec, SourceRef
 from series.store import Store
 from series.validate import check_batch
@@ -243,29 +243,22 @@ def test_models_and_rules_yoy_agree_on_other_frequencies(freq: str) -> None:
     pd.testing.assert_series_equal(transform(s, "yoy"), stats.transform(s, "yoy"), check_names=False)
 
 
-def test_a_stale_spell_is_told_by_the_vintages_day_by_day() -> None:
-    """stale_spell against a brute force: for every day, the last observation known that day and its freshness;
-    the spell is the run of stale days ending on the as-of date (observations arrive late, out of order)."""
+def test_the_age_known_each_day_is_told_by_the_vintages() -> None:
+    """known_ages against a brute force: for every day, the last observation known that day and its freshness
+    (observations arrive late and out of order)."""
     import random
 
-    series = SeriesInfo("x", freq="D", stale_days=5)
+    series = SeriesInfo("x", freq="M", stale_days=45)
     rng = random.Random(20261126)
-    start = pd.Timestamp("2026-01-01")
-    for _ in range(200):
-        obs = sorted(rng.sample(range(30), rng.randint(1, 8)))
-        dates = pd.DatetimeIndex([start + pd.Timedelta(days=d) for d in obs])
-        first_known = pd.Series([d + pd.Timedelta(days=rng.randint(0, 12)) for d in dates], index=dates)
-        as_of = start + pd.Timedelta(days=rng.randint(0, 45))
-        days = pd.date_range(start, as_of)
-        stale = []
-        for d in days:
-            known = first_known[first_known <= d]
-            stale.append(len(known) > 0 and freshness(series, known.index.max(), d).stale)
-        expected = []
-        for d, is_stale in zip(reversed(days), reversed(stale), strict=True):
-            if not is_stale:
-                break
-            known = first_known[first_known <= d]
-            expected.insert(0, (d, float((d - known.index.max()).days)))
-        spell = stale_spell(series, first_known, as_of)
-        assert list(zip(spell.index, spell.to_numpy(), strict=True)) == expected
+    start = pd.Timestamp("2025-01-01")
+    for _ in range(100):
+        months = sorted(rng.sample(range(20), rng.randint(1, 8)))
+        dates = pd.DatetimeIndex([start + pd.DateOffset(months=m) for m in months])
+        first_known = pd.Series([d + pd.Timedelta(days=rng.randint(28, 90)) for d in dates], index=dates)
+        as_of = start + pd.Timedelta(days=rng.randint(0, 700))
+        ages = known_ages(series, first_known, as_of)
+        expected = {}
+        for d in pd.date_range(first_known.min(), as_of):
+            fresh = freshness(series, first_known[first_known <= d].index.max(), d)
+            expected[d] = float(fresh.age_days)
+        assert ages.to_dict() == expected

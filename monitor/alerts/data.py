@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from series.freshness import freshness, stale_spell
+from series.freshness import freshness, known_ages
 from series.preferred import resolve
 from series.store import Store
 
@@ -53,9 +53,9 @@ class SeriesHealth:
     age_days: int | None = None
     stale_after_days: int | None = None
     source: str = ""
-    # The stale spell the date is in, day by day as each day knew it (day -> age in days): a data-health alert's
-    # `since` then comes from the vintages, not from which days were evaluated first. None: not computed.
-    spell: pd.Series | None = field(default=None, compare=False)
+    # Day by day as each day knew it, the age of the last observation (series.freshness.known_ages): data-health
+    # state then comes from the vintages, not from which days were evaluated first. None: not computed.
+    ages: pd.Series | None = field(default=None, compare=False)
 
     @property
     def missing(self) -> bool:
@@ -68,19 +68,6 @@ class SeriesHealth:
     @property
     def healthy(self) -> bool:
         return not (self.stale or self.missing or self.down)
-
-    def problem(self) -> str:
-        """One line saying what is wrong ("" when healthy)."""
-        parts = []
-        if self.down:
-            parts.append(f"source down ({self.status}{': ' + self.message if self.message else ''})")
-        if self.missing:
-            parts.append("no observations stored")
-        elif self.stale:
-            parts.append(f"stale: last observation {self.last_date} is {self.age_days} days old")
-            if self.stale_after_days is not None:
-                parts[-1] += f" (allowed {self.stale_after_days})"
-        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -165,8 +152,8 @@ def load_rule_data(
         health[sid] = health_of(
             info, last, as_of, status=status, message=failures.get(sid, ""), source=prov.source if prov else ""
         )
-        if health[sid].stale:
-            health[sid] = replace(health[sid], spell=stale_spell(info, store.first_known(sid, as_of), as_of))
+        if last is not None:
+            health[sid] = replace(health[sid], ages=known_ages(info, store.first_known(sid, as_of), as_of))
     for sid, info in info_map.items():
         if not info.prefer:
             continue

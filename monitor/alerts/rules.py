@@ -832,13 +832,15 @@ class DataHealthRule(RuleBase):
             )
             value = float(h.age_days) if h.age_days is not None else np.nan
             thr = float(h.stale_after_days) if h.stale_after_days is not None else np.nan
-            values = pd.Series([value], index=day)
-            if "stale" in self.checks and h.stale and h.spell is not None and len(h.spell):
-                # Every day of the stale spell, as each day knew it: `since` and `for` count from the day the
-                # series went stale, whichever days were evaluated before (order of runs never changes it).
-                values = h.spell.rename_axis("date")
+            values, condition = pd.Series([value], index=day), pd.Series([bool(bad)], index=day)
+            if "stale" in self.checks and h.ages is not None and len(h.ages):
+                # Every day since the series' first value, stale or not as that day knew it, then today as the run
+                # sees it (a failed fetch counts today only): the state on a day is the same whichever days
+                # were evaluated before it (order of runs never changes it), as for the other rules.
+                values = h.ages.rename_axis("date")
+                condition = values > thr
+                condition.iloc[-1] = bool(bad)
             problem = [wording.health_problem(h)] * len(values)
-            condition = pd.Series(True, index=values.index) if len(values) > 1 else pd.Series([bool(bad)], index=day)
             frame = _frame(values, thr, condition, problem=problem)
             out.append(Evaluation(self, frame, {"series": sid}, (sid,)))
         return out

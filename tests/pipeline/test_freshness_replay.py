@@ -1,27 +1,27 @@
 """On the replay of the real history as of 2026-03-27: the run, `monitor report` and `alerts backtest` agree on
-freshness. The Fed range's data end on 2024-01-31 (stale after 7 days), so no episode of bok_fed_differential
-continues past 2024-02-08, and the report counts what the run counts as firing. With Yahoo KRW=X in the replay,
-the KRW cards show its 2026-03-27 close (FRED's NY noon rate is known only to 2026-03-23) and name the source."""
+freshness. No episode of bok_fed_differential runs on a leg older than its stale limit, the report counts what the
+run counts as firing, and the KRW cards show Yahoo KRW=X's 2026-03-27 close (FRED's NY noon rate is known only to
+2026-03-23) and name the source."""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
 
 import pandas as pd
 import pytest
 
 from monitor.cli import run
+from series.store import Store
 from tests.pipeline.test_run import AS_OF, shipped_config
 from tests.replay import build_replay_dir
 
-KRWX = "data/real/incoming/yfinance_KRWX_daily_2003-12_2026-08.csv"  # real yfinance download (Date, Close, ...)
 FILE_RECEIVER = '[[receivers]]\nname = "files"\nkind = "file"\ndirectory = "{dir}"\n'
 
 
 def _headline_firing(html: str) -> int:
-    match = re.search(r"(\d+) firing, \d+ resolved", html)
+    headline = html.split('id="headline"')[1].split("</strong>")[0]
+    match = re.search(r"(\d+) firing", headline)  # engine.tally: "3 firing, 1 resolved, 10 inputs stale or down"
     assert match, "the report has no headline count"
     return int(match.group(1))
 
@@ -29,14 +29,7 @@ def _headline_firing(html: str) -> int:
 @pytest.mark.shared
 def test_run_report_and_backtest_agree_on_what_is_fresh(shared, tmp_path, capsys) -> None:
     replay = build_replay_dir(shared, tmp_path / "replay")
-    spot = replay / "yahoo" / "KRW=X.csv"
-    if not spot.exists():  # served here in yf.download(...).to_csv()'s layout until tests/replay.py serves it
-        if not (shared / KRWX).is_file():
-            pytest.skip(f"{shared / KRWX} is absent")
-        raw = pd.read_csv(shared / KRWX)
-        head = ["Price,Close,High,Low,Open,Volume", "Ticker" + ",KRW=X" * 5, "Date,,,,,"]
-        rows = [f"{r.Date},{r.Close},{r.High},{r.Low},{r.Open},{r.Volume}" for r in raw.itertuples()]
-        spot.write_text("\n".join(head + rows) + "\n")
+    assert (replay / "yahoo" / "KRW=X.csv").is_file()  # tests/replay.py serves Yahoo KRW=X
     config = shipped_config(tmp_path, FILE_RECEIVER.format(dir=tmp_path / "mail"))
     run(["run", "--config", str(config), "--as-of", AS_OF, "--replay", str(replay), "--log-format", "json"])
     capsys.readouterr()
@@ -60,11 +53,20 @@ def test_run_report_and_backtest_agree_on_what_is_fresh(shared, tmp_path, capsys
 
     assert run(["alerts", "backtest", "--config", str(config), "--rule", "bok_fed_differential", "--json"]) == 0
     [report] = json.loads(capsys.readouterr().out)
-    stale_from = date(2024, 1, 31) + timedelta(days=8)  # DFEDTARU's last date + its 7-day limit + 1
-    assert report["signals"], "the 2023 episodes are in the backtest"
+    assert report["signals"], "the 2023-2025 episodes are in the backtest"
+    # No episode runs on a stale leg: each ends by the day after its legs' last observations pass their limits
+    # (the replay's BOK base rate is a month-end value under a 14-day limit, so an episode that lasts a month
+    # breaks on the 15th and starts again with the next value; the Fed range is daily, with a 7-day limit).
+    with Store.open(tmp_path / "data" / "monitor.sqlite") as store:
+        legs = {sid: store.latest(sid).index for sid in ("bok_rate", "fed_upper")}
+    limits = {"bok_rate": 14, "fed_upper": 7}
     for signal in report["signals"]:
-        assert signal["end"] is not None and date.fromisoformat(signal["end"]) <= stale_from, signal
-    assert max(date.fromisoformat(s["end"]) for s in report["signals"]) == stale_from
+        assert signal["end"] is not None, signal
+        end = pd.Timestamp(signal["end"])
+        for sid, dates in legs.items():
+            last = dates[dates < end].max()
+            assert end <= last + pd.Timedelta(days=limits[sid] + 1), (signal, sid, last)
+    assert any(pd.Timestamp(s["end"]).day == 15 for s in report["signals"])  # a month-long one broke on the 15th
 
 
 def _risk_firing(summary: dict) -> int:

@@ -840,7 +840,11 @@ class DataHealthRule(RuleBase):
                 values = h.ages.rename_axis("date")
                 condition = values > thr
                 condition.iloc[-1] = bool(bad)
-            problem = [wording.health_problem(h)] * len(values)
+            # Each day's own problem: an earlier day's stale spell in days; today's as the run sees it.
+            problem = [
+                wording.stale_days(age, thr) if stale else "" for age, stale in zip(values, condition, strict=True)
+            ]
+            problem[-1] = wording.health_problem(h)
             frame = _frame(values, thr, condition, problem=problem)
             out.append(Evaluation(self, frame, {"series": sid}, (sid,)))
         return out
@@ -849,7 +853,9 @@ class DataHealthRule(RuleBase):
         return "input data"
 
     def default_summary(self, ctx: Mapping[str, Any]) -> str:
-        return f"{ctx['series']}: {ctx.get('problem') or 'unhealthy'}"
+        if ctx.get("problem"):
+            return f"{ctx['series']}: {ctx['problem']}"
+        return wording.health_recovered(ctx["series"], ctx["value"], ctx["threshold"])  # healthy on that day
 
     def clear_reason(self, ctx: Mapping[str, Any]) -> str:
         return wording.health_recovered(ctx["series"], ctx["value"], ctx["threshold"])
@@ -923,9 +929,18 @@ def template_context(ev: Evaluation, data: RuleData, row: pd.Series, when: pd.Ti
     return ctx
 
 
+class _NotAvailable:
+    """A value that is not known (a stale leg, no data): 'n/a' whatever the template's format spec ('+nan' would
+    read as a number)."""
+
+    def __format__(self, spec: str) -> str:
+        return "n/a"
+
+
 def render(template: str, ctx: Mapping[str, Any]) -> str:
     """Fill a validated template; field names are plain identifiers (checked at config load), never attributes."""
-    return template.format_map(dict(ctx))
+    known = {k: _NotAvailable() if isinstance(v, float) and v != v else v for k, v in ctx.items()}
+    return template.format_map(known)
 
 
 def summary(ev: Evaluation, ctx: Mapping[str, Any]) -> str:

@@ -86,6 +86,11 @@ def health_problem(h: SeriesHealth) -> str:
     return "; ".join(parts)
 
 
+def stale_days(age_days: float, limit_days: float) -> str:
+    """An earlier day's stale spell: 'stale: last observation 9 days old (limit 5 days)'."""
+    return f"stale: last observation {health_age(age_days)} (limit {plural(int(limit_days), 'day')})"
+
+
 def health_age(age_days: float) -> str:
     """The age of a series' last observation: '21 days old', or 'no observations' when there is none."""
     return "no observations" if age_days != age_days else f"{plural(int(age_days), 'day')} old"

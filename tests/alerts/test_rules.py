@@ -271,3 +271,11 @@ def test_a_missing_input_series_is_a_clear_error():
     rule = LevelRule.model_validate({"name": "r", "kind": "level", "series": "krw", "op": ">=", "threshold": 1})
     with pytest.raises(InputDataError, match=r"rule r: no data for series 'krw'"):
         rule.evaluate(RuleData(date(2026, 1, 1), {}, {"krw": SeriesInfo("krw")}))
+
+
+def test_a_value_that_is_not_known_reads_n_a_whatever_the_format() -> None:
+    """A stale leg leaves a spread without a value: its summary says n/a, never '+nan'."""
+    from monitor.alerts.rules import render
+
+    ctx = {"value": float("nan"), "threshold": -1.75}
+    assert render("gap {value:+.2f} pp <= {threshold:.2f} pp", ctx) == "gap n/a pp <= -1.75 pp"

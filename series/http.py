@@ -235,6 +235,7 @@ class _Where:
         retry_after: float | None = None,
         reason: str = "",
         answered: bool | None = None,
+        host: str = "",
     ) -> SourceError:
         return kind(
             message,
@@ -242,7 +243,7 @@ class _Where:
             series=self.series,
             url=self.url,
             retry_after=retry_after,
-            host=self.host,
+            host=host or self.host,
             reason=reason,
             answered=answered,
         )
@@ -300,9 +301,9 @@ class Session:
                 # (marking that one down would refuse every other series it serves).
                 failed = getattr(getattr(e, "request", None), "url", None)
                 host = host_of(failed) if failed else where.host
-                error = where.error(SourceUnreachable, f"{host} unreachable ({why})", reason=f"unreachable ({why})")
-                error.host = host
-                raise error from None
+                raise where.error(
+                    SourceUnreachable, f"{host} unreachable ({why})", reason=f"unreachable ({why})", host=host
+                ) from None
             raise where.error(SourceUnavailable, why, reason=why, answered=False) from None
         finally:
             deadline.stop()

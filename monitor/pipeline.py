@@ -41,12 +41,11 @@ from reports.charts import FORMATS
 from reports.context import RuleTrace, load_context
 from reports.export import DRY_RUN, REPORT_ONLY, ExportResult, export_all, export_dir
 from reports.mail import renderer
-from series import calendars, sources
+from series import calendars
 from series.errors import StoreError
-from series.fetch import FetchOutcome, fetch_series, log_failures
+from series.fetch import FetchOutcome, fetch_all
 from series.freshness import freshness
 from series.http import build_transport
-from series.sources.base import redact
 from series.store import Store
 
 EXIT_OK, EXIT_ERRORS = 0, 1
@@ -207,7 +206,6 @@ def fetch(
     config: Config, store: Store, request: RunRequest, env: Mapping[str, str], run_id: int, log: logging.Logger
 ) -> list[FetchOutcome]:
     """Fetch, validate and store every series (a failing source is recorded and the run goes on)."""
-    secrets = sources.secret_values(env)
     transport = build_transport(
         timeout=config.fetch.timeout_seconds,
         retries=config.fetch.retries,
@@ -231,29 +229,16 @@ def fetch(
             revised=o.revised,
         )
 
-    outcomes = []
-    for spec in config.series_specs():
-        try:
-            outcome = fetch_series(
-                spec,
-                store=store,
-                transport=transport,
-                env=env,
-                as_of=request.as_of,
-                run_id=run_id,
-                point_in_time=request.as_of < request.today,
-            )
-        except StoreError:
-            raise  # the store failing is not one series' problem: the run stops (nothing half-stored)
-        except Exception as e:
-            # A bug or an input nobody foresaw takes down this series only.
-            outcome = FetchOutcome(
-                spec.id, "failed", message=redact(unexpected("fetch", e), secrets), error_kind="unexpected"
-            )
-        done(outcome)
-        outcomes.append(outcome)
-    log_failures(outcomes)  # "no network" in one line, or one line per unreachable host
-    return outcomes
+    return fetch_all(
+        config.series_specs(),
+        store=store,
+        transport=transport,
+        env=env,
+        as_of=request.as_of,
+        run_id=run_id,
+        point_in_time=request.as_of < request.today,
+        on_done=done,
+    )
 
 
 def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.Logger) -> dict[str, ModelResult]:

@@ -30,11 +30,11 @@ from datetime import date, timedelta
 import pandas as pd
 
 from series import calendars, sources
-from series.errors import SourceError
+from series.errors import SourceError, StoreError
 from series.failures import LOCAL_SOURCES, failure_lines, no_network, no_network_line
 from series.freshness import period_end
 from series.http import ReplayTransport, Transport, host_of
-from series.sources.base import Window, redact
+from series.sources.base import Window, cut, redact
 from series.spec import SeriesSpec, SourceRef
 from series.store import AppendResult, Payload, Store
 from series.validate import ERROR, DataIssue, check_batch
@@ -306,17 +306,26 @@ def fetch_all(
     on_done: Callable[[FetchOutcome], None] | None = None,
 ) -> list[FetchOutcome]:
     outcomes = []
+    secrets = sources.secret_values(env)
     for spec in specs:
-        outcome = fetch_series(
-            spec,
-            store=store,
-            transport=transport,
-            env=env,
-            as_of=as_of,
-            run_id=run_id,
-            point_in_time=point_in_time,
-            full=full,
-        )
+        try:
+            outcome = fetch_series(
+                spec,
+                store=store,
+                transport=transport,
+                env=env,
+                as_of=as_of,
+                run_id=run_id,
+                point_in_time=point_in_time,
+                full=full,
+            )
+        except StoreError:
+            raise  # the store failing is not one series' problem: the caller stops (nothing half-stored)
+        except Exception as e:
+            # A bug or an input nobody foresaw takes down this series only (monitor run and monitor fetch alike).
+            said = " ".join(str(e).split())
+            text = f"fetch: unexpected {type(e).__name__}" + (f": {said}" if said else "")
+            outcome = FetchOutcome(spec.id, "failed", message=cut(redact(text, secrets)), error_kind="unexpected")
         outcomes.append(outcome)
         if on_done is not None:
             on_done(outcome)

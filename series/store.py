@@ -556,7 +556,7 @@ class Store:
 
     def first_known(self, series_id: str, as_of: date | str | pd.Timestamp) -> pd.Series:
         """Observation date -> the day it was first known (its earliest realtime_start), for the dates known on
-        `as_of`: how the series' knowledge grew, day by day (series.freshness.stale_spell reads it)."""
+        `as_of`: how the series' knowledge grew, day by day (series.freshness.known_ages reads it)."""
         rows = self._conn.execute(
             "SELECT date, MIN(realtime_start) FROM observations WHERE series_id=? AND realtime_start <= ? "
             "GROUP BY date ORDER BY date",

@@ -14,7 +14,7 @@ The bootstrap (residual-based, recursive design; Kilian 1998, without bias corre
    interval = "bias_corrected" it is shifted down by twice the bootstrap estimate of the bias (mean of the draws
    minus the estimate; shares clipped at 0): the estimates of a weakly connected system are biased up (noise
    reads as spillover), the draws again, so the plain percentile band sits about two biases above the truth
-   (tests/models/test_bands.py measures the coverage of both).
+   (tests/monitor/models/test_bands.py measures the coverage of both).
 A VAR that is not stable (a root on or outside the unit circle) cannot be bootstrapped this way (its simulated
 paths explode): its band is NaN, and `monitor.models.estimate` says so in the result's notes.
 

@@ -9,7 +9,7 @@ import pytest
 
 from series.http import SystemClock
 from tests.fault_server import FakeClock, FaultServer
-from tests.notify.conftest import Recorder, free_port, smtp_server
+from tests.monitor.notify.conftest import Recorder, free_port, smtp_server
 
 
 class Smtp:

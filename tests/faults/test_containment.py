@@ -17,7 +17,7 @@ from reports import charts
 from series.sources.csvfile import CsvSource
 from tests.faults.conftest import Smtp
 from tests.faults.support import Probe, Ran, mails, outbox, run_in_process, write_config
-from tests.pipeline.test_run import shipped_config
+from tests.monitor.pipeline.test_run import shipped_config
 from tests.replay import build_replay_dir
 
 # A daily csv series beside the always-healthy `won` series of the fault suite's config.

@@ -40,7 +40,7 @@ from tests.faults.support import (
     write_config,
 )
 from tests.faults.test_sources import HTTP, PROBES
-from tests.notify.conftest import Recorder, free_port, smtp_server
+from tests.monitor.notify.conftest import Recorder, free_port, smtp_server
 
 PROBE = PROBES["fredgraph"]
 DAY = PROBE.days[0]

@@ -14,7 +14,7 @@ import pytest
 
 from tests.fault_server import FakeClock
 from tests.faults.support import run_in_process
-from tests.notify.conftest import free_port
+from tests.monitor.notify.conftest import free_port
 
 UNRESOLVABLE = "nonexistent.invalid"  # RFC 6761: never resolves
 AS_OF = "2026-03-27"

@@ -26,7 +26,7 @@ from tests.faults.support import (
     run_in_process,
     write_config,
 )
-from tests.notify.conftest import Recorder, free_port, smtp_server
+from tests.monitor.notify.conftest import Recorder, free_port, smtp_server
 
 DAY1, DAY2 = "2026-03-05", "2026-03-06"
 WHY = {  # the end of the one-line reason run.json and the report give
@@ -165,7 +165,7 @@ def test_a_refused_recipient_is_never_counted_as_delivered(
     """One of two recipients refused at RCPT TO. For now (4xx): run 1 exits 1 and says so, run 2 delivers to that
     recipient alone, run 3 sends nothing. For good (5xx): never retried, and every run exits 1 naming the address
     until the config no longer lists it."""
-    from tests.notify.test_recipients import Refusing
+    from tests.monitor.notify.test_recipients import Refusing
 
     port = free_port()
     config = write_config(tmp_path, None, smtp_port=port, fx_days=FX_DAYS)

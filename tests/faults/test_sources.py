@@ -7,7 +7,7 @@ probe failed, its level rule inhibited by one data-health alert, the CSV series 
 stored observations against the reference run's after each day (nothing lost, nothing duplicated, no partial
 fetch); the number of requests and the waits the HTTP policy asked for; that every message reached the SMTP
 server exactly once; and that no key shows up in any log line, report, message or store row.
-Bodies: the same recorded answers as tests/sources/test_faults.py (../shared samples, SYNTHETIC tests/data)."""
+Bodies: the same recorded answers as tests/series/sources/test_faults.py (../shared samples, SYNTHETIC tests/data)."""
 
 from __future__ import annotations
 
@@ -38,10 +38,10 @@ from tests.faults.support import (
     run_in_process,
     write_config,
 )
-from tests.sources.support import store_dump
-from tests.sources.test_faults import CASES
-from tests.sources.test_krx import ENV as KRX_ENV
-from tests.sources.test_krx import _pykrx_frame
+from tests.series.sources.support import store_dump
+from tests.series.sources.test_faults import CASES
+from tests.series.sources.test_krx import ENV as KRX_ENV
+from tests.series.sources.test_krx import _pykrx_frame
 
 HTTP = {c.source: c for c in CASES}
 PROBES = {

@@ -17,7 +17,7 @@ from monitor.results import save_result
 from reports.context import ReportContext, RuleTrace, load_context
 from series.spec import SeriesSpec, SourceRef
 from series.store import Store
-from tests.models.simulate import simulate_var
+from tests.monitor.models.simulate import simulate_var
 
 AS_OF = date(2026, 3, 27)
 XSS = "<script>alert(1)</script>"

@@ -24,7 +24,7 @@ from monitor.alerts.data import SeriesInfo
 from monitor.alerts.rules import KINDS, Rule, RuleBase
 from monitor.errors import MonitorError
 from monitor.limits import MAX_DRAWS, MAX_HORIZON, MAX_LAGS, MIN_WINDOW
-from monitor.models.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, TvpSettings, VariableSpec
+from monitor.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, TvpSettings, VariableSpec
 from series.calendars import CALENDARS
 from series.preferred import PreferredSpec
 from series.spec import DEFAULT_STALE_DAYS, FREQUENCIES, SeriesSpec, SourceRef

@@ -91,7 +91,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX observations_key ON observations(series_id, date, realtime_start, id);
     """,
-    # 2: model results (monitor.results), one compressed JSON body per (model, as_of)
+    # 2: model results (monitor.models.results), one compressed JSON body per (model, as_of)
     """
     CREATE TABLE model_results(
         model TEXT NOT NULL,

@@ -33,8 +33,8 @@ from monitor.align import model_panel
 from monitor.config import DEFAULT_CONFIG, Config, load_config, validate_rules
 from monitor.errors import MonitorError
 from monitor.models import spillover
-from monitor.models.spec import ModelSpec, VariableSpec
-from monitor.results import ModelResult, load_result, load_results
+from monitor.models.results import ModelResult, load_result, load_results
+from monitor.spec import ModelSpec, VariableSpec
 from series.dates import DateLike, as_date
 from series.store import Store
 

@@ -16,7 +16,7 @@ import pytest
 import monitor
 from monitor import api
 from monitor.errors import MonitorError
-from monitor.results import load_result, load_results
+from monitor.models.results import load_result, load_results
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "api_example.py"

@@ -25,6 +25,9 @@ from monitor.alerts.rules import KINDS, Rule, RuleBase
 from monitor.errors import MonitorError
 from monitor.limits import MAX_DRAWS, MAX_HORIZON, MAX_LAGS, MIN_WINDOW
 from monitor.models.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, TvpSettings, VariableSpec
+from monitor.notify.receiver import KINDS as RECEIVER_KINDS
+from monitor.notify.receiver import ReceiverBase
+from monitor.notify.registry import DEFAULT_KIND, Receiver
 from series.calendars import CALENDARS
 from series.preferred import PreferredSpec
 from series.spec import DEFAULT_STALE_DAYS, FREQUENCIES, SeriesSpec, SourceRef
@@ -204,41 +207,6 @@ class ModelGroupBlock(_ModelSettings):
 _TIMING = {"XNYS": "us", "XKRX": "kr"}
 
 
-class ReceiverBlock(_Block):
-    name: str = Field(pattern=SLUG)
-    kind: Literal["email", "file"] = "email"
-    to: list[str] = Field(default_factory=list)
-    from_: str = Field("", alias="from")
-    host: str = ""
-    port: int = Field(587, ge=1, le=65535)
-    security: Literal["starttls", "ssl", "none"] = "starttls"
-    username: str = ""
-    password_env: str = ""
-    directory: str = ""  # kind = "file": where the .eml files go
-    ca_file: str = ""  # PEM file of CA certificates to trust (an internal CA); default: the system store
-    timeout_seconds: float = Field(30.0, gt=0)
-    severities: list[Literal["info", "warning", "critical"]] = ["warning", "critical"]
-    repeat_interval_days: int = Field(7, ge=0)  # re-send a still-firing alert after this many days; 0 = never
-
-    @field_validator("password_env")
-    @classmethod
-    def _env_name(cls, v: str) -> str:
-        if v and not ENV_NAME.match(v):
-            # Looks like a password pasted into the config: say so without echoing it.
-            raise ValueError(
-                "must be the NAME of an environment variable (e.g. MONITOR_SMTP_PASSWORD), never the password itself"
-            )
-        return v
-
-    @model_validator(mode="after")
-    def _complete(self) -> ReceiverBlock:
-        if self.kind == "email":
-            missing = [k for k, v in (("to", self.to), ("from", self.from_), ("host", self.host)) if not v]
-            if missing:
-                raise ValueError(f"an email receiver needs {', '.join(missing)}")
-        return self
-
-
 class SilenceBlock(_Block):
     """Mute alerts whose labels match every matcher (a value starting with ~ is a regular expression) through
     `expires` (the last day it mutes)."""
@@ -276,7 +244,7 @@ class Config(_Block):
     models: list[ModelBlock] = []
     model_groups: list[ModelGroupBlock] = []
     rules: list[Rule] = []
-    receivers: list[ReceiverBlock] = []
+    receivers: list[Receiver] = []  # a block of a registered notifier kind (monitor.notify.registry)
     silences: list[SilenceBlock] = []
 
     # Set by load_config: the folder relative paths are resolved against.
@@ -426,12 +394,15 @@ def validate_config(raw: dict[str, Any], path: Path | str = "config.toml") -> Co
     problems: list[str] = []
     config: Config | None = None
     rules, rule_problems = validate_rules(raw.get("rules", []))
+    receivers, receiver_problems = validate_receivers(raw.get("receivers", []))
     try:
-        # Rules are validated by kind above (one message per problem, with the kind's own keys).
-        config = Config.model_validate({**raw, "rules": rules, "base_dir": path.resolve().parent})
+        # Rules and receivers are validated by kind above (one message per problem, with the kind's own keys).
+        config = Config.model_validate(
+            {**raw, "rules": rules, "receivers": receivers, "base_dir": path.resolve().parent}
+        )
     except ValidationError as e:
         problems += [describe_error(err, Config) for err in e.errors()]
-    problems += rule_problems
+    problems += rule_problems + receiver_problems
     problems += non_finite(raw)
     # Cross-block checks read the raw tables, so they are reported even when a block failed validation above.
     problems += _cross_checks(raw)
@@ -625,6 +596,30 @@ def validate_rules(raw: Any) -> tuple[list[RuleBase], list[str]]:
     return rules, problems
 
 
+def validate_receivers(raw: Any) -> tuple[list[ReceiverBase], list[str]]:
+    """Each `[[receivers]]` block against the block of its notifier kind (email when `kind` is left out)."""
+    if not isinstance(raw, list):
+        return [], ["receivers: expected an array of tables ([[receivers]] blocks)"]
+    receivers: list[ReceiverBase] = []
+    problems: list[str] = []
+    kinds = ", ".join(sorted(RECEIVER_KINDS))
+    for i, block in enumerate(raw):
+        where = f"receivers[{i}]"
+        if not isinstance(block, dict):
+            problems.append(f"{where}: expected a table, got {block!r}")
+            continue
+        kind = block.get("kind", DEFAULT_KIND)
+        cls = RECEIVER_KINDS.get(kind) if isinstance(kind, str) else None
+        if cls is None:
+            problems.append(f"{where}.kind: {kind!r} is not one of {kinds}{_suggest(str(kind), list(RECEIVER_KINDS))}")
+            continue
+        try:
+            receivers.append(cls.model_validate(block))
+        except ValidationError as e:
+            problems += [describe_error(err, cls, prefix=where) for err in e.errors()]
+    return receivers, problems
+
+
 def rule_references(raw: dict[str, Any]) -> list[str]:
     """Series, models and model variables that rules name must exist (read from the raw blocks, so a rule with
     other problems still has its references checked)."""
@@ -742,11 +737,7 @@ def _allowed_keys(root: type[BaseModel], parent: tuple[int | str, ...]) -> list[
 
 def secret_values(config: Config, env: dict[str, str] | None = None) -> tuple[str, ...]:
     """Every form of every secret of a run, so logs, messages and the store can redact them: the one registry of
-    `series.sources.secret_values`, with each receiver's password_env (and its login, for SMTP AUTH's forms)."""
-    from series import sources
+    `series.sources.secret_values`, with the secrets each receiver declares (monitor.notify.registry)."""
+    from monitor.notify.registry import secret_values as with_receivers
 
-    env = dict(os.environ) if env is None else env
-    receivers = [r for r in config.receivers if r.password_env]
-    return sources.secret_values(
-        env, [r.password_env for r in receivers], [(r.username, r.password_env) for r in receivers]
-    )
+    return with_receivers(config.receivers, dict(os.environ) if env is None else env)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Discriminator, Tag
 
-from monitor.notify import email, file, slack, webhook  # noqa: F401  (one per kind: importing it registers it)
+from monitor.notify import email, file, slack, teams, webhook  # noqa: F401  (one per kind: importing it registers it)
 from monitor.notify.receiver import KINDS, ReceiverBase
 from series import secrets
 

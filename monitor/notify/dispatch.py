@@ -8,10 +8,11 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from typing import Protocol
 
 from monitor.alerts.engine import Alert, SentRecord, dedup, order
 from monitor.alerts.state import sent_records
-from monitor.config import Config
 from monitor.notify.message import Notification
 from monitor.notify.outbox import DeliveryReport, deliver, enqueue, refused_for_good
 from monitor.notify.receiver import Notifier, ReceiverBase
@@ -19,6 +20,15 @@ from monitor.notify.registry import secret_values
 from series.store import Store
 
 Render = Callable[[str, Sequence[Alert]], Notification]  # (receiver name, its alerts) -> the message
+
+
+class Receivers(Protocol):
+    """What delivery needs of a config (monitor.config.Config, which sits above notify: it is made of the blocks
+    the notifier kinds declare)."""
+
+    @property
+    def receivers(self) -> Sequence[ReceiverBase]: ...
+    def resolve_path(self, p: str) -> Path: ...
 
 
 @dataclass
@@ -62,12 +72,12 @@ def queue_digest(
     return out
 
 
-def senders(config: Config, env: Mapping[str, str] | None = None) -> dict[str, Notifier]:
+def senders(config: Receivers, env: Mapping[str, str] | None = None) -> dict[str, Notifier]:
     env = os.environ if env is None else env
     return {r.name: r.notifier(env, config.resolve_path) for r in config.receivers}
 
 
-def deliver_all(store: Store, config: Config, env: Mapping[str, str] | None = None) -> DeliveryReport:
+def deliver_all(store: Store, config: Receivers, env: Mapping[str, str] | None = None) -> DeliveryReport:
     env = dict(os.environ) if env is None else dict(env)
     report = deliver(store, senders(config, env), secrets=secret_values(config.receivers, env))
     report.refused = refused_for_good(store, config.receivers)

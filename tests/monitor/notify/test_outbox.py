@@ -95,3 +95,22 @@ def test_a_pending_mime_message_of_an_older_store_is_delivered_as_stored_exactly
     assert got.rcpt_tos == ["risk-desk@example.com", "cio@example.com"]
     assert parse(got.content)["Message-ID"] == parse(message)["Message-ID"]
     assert parse(got.content)["Subject"] == "old subject"
+
+
+def test_an_older_mime_row_whose_receiver_became_a_webhook_is_refused_for_good_not_posted(
+    tmp_path, monkeypatch, caplog
+):
+    from tests.monitor.notify.conftest import Hook, hook_server, receiver_config
+
+    hook, port = Hook(), free_port()
+    n = Notification("desk", date(2026, 3, 10), "old subject", "stored by v5", "")
+    cfg = receiver_config(tmp_path, {"name": "desk", "kind": "webhook", "url_env": "MONITOR_WEBHOOK_URL"})
+    monkeypatch.setenv("MONITOR_WEBHOOK_URL", f"http://127.0.0.1:{port}/hook")
+    old_store(cfg.store_path(), build_message(n, "kr-monitor@example.com", ["risk-desk@example.com"]).as_bytes())
+    with hook_server(port, hook), Store.open(cfg.store_path(), writer="test") as store:
+        first, again = deliver_all(store, cfg), deliver_all(store, cfg)
+        [row] = outbox.rows(store)
+    assert row.status == "refused" and first.failed == again.failed == {} and hook.posts == []
+    assert "risk-desk@example.com refused for good (not retried): 0 stored as an e-mail by an older monitor" in (
+        caplog.text
+    )

@@ -202,6 +202,11 @@ MIGRATIONS: list[str] = [
     CREATE VIEW alert_state AS SELECT s.* FROM alert_states s
         WHERE s.as_of = (SELECT MAX(t.as_of) FROM alert_states t WHERE t.fingerprint = s.fingerprint);
     """,
+    # 6: the outbox stores the notification itself (monitor/notify/message.py, JSON), which every notifier kind
+    # renders; rows stored before are MIME e-mail and are delivered as such
+    """
+    ALTER TABLE outbox ADD COLUMN format TEXT NOT NULL DEFAULT 'mime';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # Stamped in the SQLite header (PRAGMA application_id, "KRMn") so that a store can be told from another program's

@@ -22,6 +22,7 @@ def exported(tmp_path_factory):
     return ctx, export_all(ctx, root, run={"status": "ok", "as_of": AS_OF.isoformat(), "fired": []}), root
 
 
+@pytest.mark.slow
 def test_exports_hold_every_chart_in_three_formats_tables_run_json_and_the_report(exported):
     ctx, result, root = exported
     out = root / AS_OF.isoformat()
@@ -57,6 +58,7 @@ def test_report_is_self_contained_and_escapes_every_text(exported):
     assert 'id="headline"' in html and 'id="freshness"' in html and 'id="changes"' in html
 
 
+@pytest.mark.slow
 def test_re_exporting_the_same_date_rewrites_identical_files(exported, tmp_path):
     ctx, first, _ = exported
     again = export_all(ctx, tmp_path, run={"status": "ok", "as_of": AS_OF.isoformat(), "fired": []})

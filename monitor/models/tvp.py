@@ -23,7 +23,6 @@ window). `means=` reproduces the package's centring exactly (the tests compare t
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
 from monitor.models.data import min_observations
 
@@ -122,7 +121,7 @@ def tvp_var(
             chol = np.linalg.cholesky(q + design @ rx)
             rhs[:, :m] = rx.T
             rhs[:, m] = x[t] - design @ pred
-            solved = solve_triangular(chol, rhs, lower=True, check_finite=False)
+            solved = np.linalg.solve(chol, rhs)  # scipy's solve_triangular costs ~100x more per call here
             w = solved[:, :m]
             new_beta = pred + w.T @ solved[:, m]
             cov = prior_cov - w.T @ w
@@ -141,13 +140,17 @@ def tvp_var(
 
 
 def _stable(phi: np.ndarray, companion: np.ndarray) -> bool:
-    """Whether the VAR's companion matrix has no root above 1 in modulus.
+    """Whether the VAR's companion matrix C has no root above 1 in modulus.
 
-    The eigenvalues are computed only when a bound cannot decide: every root z of the companion matrix satisfies
-    |z|^p <= sum_l ||Phi_l|| |z|^(p-l) for any induced norm (Cauchy's bound for matrix polynomials), so
-    sum_l ||Phi_l||_inf <= 1 means no root above 1: the check's answer, without an eigenvalue problem."""
-    if np.abs(phi).sum(axis=-1).max(axis=-1).sum() <= 1.0:
-        return True
+    The eigenvalues are computed only when a bound cannot decide: the spectral radius is at most ||C^k||^(1/k)
+    for every k and induced norm, so ||C^k||_inf <= 1 for k = 1, 2, 4, 8 or 16 (repeated squaring) means no root
+    above 1, the check's answer, without an eigenvalue problem. An explosive VAR never passes the bound
+    (||C^k|| >= rho^k > 1), so it always reaches the eigenvalues: the bound changes the cost, never the result."""
     n = phi.shape[-1]
     companion[:n, :] = phi.swapaxes(0, 1).reshape(n, -1)
+    power = companion
+    for _ in range(5):
+        if np.abs(power).sum(axis=1).max() <= 1.0:
+            return True
+        power = power @ power
     return bool(np.max(np.abs(np.linalg.eigvals(companion))) <= 1.0)

@@ -25,9 +25,9 @@ from tests.replay import build_replay_dir
 
 REPO = Path(__file__).resolve().parents[3]
 AS_OF = "2026-03-27"
-# The one series of the shipped config with no real data in any form (tests/replay.py): the Seoul close (ECOS
-# 731Y001). Its fetch fails; everything else is served.
-NO_DATA = {"krw_usd_seoul"}
+# The series of the shipped config with no real data in any form (tests/replay.py): the Seoul close (ECOS
+# 731Y001), FRED's S&P 500 and broad dollar index. Their fetches fail; everything else is served.
+NO_DATA = {"krw_usd_seoul", "sp500", "usd_broad"}
 
 
 def shipped_config(tmp: Path, receiver: str) -> Path:

@@ -83,8 +83,10 @@ def test_acceptance_replay_as_of_2026_03_27_then_a_rerun_changes_nothing(replay,
         assert str(kospi.index[0].date()) == "1990-01-03" and len(kospi) > 9000
         # Both default models estimated on the data available; stale inputs (the BOK base rate ends in 2025-12)
         # flagged and left out, not fatal.
-        assert set(results) == {"macro_monthly", "market_daily"}
+        assert set(results) == {"macro_monthly", "market_daily", "gap_flows"}
         assert all(not r.error for r in results.values())
+        # The flows' response to the US-Japan gap, stored with the run and in run.json.
+        assert summary["models"]["gap_flows"]["latest"]["date"] == "2026-03-27"
         daily = results["market_daily"]
         assert daily.rolling is not None and daily.rolling.index[-1] == daily.rolling.index.max()
         assert any(d.startswith("bok_rate: stale") for d in results["macro_monthly"].dropped)

@@ -161,7 +161,7 @@ def test_a_first_run_with_every_source_failing_reports_it_and_exits_1(tmp_path, 
     failed = {p.split(":")[0] for p in summary["failed"]}
     ids = {s["id"] for s in load_config(config).model_dump()["series"]}
     # Every series says why, each model is reported as not estimated, the rule on model results as not evaluated.
-    assert failed == ids | {"model macro_monthly", "model market_daily", "rule tci_high"}
+    assert failed == ids | {"model macro_monthly", "model market_daily", "model gap_flows", "rule tci_high"}
     firing = {a["alert"] for a in summary["alerts"] if a["state"] == "firing"}
     assert firing == {f"inputs_stale{{series={sid}}}" for sid in ids}  # one data-health alert each, nothing else
     (mail,) = (tmp_path / "mail").glob("*.eml")

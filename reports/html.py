@@ -11,7 +11,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from monitor.alerts.engine import Alert, tally
-from monitor.results import ModelResult
+from monitor.models.results import ModelResult
 from reports.charts import REGISTRY
 from reports.context import ReportContext, network_down, run_failures
 from series.failures import keys_line

@@ -28,8 +28,8 @@ from scipy import stats
 
 from monitor.align import daily_panel
 from monitor.errors import InputDataError
-from monitor.models.spec import VariableSpec
-from monitor.results import ModelResult
+from monitor.models.results import ModelResult
+from monitor.spec import VariableSpec
 
 GAPS = {"10y": ("us_10y", "jgb_10y"), "2y": ("us_2y", "jgb_2y")}  # tenor -> (US series, JGB series)
 

@@ -7,8 +7,8 @@ from matplotlib.figure import Figure
 
 from monitor.errors import MonitorError
 from monitor.models.flow_response import yield_gap
-from reports.charts import ChartSkipped, chart
 from reports.charts.common import clip_years
+from reports.charts.registry import ChartSkipped, chart
 from reports.context import ReportContext
 from reports.style import BLACK, BLUE, GREY, SKY, date_axis, figure, footer
 from reports.style import legend as draw_legend

@@ -12,7 +12,7 @@ import pytest
 import statsmodels.api as sm
 
 from monitor.models.flow_response import FlowResponseSpec, estimate_flow_response, rolling_response, yield_gap
-from monitor.results import ModelResult
+from monitor.models.results import ModelResult
 from series import calendars
 
 

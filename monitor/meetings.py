@@ -120,6 +120,12 @@ def decisions(bank: str, as_of: date | None = None) -> list[Meeting]:
     return [m for m in meetings() if m.bank == bank and m.decision in DECIDED and (as_of is None or m.date < as_of)]
 
 
+def days_to_next(bank: str, day: date) -> int | None:
+    """Calendar days from `day` to the bank's next meeting on or after it (0 on the day), None if none is listed."""
+    ahead = [m.date for m in meetings() if m.bank == bank and m.date >= day]
+    return (ahead[0] - day).days if ahead else None
+
+
 def next_meetings(as_of: date) -> list[NextMeeting]:
     """Per bank (Fed, BOJ, BOK), its next meeting on or after `as_of`, days to go, and its last decision before
     `as_of`. A meeting on `as_of` itself is next (0 days to go): its decision may not be out at the run's hour.

@@ -32,6 +32,7 @@ from monitor.config import Config
 from monitor.errors import InputDataError, MonitorError
 from monitor.logs import event
 from monitor.models.estimate import estimate
+from monitor.models.flow_response import FlowResponseSpec, estimate_flow_response
 from monitor.models.groups import estimate_groups
 from monitor.models.results import ModelResult, load_result, load_results, save_result
 from monitor.notify.dispatch import Dispatch, deliver_all, queue_digest
@@ -127,6 +128,8 @@ class RunOutcome:
                     "notes": list(r.notes),
                     # rolling models: windows in all, computed this run (new, holding revised rows), and why
                     **({"rolling_update": r.extra["rolling_update"]} if "rolling_update" in r.extra else {}),
+                    # the flows' response to the yield gap: the last window's estimate and band
+                    **({"latest": r.extra["latest"]} if "latest" in r.extra else {}),
                 }
                 for name, r in self.models.items()
             },
@@ -262,6 +265,9 @@ def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.
             except Exception as e:
                 result = not_estimated(spec, as_of, unexpected("estimate", e))
             out[spec.name] = result
+        flow = flow_response(config, store, as_of)
+        if flow is not None:
+            out[flow.name] = flow
         groups = config.group_specs()
         if groups:
             markets = [m.spec for g in groups for m in g.markets]
@@ -295,6 +301,20 @@ def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.
                 dropped=list(result.dropped),
             )
     return out
+
+
+def flow_response(config: Config, store: Store, as_of: date) -> ModelResult | None:
+    """The rolling response of foreign flows to the US-Japan yield gap (monitor/models/flow_response.py), when
+    the config has its three series; stored with the run like a model, so rules read its rolling results."""
+    spec = FlowResponseSpec()
+    if not set(spec.series) <= set(config.series_infos()):
+        return None
+    try:
+        return estimate_flow_response({s: store.as_of(s, as_of) for s in spec.series}, as_of, spec)
+    except StoreError:
+        raise
+    except Exception as e:
+        return ModelResult(name=spec.name, label=spec.label, freq="D", as_of=as_of, error=unexpected("estimate", e))
 
 
 def not_estimated(spec: ModelSpec, as_of: date, why: str) -> ModelResult:

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from monitor.alerts.engine import Alert
+from monitor.meetings import NextMeeting, next_meetings
 from monitor.models.results import ModelResult, load_results
 from series.failures import failure_lines, no_network
 from series.preferred import PreferredSpec
@@ -35,6 +36,7 @@ DEFAULT_ROLES: Mapping[str, str] = {
     "exports_semis": "exports_semis",
     "daily_model": "market_daily",
     "monthly_model": "macro_monthly",
+    "gap_model": "gap_flows",
 }
 
 
@@ -54,6 +56,9 @@ SHORT_NAMES: Mapping[str, str] = {
     "foreign_net_kospi": "Foreign flows",
     "exports_total": "Exports",
     "exports_semis": "Chip exports",
+    "jgb_10y": "JGB 10y",
+    "jgb_2y": "JGB 2y",
+    "us_2y": "UST 2y",
 }
 
 
@@ -122,6 +127,7 @@ class ReportContext:
     # Preferred-sources series ([[preferred]]): per date, the id of the series each value came from.
     sources: Mapping[str, pd.Series] = field(default_factory=dict)
     run: Mapping[str, Any] = field(default_factory=dict)
+    meetings: Sequence[NextMeeting] = ()  # the next FOMC, BOJ and BOK meetings as of the date (monitor.meetings)
     roles: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ROLES))
     title: str = "Korea macro & market monitor"
 
@@ -187,6 +193,7 @@ _SOURCE_NAMES = {
     "yahoo": "Yahoo Finance",
     "krx": "KRX",
     "customs": "Korea Customs Service",
+    "mof": "Japan MOF",
 }
 
 
@@ -250,6 +257,7 @@ def load_context(
         freshness=freshness,
         changes=_changes(store, specs, as_of, series),
         run=dict(run or {}),
+        meetings=next_meetings(as_of),
         roles=dict(roles or DEFAULT_ROLES),
         sources=sources,
     )

@@ -16,6 +16,7 @@ import pandas as pd
 
 from monitor.alerts.engine import DATA_HEALTH, Alert, episodes, order, tally
 from monitor.alerts.rules import Evaluation
+from monitor.meetings import next_meetings
 from monitor.notify.message import InlineImage, NoticeItem, Notification
 from reports.html import alert_view, environment
 from reports.style import BLUE, VERMILION, date_axis, figure, footer, house_style, legend
@@ -136,6 +137,7 @@ def render_notification(
         "subject": subject,
         "alerts": [alert_view(a, cids.get(a.fingerprint)) for a in alerts if a.kind != DATA_HEALTH],
         "health": [alert_view(a) for a in alerts if a.kind == DATA_HEALTH],
+        "meetings": next_meetings(as_of),
     }
     return Notification(
         receiver=receiver,

@@ -36,7 +36,7 @@ def secret_values(
 
 def _load_all() -> None:
     # Importing the modules registers them; done lazily so `import series.sources` stays cheap.
-    from series.sources import bis, boj, csvfile, customs, ecos, fred, fredgraph, krx, yahoo  # noqa: F401
+    from series.sources import bis, boj, csvfile, customs, ecos, fred, fredgraph, krx, mof, yahoo  # noqa: F401
 
 
 __all__ = ["Request", "Response", "Source", "Window", "get", "names", "register"]

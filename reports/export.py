@@ -26,6 +26,7 @@ from reports import charts
 from reports.context import ReportContext
 from reports.html import render_report
 from reports.style import DPI, house_style
+from series import numbers
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,8 @@ def _write_tables(ctx: ReportContext, out: Path) -> None:
                 "series": sid,
                 "label": info.label if info else sid,
                 "date": f"{s.index[-1]:%Y-%m-%d}",
-                "value": float(s.iloc[-1]),
-                "units": info.units if info else "",
+                "value": numbers.shown(float(s.iloc[-1]), info.units if info else ""),
+                "units": numbers.display(info.units).units if info else "",
                 "source": info.source if info else "",
                 "key": info.key if info else "",
             }

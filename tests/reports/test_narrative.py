@@ -55,7 +55,8 @@ def test_the_paragraph_names_the_largest_moves_what_fired_and_resolved_and_the_n
         "1 move at |z| >= 2. Stale, not overnight: BOK. "
         "Alerts: 1 firing, 1 resolved, 1 input stale or down; firing: KRW/USD 1,508 >= 1,500; "
         "resolved: KRW/USD, 5 sessions 1.31%, below 2% on 2026-03-20. "
-        "Next meeting: BOK on 2026-04-09 (in 13 days; rate 2.50%, last decision held at 2.50% on 2026-02-26 (unverified))."
+        "Next meeting: BOK on 2026-04-09 (in 13 days; rate 2.50%, "
+        "last decision held at 2.50% on 2026-02-26 (unverified))."
     )
 
 

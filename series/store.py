@@ -6,15 +6,14 @@ Invariants:
 - one fetch (its payloads, its fetch row and its observations) is written in one transaction, so a writer killed
   mid-write leaves either the whole fetch or none of it.
 - `as_of(d)` never returns a row first known after `d`.
-- one writer at a time: writers hold an exclusive `flock` on `<store>.lock`; the kernel drops it if the writer
-  dies, so a SIGKILL never leaves the store locked.
+- one writer at a time: writers hold an exclusive lock on `<store>.lock` (`series.lockfile`: flock, or
+  msvcrt.locking on Windows); the OS drops it if the writer dies, so a SIGKILL never leaves the store locked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import math
@@ -33,7 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from series.dates import DateLike, as_date
 from series.errors import StoreError, StoreLocked, StoreWriteError
+from series.lockfile import LOCK, open_lock_file, read_note, write_note
 
 # Forward migrations: index i upgrades schema version i to i + 1. Never edit a released step; append a new one.
 MIGRATIONS: list[str] = [
@@ -91,7 +92,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX observations_key ON observations(series_id, date, realtime_start, id);
     """,
-    # 2: model results (monitor.results), one compressed JSON body per (model, as_of)
+    # 2: model results (monitor.models.results), one compressed JSON body per (model, as_of)
     """
     CREATE TABLE model_results(
         model TEXT NOT NULL,
@@ -201,6 +202,11 @@ MIGRATIONS: list[str] = [
     CREATE VIEW alert_state AS SELECT s.* FROM alert_states s
         WHERE s.as_of = (SELECT MAX(t.as_of) FROM alert_states t WHERE t.fingerprint = s.fingerprint);
     """,
+    # 6: the outbox stores the notification itself (monitor/notify/message.py, JSON), which every notifier kind
+    # renders; rows stored before are MIME e-mail and are delivered as such
+    """
+    ALTER TABLE outbox ADD COLUMN format TEXT NOT NULL DEFAULT 'mime';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # Stamped in the SQLite header (PRAGMA application_id, "KRMn") so that a store can be told from another program's
@@ -213,8 +219,8 @@ def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _iso(d: date | datetime | pd.Timestamp | str) -> str:
-    return pd.Timestamp(d).strftime("%Y-%m-%d")
+def _iso(d: DateLike) -> str:
+    return as_date(d, "as_of").isoformat()
 
 
 def same_value(a: float, b: float) -> bool:
@@ -386,7 +392,7 @@ class Store:
             raise StoreError("the store was opened read-only; writers open it with Store.open(path, writer=...)")
 
     # -- runs ----------------------------------------------------------------------------------------------
-    def begin_run(self, kind: str, as_of: date | str, command: str = "") -> int:
+    def begin_run(self, kind: str, as_of: DateLike, command: str = "") -> int:
         with self._transaction() as c:
             cur = c.execute(
                 "INSERT INTO runs(kind, as_of, started, status, command) VALUES (?, ?, ?, 'running', ?)",
@@ -525,7 +531,7 @@ class Store:
         """The latest known value for every date."""
         return self._values(series_id, None)
 
-    def as_of(self, series_id: str, when: date | str | pd.Timestamp) -> pd.Series:
+    def as_of(self, series_id: str, when: DateLike) -> pd.Series:
         """The values as they were known on `when`: never a row first known after it."""
         return self._values(series_id, _iso(when))
 
@@ -554,7 +560,7 @@ class Store:
             frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
         return frame
 
-    def first_known(self, series_id: str, as_of: date | str | pd.Timestamp) -> pd.Series:
+    def first_known(self, series_id: str, as_of: DateLike) -> pd.Series:
         """Observation date -> the day it was first known (its earliest realtime_start), for the dates known on
         `as_of`: how the series' knowledge grew, day by day (series.freshness.known_ages reads it)."""
         rows = self._conn.execute(
@@ -591,7 +597,7 @@ class Store:
             self._conn.execute("SELECT COUNT(*) FROM observations WHERE series_id=?", (series_id,)).fetchone()[0]
         )
 
-    def summaries(self, as_of: date | None = None) -> dict[str, SeriesSummary]:
+    def summaries(self, as_of: DateLike | None = None) -> dict[str, SeriesSummary]:
         """Per series: counts, range, last value, last fetch and source, of every row or (`as_of`) of the rows
         known on that day."""
         known = _iso(as_of) if as_of is not None else "9999-12-31"
@@ -753,12 +759,10 @@ def _os_error(e: OSError, what: str, folder: Path) -> StoreError:
 def _acquire_lock(path: Path, writer: str) -> int:
     lock_path = path.with_name(path.name + ".lock")
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_lock_file(lock_path)
     except OSError as e:
         raise _os_error(e, f"cannot open the store's lock file {lock_path}", path.parent) from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    if not LOCK.acquire(fd):
         holder = _read_holder(fd)
         os.close(fd)
         raise StoreLocked(f"store {path} is in use by {holder}; wait for it to finish or stop it") from None
@@ -770,8 +774,7 @@ def _acquire_lock(path: Path, writer: str) -> int:
         "argv": " ".join(sys.argv[:3]),
     }
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
+        write_note(fd, json.dumps(info).encode())
     except OSError as e:  # a full disk: the holder's note (a few hundred bytes) does not fit
         _release_lock(fd)
         raise _os_error(e, f"cannot write the store's lock file {lock_path}", path.parent) from None
@@ -780,7 +783,7 @@ def _acquire_lock(path: Path, writer: str) -> int:
 
 def _read_holder(fd: int) -> str:
     try:
-        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        info = json.loads(read_note(fd) or b"{}")
         return (
             f"{info.get('writer', 'another writer')} (pid {info.get('pid', '?')} on {info.get('host', '?')}, "
             f"since {info.get('since', '?')})"
@@ -792,5 +795,5 @@ def _read_holder(fd: int) -> str:
 def _release_lock(fd: int | None) -> None:
     if fd is not None:
         with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            LOCK.release(fd)
             os.close(fd)

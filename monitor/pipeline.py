@@ -43,7 +43,7 @@ from reports.charts import FORMATS
 from reports.context import RuleTrace, load_brief, load_context
 from reports.export import DRY_RUN, REPORT_ONLY, ExportResult, export_all, export_dir
 from reports.mail import renderer
-from series import calendars
+from series import calendars, sources
 from series.errors import StoreError
 from series.fetch import FetchOutcome, fetch_all
 from series.freshness import freshness
@@ -214,6 +214,7 @@ def fetch(
         timeout=config.fetch.timeout_seconds,
         retries=config.fetch.retries,
         endpoints=config.fetch.endpoints,
+        limits=sources.limits(),
         max_response_mb=config.fetch.max_response_mb,
         replay=request.replay,
     )

@@ -70,6 +70,16 @@ class Evaluation:
         return fingerprint(self.labels)
 
 
+class BeforeMeeting(BaseModel):
+    """`before_meeting = { bank = "BOK", days = 5 }`: the rule fires only on observations at most `days` calendar
+    days before the bank's next meeting (the meeting day included), per the central-bank calendar
+    (monitor/data/central_banks.csv); with no meeting ahead in the calendar it does not fire."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    bank: Literal["Fed", "BOJ", "BOK"]
+    days: int = Field(ge=0, le=366)
+
+
 class RuleBase(BaseModel):
     """Keys every rule has."""
 
@@ -84,6 +94,7 @@ class RuleBase(BaseModel):
     label: str = ""  # what a person calls the measured thing ("KRW/USD"): the `label` field of messages
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {}  # templates: summary, description, runbook ...
+    before_meeting: BeforeMeeting | None = None  # fire only in the days before a central bank's meeting
 
     extras: ClassVar[tuple[str, ...]] = ()
     series_keys: ClassVar[tuple[str, ...]] = ()
@@ -121,7 +132,19 @@ class RuleBase(BaseModel):
 
     # -- evaluation -----------------------------------------------------------------------------------------
     def evaluate(self, data: RuleData) -> list[Evaluation]:
-        return [Evaluation(self, self.frame(data), {}, self.series_ids())]
+        return [Evaluation(self, self.gate(self.frame(data)), {}, self.series_ids())]
+
+    def gate(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The frame with its condition kept only where `before_meeting` allows (unchanged without it)."""
+        if self.before_meeting is None:
+            return frame
+        import pandas as pd
+
+        from monitor.meetings import days_to_next
+
+        bank, days = self.before_meeting.bank, self.before_meeting.days
+        near = [(n := days_to_next(bank, d.date())) is not None and n <= days for d in frame.index]
+        return frame.assign(condition=frame["condition"] & pd.Series(near, index=frame.index, dtype=bool))
 
     def frame(self, data: RuleData) -> pd.DataFrame:
         raise NotImplementedError

@@ -206,3 +206,45 @@ def test_reproduces_the_three_band_example_with_the_packages_bin_labels(example_
     # visible difference, which is why the package's assignment is needed to reproduce this table.
     ours = frequency_connectedness(example_sim, 2, 101, (8, 20))
     assert np.abs(ours.absolute[1].matrix - np.asarray(README_BK12_MIDDLE)).max() > 1.0
+
+
+def test_a_model_with_frequency_bands_stores_them_and_its_next_run_keeps_them() -> None:
+    import dataclasses
+    import json
+
+    from monitor.align import Panel
+    from monitor.models.estimate import estimate
+    from monitor.models.frequency import FrequencyTables
+    from monitor.models.spec import ModelSpec, VariableSpec
+    from monitor.results import ModelResult
+
+    data = simulate_var(n_obs=300, n_vars=3, lags=1, seed=13)
+    spec = ModelSpec("m", "D", tuple(VariableSpec(f"y{i}") for i in (1, 2, 3)), lags=1, horizon=12, window=80)
+    spec = dataclasses.replace(spec, frequency=(5.0,))
+
+    def run(n: int, previous: ModelResult | None = None) -> ModelResult:
+        frame = data.iloc[:n]
+        result = estimate(spec, Panel(frame=frame, as_of=frame.index[-1], freq="D"), previous=previous)
+        return ModelResult.from_dict(json.loads(json.dumps(result.to_dict())))  # as the store gives it back
+
+    first = run(299)
+    second = run(300, previous=first)
+    expected = rolling_frequency(data.iloc[:300], 1, 12, 80, (5.0,))
+    assert second.rolling is not None
+    assert_close(second.rolling[expected.columns].to_numpy(), expected.to_numpy(), WELL_CONDITIONED)
+    table = FrequencyTables.from_dict(second.extra["frequency"]["table"])
+    assert_close(sum(t.matrix for t in table.absolute), second.table.matrix, BAND_SUM)  # type: ignore[union-attr]
+    latest = FrequencyTables.from_dict(second.extra["frequency"]["latest"])
+    assert latest.within[0].tci == pytest.approx(second.rolling["1-5:within:TCI"].iloc[-1], rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"frequency": (20.0, 5.0)}, "increasing periods"), ({"frequency_grid": 50}, "frequency_grid needs frequency")],
+)
+def test_model_spec_checks_its_frequency_settings(changes: dict[str, object], message: str) -> None:
+    from monitor.errors import MonitorError
+    from monitor.models.spec import ModelSpec, VariableSpec
+
+    with pytest.raises(MonitorError, match=message):
+        ModelSpec("m", "D", (VariableSpec("a"), VariableSpec("b")), **changes)  # type: ignore[arg-type]

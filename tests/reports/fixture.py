@@ -3,6 +3,7 @@ by the project's own engine, and hand-made rule traces with known firing periods
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -108,6 +109,8 @@ def fill_store(path: Path) -> tuple[Store, list[SeriesSpec], dict[str, pd.Series
     ):
         variables = tuple(VariableSpec(c) for c in frame.columns)
         spec = ModelSpec(name, freq, variables, lags=1, horizon=horizon, window=window, label=label, bands=bands)
+        if window is not None:  # the daily model also splits its connectedness over frequency bands
+            spec = dataclasses.replace(spec, frequency=(5.0, 20.0), frequency_grid=40)
         save_result(store, estimate(spec, Panel(frame, pd.Timestamp(AS_OF), freq)))
     for result in market_group().results.values():
         save_result(store, result)

@@ -47,6 +47,7 @@ def test_every_registered_chart_renders_with_source_and_as_of_footer(figs):
         "kospi_flows",
         "exports",
         "spillover_tci",
+        "spillover_frequency",
         "spillover_net",
         "spillover_table",
         "spillover_network",
@@ -156,6 +157,18 @@ def test_tci_chart_and_its_point_in_time_percentile(figs, fixture):
     for k in (30, 120, len(tci) - 1):  # the percentile at k uses only TCI up to k
         assert pct[k] == pytest.approx(np.quantile(tci[: k + 1], 0.9))
     assert [day(x) for x in by_gid(fig, "tci").get_xdata(orig=False)[-1:]] == [rolling.index[-1]]
+
+
+def test_frequency_chart_stacks_the_band_tcis_up_to_the_tci(figs, fixture):
+    ctx, _ = fixture
+    rolling = ctx.models["market_daily"].rolling
+    fig = figs["spillover_frequency"]
+    assert gids(fig, "band_tci:") == ["band_tci:1-5", "band_tci:20+", "band_tci:5-20"]
+    # The stacked areas' top edge is the sum of the bands, which is the time-domain TCI.
+    top = sum(rolling[f"{b}:TCI"] for b in ("1-5", "5-20", "20+"))
+    np.testing.assert_allclose(top.to_numpy(), rolling["TCI"].to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(by_gid(fig, "within_tci:5-20").get_ydata(), rolling["5-20:within:TCI"].to_numpy())
+    np.testing.assert_allclose(by_gid(fig, "tci").get_ydata(), rolling["TCI"].to_numpy())
 
 
 def _band_edges(collection) -> tuple[np.ndarray, np.ndarray]:

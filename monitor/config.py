@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from monitor.alerts.data import SeriesInfo
+from monitor.alerts.info import SeriesInfo
 from monitor.alerts.rules import KINDS, Rule, RuleBase
 from monitor.errors import MonitorError
 from monitor.limits import MAX_DRAWS, MAX_HORIZON, MAX_LAGS, MIN_WINDOW
-from monitor.models.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, TvpSettings, VariableSpec
+from monitor.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, TvpSettings, VariableSpec
 from series.calendars import CALENDARS
 from series.preferred import PreferredSpec
 from series.spec import DEFAULT_STALE_DAYS, FREQUENCIES, SeriesSpec, SourceRef
@@ -642,16 +642,19 @@ def rule_references(raw: dict[str, Any]) -> list[str]:
     problems = []
     for i, block in _items(raw, "rules"):
         where = f"rules[{i}]"
-        for key, sid in _series_refs(block):
+        kind = KINDS.get(block["kind"]) if isinstance(block.get("kind"), str) else None
+        if kind is None:
+            continue  # reported by validate_rules
+        for key, sid in kind.series_refs(block):
             if sid not in series:
                 problems.append(f"{where}.{key}: unknown series {sid!r}{_suggest(sid, series)}")
-        model = block.get("model")
+        model = block.get(kind.model_key) if kind.model_key else None
         if not isinstance(model, str):
             continue
         if model not in models:
-            problems.append(f"{where}.model: unknown model {model!r}{_suggest(model, list(models))}")
+            problems.append(f"{where}.{kind.model_key}: unknown model {model!r}{_suggest(model, list(models))}")
             continue
-        for key in ("variable", "from", "to"):
+        for key in kind.variable_keys:
             var = block.get(key)
             if isinstance(var, str) and var not in models[model]:
                 problems.append(
@@ -664,21 +667,6 @@ def rule_references(raw: dict[str, Any]) -> list[str]:
 def _variable_names(variables: Any) -> list[str]:
     names = [v.get("name") or v.get("series") for v in _list(variables) if isinstance(v, dict)]
     return [n for n in names if isinstance(n, str)]
-
-
-def _series_refs(block: dict[str, Any]) -> list[tuple[str, str]]:
-    """(key path inside the rule, series id) for every series a raw rule block names."""
-    refs: list[tuple[str, str]] = []
-    for key in ("series", "minus", "hiking", "cutting", "base"):
-        value = block.get(key)
-        if isinstance(value, str):
-            refs.append((key, value))
-        elif isinstance(value, list):
-            refs += [(f"{key}[{j}]", v) for j, v in enumerate(value) if isinstance(v, str) and v != "*"]
-    for j, comp in enumerate(_list(block.get("components"))):
-        if isinstance(comp, dict):
-            refs += [(f"components[{j}].{k}", comp[k]) for k in ("series", "minus") if isinstance(comp.get(k), str)]
-    return refs
 
 
 def _suggest(word: str, choices: list[str]) -> str:

@@ -33,10 +33,10 @@ from monitor.errors import InputDataError, MonitorError
 from monitor.logs import event
 from monitor.models.estimate import estimate
 from monitor.models.groups import estimate_groups
-from monitor.models.spec import ModelSpec
+from monitor.models.results import ModelResult, load_result, load_results, save_result
 from monitor.notify.dispatch import Dispatch, deliver_all, queue_digest
 from monitor.notify.outbox import DeliveryReport
-from monitor.results import ModelResult, load_result, load_results, save_result
+from monitor.spec import ModelSpec
 from reports.charts import FORMATS
 from reports.context import RuleTrace, load_context
 from reports.export import DRY_RUN, REPORT_ONLY, ExportResult, export_all, export_dir

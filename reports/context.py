@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from monitor.alerts.engine import Alert
-from monitor.results import ModelResult, load_results
+from monitor.models.results import ModelResult, load_results
 from series.failures import failure_lines, no_network
 from series.preferred import PreferredSpec
 from series.spec import SeriesSpec

@@ -54,20 +54,12 @@ from series.errors import (
     SourceUnreachable,
     connection_failure,
 )
-from series.sources.base import Request, Response, bounded, cut, redact, typed
+from series.wire import Request, Response, Transport, bounded, cut, redact, typed
 
 if TYPE_CHECKING:
     import requests
 
 log = logging.getLogger(__name__)
-
-
-class Transport(Protocol):
-    def send(self, request: Request, *, source: str, series: str) -> Response: ...
-
-    def finish(self, responses: Sequence[Response]) -> None:
-        """Called once a source has parsed all pages of a fetch: the answers are good (recording keeps them)."""
-        ...
 
 
 class _SecretFilter(logging.Filter):

@@ -6,15 +6,14 @@ Invariants:
 - one fetch (its payloads, its fetch row and its observations) is written in one transaction, so a writer killed
   mid-write leaves either the whole fetch or none of it.
 - `as_of(d)` never returns a row first known after `d`.
-- one writer at a time: writers hold an exclusive `flock` on `<store>.lock`; the kernel drops it if the writer
-  dies, so a SIGKILL never leaves the store locked.
+- one writer at a time: writers hold an exclusive lock on `<store>.lock` (`series.lockfile`: flock, or
+  msvcrt.locking on Windows); the OS drops it if the writer dies, so a SIGKILL never leaves the store locked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import math
@@ -34,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from series.errors import StoreError, StoreLocked, StoreWriteError
+from series.lockfile import LOCK, open_lock_file, read_note, write_note
 
 # Forward migrations: index i upgrades schema version i to i + 1. Never edit a released step; append a new one.
 MIGRATIONS: list[str] = [
@@ -91,7 +91,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX observations_key ON observations(series_id, date, realtime_start, id);
     """,
-    # 2: model results (monitor.results), one compressed JSON body per (model, as_of)
+    # 2: model results (monitor.models.results), one compressed JSON body per (model, as_of)
     """
     CREATE TABLE model_results(
         model TEXT NOT NULL,
@@ -753,12 +753,10 @@ def _os_error(e: OSError, what: str, folder: Path) -> StoreError:
 def _acquire_lock(path: Path, writer: str) -> int:
     lock_path = path.with_name(path.name + ".lock")
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_lock_file(lock_path)
     except OSError as e:
         raise _os_error(e, f"cannot open the store's lock file {lock_path}", path.parent) from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    if not LOCK.acquire(fd):
         holder = _read_holder(fd)
         os.close(fd)
         raise StoreLocked(f"store {path} is in use by {holder}; wait for it to finish or stop it") from None
@@ -770,8 +768,7 @@ def _acquire_lock(path: Path, writer: str) -> int:
         "argv": " ".join(sys.argv[:3]),
     }
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
+        write_note(fd, json.dumps(info).encode())
     except OSError as e:  # a full disk: the holder's note (a few hundred bytes) does not fit
         _release_lock(fd)
         raise _os_error(e, f"cannot write the store's lock file {lock_path}", path.parent) from None
@@ -780,7 +777,7 @@ def _acquire_lock(path: Path, writer: str) -> int:
 
 def _read_holder(fd: int) -> str:
     try:
-        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        info = json.loads(read_note(fd) or b"{}")
         return (
             f"{info.get('writer', 'another writer')} (pid {info.get('pid', '?')} on {info.get('host', '?')}, "
             f"since {info.get('since', '?')})"
@@ -792,5 +789,5 @@ def _read_holder(fd: int) -> str:
 def _release_lock(fd: int | None) -> None:
     if fd is not None:
         with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            LOCK.release(fd)
             os.close(fd)

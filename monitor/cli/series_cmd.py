@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli import app
+from monitor.cli.app import app
 from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, load, parse_date, today
 from monitor.errors import MonitorError
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports.charts import ChartSkipped, chart
 from reports.charts.common import changes, clip_years, shade_firing
+from reports.charts.registry import ChartSkipped, chart
 from reports.context import ReportContext
 from reports.style import BLACK, BLUE, GREEN, GREY, ORANGE, SEVERITY_COLOURS, SKY, VERMILION, date_axis, figure, footer
 from reports.style import legend as draw_legend

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
-from reports.charts import ChartSkipped, chart
+from reports.charts.registry import ChartSkipped, chart
 from reports.context import ReportContext
 from reports.style import (
     BLACK,

@@ -6,13 +6,8 @@ from collections.abc import Iterable, Mapping
 
 from series.secrets import registry
 from series.sources.base import Request, Response, Source, Window
-
-_REGISTRY: dict[str, Source] = {}
-
-
-def register(source_cls: type[Source]) -> type[Source]:
-    _REGISTRY[source_cls.name] = source_cls()
-    return source_cls
+from series.sources.registration import REGISTRY as _REGISTRY
+from series.sources.registration import register
 
 
 def get(name: str) -> Source:

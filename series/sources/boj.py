@@ -29,8 +29,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import EmptySeries, SourceError, SourceRequestError, SourceSchemaError, SourceUnavailable
-from series.sources import register
 from series.sources.base import Request, Response, Source, Window, replay_name, snippet
+from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
 
 ROOT = "https://www.stat-search.boj.or.jp/api/v1/getDataCode"

@@ -48,8 +48,8 @@ from series.errors import (
     SourceUnavailable,
 )
 from series.secrets import read as read_secret
-from series.sources import register
 from series.sources.base import CallContext, Request, Response, Source, Window, replay_name, secret_forms
+from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
 
 ROOT = "https://api.stlouisfed.org/fred"

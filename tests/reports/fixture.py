@@ -13,8 +13,8 @@ import pandas as pd
 from monitor.align import Panel
 from monitor.models.estimate import estimate
 from monitor.models.groups import GroupRun, estimate_groups
-from monitor.models.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, VariableSpec
-from monitor.results import save_result
+from monitor.models.results import save_result
+from monitor.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, VariableSpec
 from reports.context import ReportContext, RuleTrace, load_context
 from series.spec import SeriesSpec, SourceRef
 from series.store import Store

@@ -18,7 +18,7 @@ import pytest
 
 from monitor.cli import run
 from monitor.config import load_config
-from monitor.results import load_results
+from monitor.models.results import load_results
 from series.store import Store
 from tests.monitor.notify.conftest import Recorder, free_port, smtp_server
 from tests.replay import build_replay_dir

@@ -215,8 +215,8 @@ def test_a_model_with_frequency_bands_stores_them_and_its_next_run_keeps_them() 
     from monitor.align import Panel
     from monitor.models.estimate import estimate
     from monitor.models.frequency import FrequencyTables
-    from monitor.models.spec import ModelSpec, VariableSpec
-    from monitor.results import ModelResult
+    from monitor.models.results import ModelResult
+    from monitor.spec import ModelSpec, VariableSpec
 
     data = simulate_var(n_obs=300, n_vars=3, lags=1, seed=13)
     spec = ModelSpec("m", "D", tuple(VariableSpec(f"y{i}") for i in (1, 2, 3)), lags=1, horizon=12, window=80)
@@ -244,7 +244,7 @@ def test_a_model_with_frequency_bands_stores_them_and_its_next_run_keeps_them() 
 )
 def test_model_spec_checks_its_frequency_settings(changes: dict[str, object], message: str) -> None:
     from monitor.errors import MonitorError
-    from monitor.models.spec import ModelSpec, VariableSpec
+    from monitor.spec import ModelSpec, VariableSpec
 
     with pytest.raises(MonitorError, match=message):
         ModelSpec("m", "D", (VariableSpec("a"), VariableSpec("b")), **changes)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ Unknown keys are errors everywhere (a typo must never be silently ignored). `loa
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import os
 import re
@@ -162,6 +163,15 @@ class _ModelSettings(_Block):
     orthogonal: bool = False
     start: date | None = None
     bands: BandsBlock | None = None
+    frequency: list[float] | None = None  # Barunik-Krehlik band cut points in periods, e.g. [5, 20]
+    frequency_grid: int | None = Field(None, ge=1)  # their DFT bins (absent: the horizon)
+
+    @field_validator("frequency")
+    @classmethod
+    def _frequency(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and (not v or min(v) <= 2 or any(b <= a for a, b in itertools.pairwise(v))):
+            raise ValueError("frequency cut points must be increasing periods above 2 observations, e.g. [5, 20]")
+        return v
 
     @field_validator("lags")
     @classmethod
@@ -375,6 +385,8 @@ class Config(_Block):
             start=m.start,
             label=label,
             bands=BandSpec(bands.level, bands.draws, bands.block_length, bands.seed, bands.interval) if bands else None,
+            frequency=tuple(m.frequency) if m.frequency is not None else None,
+            frequency_grid=m.frequency_grid,
         )
 
     def _ref(self, source: str, key: str, params: dict[str, Any], scale: float) -> SourceRef:

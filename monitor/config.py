@@ -16,7 +16,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,6 +29,9 @@ from monitor.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, TvpSetting
 from series.calendars import CALENDARS
 from series.preferred import PreferredSpec
 from series.spec import DEFAULT_STALE_DAYS, FREQUENCIES, SeriesSpec, SourceRef
+
+if TYPE_CHECKING:
+    from monitor.models.flows_at_risk import FarSettings
 
 DEFAULT_CONFIG = Path("config.toml")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -276,6 +279,30 @@ class ComputeBlock(_Block):
     address: str = ""
 
 
+class DriverBlock(_Block):
+    """One flows-at-risk driver (monitor.models.flows_at_risk.DriverSpec)."""
+
+    name: str = Field(pattern=SLUG)
+    series: str
+    transform: Literal["level", "diff", "log_diff"] = "level"
+    periods: int = Field(20, ge=1)
+    minus: str | None = None
+
+
+class FlowsAtRiskBlock(_Block):
+    """Capital flows at risk (monitor.models.flows_at_risk): quantile forecasts of the next `horizon` sessions'
+    cumulative `flows`; drivers absent: VIX, the US-JP 10-year gap's change, KRW momentum, the BOK-Fed gap."""
+
+    name: str = Field(pattern=SLUG)
+    label: str = ""
+    flows: str = "foreign_net_kospi"
+    horizon: int = Field(20, ge=1, le=250)
+    window: int | None = Field(None, ge=20)
+    min_obs: int = Field(120, ge=10)
+    refit_every: int = Field(5, ge=1)
+    drivers: list[DriverBlock] | None = None
+
+
 class Config(_Block):
     paths: PathsBlock = PathsBlock()
     run: RunBlock = RunBlock()
@@ -285,6 +312,7 @@ class Config(_Block):
     preferred: list[PreferredBlock] = []
     models: list[ModelBlock] = []
     model_groups: list[ModelGroupBlock] = []
+    flows_at_risk: list[FlowsAtRiskBlock] = []
     rules: list[Rule] = []
     receivers: list[ReceiverBlock] = []
     silences: list[SilenceBlock] = []
@@ -356,8 +384,28 @@ class Config(_Block):
         ]
 
     def model_names(self) -> list[str]:
-        """Every model a rule or report may name: [[models]] and each market of [[model_groups]]."""
-        return [m.name for m in self.models] + [f"{g.name}.{m.name}" for g in self.model_groups for m in g.markets]
+        """Every model a rule or report may name: [[models]], each market of [[model_groups]], [[flows_at_risk]]."""
+        names = [m.name for m in self.models] + [f"{g.name}.{m.name}" for g in self.model_groups for m in g.markets]
+        return names + [f.name for f in self.flows_at_risk]
+
+    def far_settings(self) -> list[tuple[str, str, FarSettings]]:
+        """(name, label, settings) of every [[flows_at_risk]] block."""
+        from monitor.models.flows_at_risk import DEFAULT_DRIVERS, DriverSpec, FarSettings
+
+        out = []
+        for f in self.flows_at_risk:
+            settings = FarSettings(
+                horizon=f.horizon,
+                window=f.window,
+                min_obs=f.min_obs,
+                refit_every=f.refit_every,
+                flows=f.flows,
+                drivers=DEFAULT_DRIVERS
+                if f.drivers is None
+                else tuple(DriverSpec(d.name, d.series, d.transform, d.periods, d.minus) for d in f.drivers),
+            )
+            out.append((f.name, f.label or f.name, settings))
+        return out
 
     def _model(self, m: _ModelSettings, name: str, variables: list[VariableBlock], label: str) -> ModelSpec:
         blocks = self.series_by_id()
@@ -646,6 +694,9 @@ def rule_references(raw: dict[str, Any]) -> list[str]:
     for _, m in _items(raw, "models"):
         if isinstance(m.get("name"), str):
             models[m["name"]] = _variable_names(m.get("variables"))
+    for _, f in _items(raw, "flows_at_risk"):
+        if isinstance(f.get("name"), str):
+            models[f["name"]] = []
     for _, g in _items(raw, "model_groups"):
         for market in _list(g.get("markets")):
             if isinstance(g.get("name"), str) and isinstance(market, dict) and isinstance(market.get("name"), str):

@@ -14,13 +14,15 @@ refitted, so the stored coefficients are those behind the latest forecast.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from monitor.errors import InputDataError
+from monitor.models.results import ModelResult
 
 TRANSFORMS = ("level", "diff", "log_diff")
 
@@ -200,3 +202,62 @@ def flows_at_risk(panel: pd.DataFrame, settings: FarSettings | None = None) -> F
     forecasts = pd.DataFrame.from_records(rows, columns=["date", *columns]).set_index("date")
     table = pd.DataFrame(params, index=[quantile_column(q) for q in settings.quantiles], columns=x.columns)
     return FarResult(forecasts=forecasts, params=table, settings=settings)
+
+
+def far_panel(data: Mapping[str, pd.Series], settings: FarSettings) -> pd.DataFrame:
+    """The model frame on the flow series' dates: each driver series (as known at the run's date) taken at its
+    last value on or before each date (a US close dated t is known before Seoul's next session)."""
+    flows = data.get(settings.flows)
+    if flows is None or flows.dropna().empty:
+        raise InputDataError(f"flows-at-risk: no data for the series {settings.flows}")
+    flows = flows.dropna().astype(float).sort_index()
+    index = pd.DatetimeIndex(flows.index)
+    inputs = {s for d in settings.drivers for s in d.inputs}
+    missing = sorted(s for s in inputs if data.get(s) is None or data[s].dropna().empty)
+    if missing:
+        raise InputDataError(f"flows-at-risk: no data for the driver series {', '.join(missing)}")
+    columns = {settings.flows: flows}
+    for sid in sorted(inputs):
+        s = data[sid].dropna().astype(float).sort_index()
+        columns[sid] = s.reindex(index.union(s.index)).ffill().reindex(index)
+    return pd.DataFrame(columns, index=index)
+
+
+def far_result(name: str, label: str, data: Mapping[str, pd.Series], settings: FarSettings, as_of: date) -> ModelResult:
+    """The forecasts as a stored model result: `rolling` holds q05, q50, q95, realised and nobs per origin date,
+    `extra["flows_at_risk"]` the latest coefficients and the settings (what the rule, chart and backtest read)."""
+    panel = far_panel(data, settings)
+    result = flows_at_risk(panel, settings)
+    share, count = result.coverage(0.05)
+    extra = {
+        "flows_at_risk": {
+            "params": {q: dict(row) for q, row in result.params.to_dict(orient="index").items()},
+            "horizon": settings.horizon,
+            "window": settings.window,
+            "quantiles": list(settings.quantiles),
+            "drivers": [d.name for d in settings.drivers],
+            "coverage_q05": None if count == 0 else share,
+            "realised_forecasts": count,
+        }
+    }
+    note = (
+        f"flows at risk: {len(result.forecasts)} point-in-time forecasts of the next {settings.horizon} sessions; "
+        + (f"{share:.1%} of the {count} realised fell below the 5th percentile" if count else "none realised yet")
+    )
+    return ModelResult(
+        name=name,
+        label=label,
+        freq="D",
+        as_of=as_of,
+        variables=(settings.flows, *(d.name for d in settings.drivers)),
+        series=(settings.flows, *sorted({s for d in settings.drivers for s in d.inputs})),
+        horizon=settings.horizon,
+        window=settings.window,
+        method="flows at risk",
+        sample_start=panel.index[0].date(),
+        sample_end=panel.index[-1].date(),
+        nobs=len(panel),
+        rolling=result.forecasts,
+        notes=(note,),
+        extra=extra,
+    )

@@ -147,3 +147,28 @@ def test_coverage_on_the_real_history_of_foreign_net_purchases(shared: Path) -> 
     # Foreign flows in KRW grew about fourfold in spread in 2026 (KOSPI near doubled): out of sample the 5th
     # percentile is breached far more often than 5%. The test pins that this is measured, and sane.
     assert 0.0 < share < 0.5
+
+
+def test_stored_result_round_trips_and_names_missing_driver_series() -> None:
+    from datetime import date
+
+    from monitor.models.flows_at_risk import far_result
+    from monitor.models.results import ModelResult
+
+    panel = _panel(260, seed=5)
+    data = {c: panel[c].iloc[::-1] for c in panel.columns}  # any order: the panel is built on the flows' dates
+    settings = FarSettings(horizon=5, min_obs=60, refit_every=20)
+    result = far_result("far", "Flows at risk", data, settings, date(2018, 12, 31))
+    back = ModelResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    expected = flows_at_risk(panel, settings).forecasts
+    assert back.rolling is not None and back.method == "flows at risk"
+    np.testing.assert_allclose(
+        back.rolling[["q05", "q50", "q95"]].to_numpy(), expected[["q05", "q50", "q95"]].to_numpy()
+    )
+    assert back.extra["flows_at_risk"]["horizon"] == 5 and set(back.extra["flows_at_risk"]["params"]) == {
+        "q05",
+        "q50",
+        "q95",
+    }
+    with pytest.raises(InputDataError, match="no data for the driver series vix"):
+        far_result("far", "", {k: v for k, v in data.items() if k != "vix"}, settings, date(2018, 12, 31))

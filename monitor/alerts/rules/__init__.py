@@ -27,6 +27,7 @@ Kinds (the `kind` key):
     spillover_sign        NET of a variable changing sign
     spillover_pairwise    net pairwise transmission from one variable to another op a level for `n` observations
     data_health           a series stale, missing, or its source down
+    flows_at_risk         the forecast 5th percentile of foreign flows below a level or its expanding percentile
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from monitor.alerts.rules.reconcile import ReconcileRule
 from monitor.alerts.rules.emp import EmpComponent, EmpRule
 from monitor.alerts.rules.spillover import SpilloverPairwiseRule, SpilloverPercentileRule, SpilloverSignRule
 from monitor.alerts.rules.data_health import DataHealthRule
+from monitor.alerts.rules.flows_at_risk import FlowsAtRiskRule
 
 # isort: on
 from monitor.alerts.rules.templates import render, summary, template_context
@@ -72,6 +74,7 @@ __all__ = [
     "EmpComponent",
     "EmpRule",
     "Evaluation",
+    "FlowsAtRiskRule",
     "HysteresisRule",
     "LevelRule",
     "PercentileRule",

@@ -31,4 +31,4 @@ def names() -> list[str]:
 
 
 def _load_all() -> None:
-    from reports.charts import alerts, markets, rates, spillovers, trade  # noqa: F401
+    from reports.charts import alerts, flows, markets, rates, spillovers, trade  # noqa: F401

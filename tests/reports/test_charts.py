@@ -45,6 +45,7 @@ def test_every_registered_chart_renders_with_source_and_as_of_footer(figs):
         "policy_rates",
         "krw_usd",
         "kospi_flows",
+        "flows_at_risk",
         "exports",
         "spillover_tci",
         "spillover_frequency",
@@ -157,6 +158,20 @@ def test_tci_chart_and_its_point_in_time_percentile(figs, fixture):
     for k in (30, 120, len(tci) - 1):  # the percentile at k uses only TCI up to k
         assert pct[k] == pytest.approx(np.quantile(tci[: k + 1], 0.9))
     assert [day(x) for x in by_gid(fig, "tci").get_xdata(orig=False)[-1:]] == [rolling.index[-1]]
+
+
+def test_flows_at_risk_fan_chart(figs, fixture):
+    ctx, _ = fixture
+    r = ctx.models["flows_at_risk"].rolling
+    fig = figs["flows_at_risk"]
+    shown = r[r.index >= pd.Timestamp(AS_OF) - pd.DateOffset(months=24)]
+    np.testing.assert_allclose(by_gid(fig, "q05").get_ydata(), shown["q05"].to_numpy())
+    np.testing.assert_allclose(by_gid(fig, "median").get_ydata(), shown["q50"].to_numpy())
+    realised = shown["realised"].dropna()
+    np.testing.assert_allclose(by_gid(fig, "realised").get_ydata(), realised.to_numpy())
+    below = realised < shown.loc[realised.index, "q05"]
+    assert len(by_gid(fig, "breaches").get_offsets()) == int(below.sum())
+    assert "5th percentile" in fig._suptitle.get_text()
 
 
 def test_frequency_chart_stacks_the_band_tcis_up_to_the_tci(figs, fixture):

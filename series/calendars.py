@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-CALENDARS = ("XKRX", "XNYS", "XTKS")
+from series.spec import CALENDARS as CALENDARS
+
 _EARLIEST = pd.Timestamp("1990-01-01")
 
 

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from series.dates import DateLike, as_date
 from series.errors import StoreError, StoreLocked, StoreWriteError
 from series.lockfile import LOCK, open_lock_file, read_note, write_note
 
@@ -201,6 +202,11 @@ MIGRATIONS: list[str] = [
     CREATE VIEW alert_state AS SELECT s.* FROM alert_states s
         WHERE s.as_of = (SELECT MAX(t.as_of) FROM alert_states t WHERE t.fingerprint = s.fingerprint);
     """,
+    # 6: the outbox stores the notification itself (monitor/notify/message.py, JSON), which every notifier kind
+    # renders; rows stored before are MIME e-mail and are delivered as such
+    """
+    ALTER TABLE outbox ADD COLUMN format TEXT NOT NULL DEFAULT 'mime';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # Stamped in the SQLite header (PRAGMA application_id, "KRMn") so that a store can be told from another program's
@@ -213,8 +219,8 @@ def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _iso(d: date | datetime | pd.Timestamp | str) -> str:
-    return pd.Timestamp(d).strftime("%Y-%m-%d")
+def _iso(d: DateLike) -> str:
+    return as_date(d, "as_of").isoformat()
 
 
 def same_value(a: float, b: float) -> bool:
@@ -386,7 +392,7 @@ class Store:
             raise StoreError("the store was opened read-only; writers open it with Store.open(path, writer=...)")
 
     # -- runs ----------------------------------------------------------------------------------------------
-    def begin_run(self, kind: str, as_of: date | str, command: str = "") -> int:
+    def begin_run(self, kind: str, as_of: DateLike, command: str = "") -> int:
         with self._transaction() as c:
             cur = c.execute(
                 "INSERT INTO runs(kind, as_of, started, status, command) VALUES (?, ?, ?, 'running', ?)",
@@ -525,7 +531,7 @@ class Store:
         """The latest known value for every date."""
         return self._values(series_id, None)
 
-    def as_of(self, series_id: str, when: date | str | pd.Timestamp) -> pd.Series:
+    def as_of(self, series_id: str, when: DateLike) -> pd.Series:
         """The values as they were known on `when`: never a row first known after it."""
         return self._values(series_id, _iso(when))
 
@@ -554,7 +560,7 @@ class Store:
             frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
         return frame
 
-    def first_known(self, series_id: str, as_of: date | str | pd.Timestamp) -> pd.Series:
+    def first_known(self, series_id: str, as_of: DateLike) -> pd.Series:
         """Observation date -> the day it was first known (its earliest realtime_start), for the dates known on
         `as_of`: how the series' knowledge grew, day by day (series.freshness.known_ages reads it)."""
         rows = self._conn.execute(
@@ -591,7 +597,7 @@ class Store:
             self._conn.execute("SELECT COUNT(*) FROM observations WHERE series_id=?", (series_id,)).fetchone()[0]
         )
 
-    def summaries(self, as_of: date | None = None) -> dict[str, SeriesSummary]:
+    def summaries(self, as_of: DateLike | None = None) -> dict[str, SeriesSummary]:
         """Per series: counts, range, last value, last fetch and source, of every row or (`as_of`) of the rows
         known on that day."""
         known = _iso(as_of) if as_of is not None else "9999-12-31"

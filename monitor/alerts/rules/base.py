@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
@@ -103,26 +103,8 @@ class RuleBase(BaseModel):
     # -- what the rule reads -------------------------------------------------------------------------------
     @classmethod
     def series_refs(cls, block: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """(key path inside the rule, series id) for every series a block names, read from the raw table so a block
-        with other problems still has its references checked ("*" in a list means every series)."""
-        refs: list[tuple[str, str]] = []
-        nested: dict[str, list[str]] = {}
-        for key in cls.series_keys:
-            table, _, inner = key.partition("[].")
-            if inner:
-                nested.setdefault(table, []).append(inner)
-                continue
-            value = block.get(key)
-            if isinstance(value, str):
-                refs.append((key, value))
-            elif isinstance(value, list):
-                refs += [(f"{key}[{j}]", v) for j, v in enumerate(value) if isinstance(v, str) and v != "*"]
-        for table, keys in nested.items():
-            items = block.get(table)
-            for j, item in enumerate(items if isinstance(items, list) else []):
-                if isinstance(item, dict):
-                    refs += [(f"{table}[{j}].{k}", item[k]) for k in keys if isinstance(item.get(k), str)]
-        return refs
+        """(key path inside the rule, series id) for every series a block of this kind names."""
+        return series_refs(cls.series_keys, block)
 
     def series_ids(self) -> tuple[str, ...]:
         """The series the rule reads, in the order of `series_keys`, each once."""
@@ -223,6 +205,29 @@ class RuleBase(BaseModel):
                 except ValueError as e:
                     problems.append((key, f"bad format {{{name}:{spec}}}: {e}"))
         return problems
+
+
+def series_refs(keys: Iterable[str], block: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(key path inside the rule, series id) for every series the `keys` of a raw block name, read from the table
+    so a block with other problems still has its references checked ("*" in a list means every series)."""
+    refs: list[tuple[str, str]] = []
+    nested: dict[str, list[str]] = {}
+    for key in keys:
+        table, _, inner = key.partition("[].")
+        if inner:
+            nested.setdefault(table, []).append(inner)
+            continue
+        value = block.get(key)
+        if isinstance(value, str):
+            refs.append((key, value))
+        elif isinstance(value, list):
+            refs += [(f"{key}[{j}]", v) for j, v in enumerate(value) if isinstance(v, str) and v != "*"]
+    for table, inner_keys in nested.items():
+        items = block.get(table)
+        for j, item in enumerate(items if isinstance(items, list) else []):
+            if isinstance(item, dict):
+                refs += [(f"{table}[{j}].{k}", item[k]) for k in inner_keys if isinstance(item.get(k), str)]
+    return refs
 
 
 class SeriesInput(RuleBase):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field
-
 from monitor.alerts import wording
 from monitor.alerts.rules.base import Evaluation, RuleBase, register
 
@@ -21,8 +19,8 @@ class DataHealthRule(RuleBase):
     The engine's inhibit stage mutes every other rule reading an unhealthy series and names them on this alert."""
 
     kind: Literal["data_health"]
-    series: list[str] = Field(["*"])  # "*" = every [[series]] block
-    checks: list[Literal["stale", "missing", "source_down"]] = Field(["stale", "missing", "source_down"])
+    series: list[str] = ["*"]  # "*" = every [[series]] block
+    checks: list[Literal["stale", "missing", "source_down"]] = ["stale", "missing", "source_down"]
     extras: ClassVar[tuple[str, ...]] = ("problem",)
     series_keys: ClassVar[tuple[str, ...]] = ("series",)
 

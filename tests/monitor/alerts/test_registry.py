@@ -4,6 +4,8 @@ without a wording test or a README row, or a registered source without a README 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -53,3 +55,10 @@ def test_every_source_has_a_readme_row(name):
 def test_the_checks_can_fail():
     assert "no_such_kind" not in _worded_kinds() | _table_names("Alerts")
     assert "no_such_source" not in _table_names("Data sources, record and replay")
+
+
+def test_the_kinds_and_the_config_load_without_pandas():
+    """Validating config reads the kinds' models only: their evaluation (pandas) is imported when a rule runs."""
+    code = "import sys, monitor.config, monitor.alerts.rules; print(sorted({'pandas', 'numpy'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"

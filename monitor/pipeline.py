@@ -283,6 +283,7 @@ def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.
                 # The groups are estimated together (one compute map); a failure there fails each market.
                 why = unexpected("estimate model groups", e)
                 out.update({m.name: not_estimated(m, as_of, why) for m in markets})
+    out.update(flows_at_risk(config, store, as_of))
     if compute.note:
         # The cluster could not be used: every model was estimated here instead; the report says why.
         event(log, "compute", compute.note, level=logging.WARNING)
@@ -316,6 +317,34 @@ def flow_response(config: Config, store: Store, as_of: date) -> ModelResult | No
         raise
     except Exception as e:
         return ModelResult(name=spec.name, label=spec.label, freq="D", as_of=as_of, error=unexpected("estimate", e))
+
+
+def flows_at_risk(config: Config, store: Store, as_of: date) -> dict[str, ModelResult]:
+    """Every [[flows_at_risk]] block's point-in-time forecasts on the series as known on the date (a failure is a
+    result with its error, like a model's)."""
+    from monitor.models.flows_at_risk import far_result
+    from series.preferred import resolve
+
+    preferred = {p.id: p.sources for p in config.preferred_specs()}
+    out: dict[str, ModelResult] = {}
+    for name, label, settings in config.far_settings():
+        ids = {settings.flows, *(s for d in settings.drivers for s in d.inputs)}
+        try:
+            data = {
+                sid: resolve({src: store.as_of(src, as_of) for src in preferred[sid]}, preferred[sid])["value"]
+                if sid in preferred
+                else store.as_of(sid, as_of)
+                for sid in ids
+            }
+            out[name] = far_result(name, label, data, settings, as_of)
+        except StoreError:
+            raise
+        except MonitorError as e:
+            out[name] = ModelResult(name=name, label=label, freq="D", as_of=as_of, method="flows at risk", error=str(e))
+        except Exception as e:
+            why = unexpected("flows at risk", e)
+            out[name] = ModelResult(name=name, label=label, freq="D", as_of=as_of, method="flows at risk", error=why)
+    return out
 
 
 def not_estimated(spec: ModelSpec, as_of: date, why: str) -> ModelResult:

@@ -7,6 +7,7 @@ They validate themselves so that a bad combination fails with one clear line whe
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date
 
@@ -145,6 +146,8 @@ class ModelSpec:
     orthogonal: Cholesky (ordering-dependent) FEVD instead of the generalized one.
     start: first date of the estimation sample (None: all the data).
     bands: bootstrap bands for the full-sample and rolling measures, or None.
+    frequency: cut points in periods (rows) of the Barunik-Krehlik frequency bands, e.g. (5, 20), or None;
+    frequency_grid: their DFT bins (None: H). See `monitor.models.frequency`.
     """
 
     name: str
@@ -159,6 +162,8 @@ class ModelSpec:
     start: date | None = None
     label: str = ""
     bands: BandSpec | None = None
+    frequency: tuple[float, ...] | None = None
+    frequency_grid: int | None = None
 
     def __post_init__(self) -> None:
         _check(bool(self.name), "a model needs a name")
@@ -184,6 +189,16 @@ class ModelSpec:
         _check(
             self.window is None or self.tvp is None,
             f"{where}: choose either a rolling window or a TVP-VAR, not both",
+        )
+        if self.frequency is not None:
+            cuts = self.frequency
+            _check(
+                bool(cuts) and all(c > 2 for c in cuts) and all(b > a for a, b in itertools.pairwise(cuts)),
+                f"{where}: frequency cut points must be increasing periods above 2 rows (e.g. [5, 20]): {list(cuts)}",
+            )
+        _check(
+            self.frequency_grid is None or (self.frequency is not None and self.frequency_grid >= self.horizon),
+            f"{where}: frequency_grid needs frequency = [...] and must be at least the horizon ({self.horizon})",
         )
 
     @property

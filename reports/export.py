@@ -154,6 +154,11 @@ def _write_tables(ctx: ReportContext, out: Path) -> None:
         current = model.current_table
         if current is not None:
             _write_text(out / f"spillover_{name}_table.csv", current.frame().to_csv(float_format="%.6f"))
+            pairs = current.pairwise_frame().to_csv(index=False, float_format="%.6f")  # PCI, influence (Gabauer)
+            _write_text(out / f"spillover_{name}_pairwise.csv", pairs)
+        frequency = _frequency_tables(model.extra.get("frequency"))
+        if frequency is not None:
+            _write_text(out / f"spillover_{name}_frequency.csv", frequency.to_csv(float_format="%.6f"))
         if model.latest_table is not None and model.table is not None:
             full = model.table.frame().to_csv(float_format="%.6f")
             _write_text(out / f"spillover_{name}_table_full_sample.csv", full)
@@ -170,6 +175,22 @@ def _write_tables(ctx: ReportContext, out: Path) -> None:
             out / "model_groups_summary.csv",
             summary.to_csv(index=False, float_format="%.6f", date_format="%Y-%m-%d"),
         )
+
+
+def _frequency_tables(stored: dict | None) -> pd.DataFrame | None:
+    """The stored frequency band tables (the latest window's, else the full sample's; absolute and within) as one
+    frame indexed by band, form and receiver, or None."""
+    from monitor.models.frequency import FrequencyTables
+
+    if not stored:
+        return None
+    tables = FrequencyTables.from_dict(stored.get("latest") or stored["table"])
+    parts = {
+        (label, form): table.frame()
+        for label, absolute, within in zip(tables.labels, tables.absolute, tables.within, strict=True)
+        for form, table in (("absolute", absolute), ("within", within))
+    }
+    return pd.concat(parts, names=["band", "form", "receiver"])
 
 
 def _write_text(path: Path, text: str) -> None:

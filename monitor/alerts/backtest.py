@@ -220,6 +220,10 @@ class RuleReport:
     note: str = ""
     daily: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))  # firing at the end of each business day
     kind: str = ""  # the rule's kind: data-health rules are summarised per series, not listed episode by episode
+    # Rules on forecasts with a `realised` column (flows_at_risk): the share of realised outcomes below the
+    # forecast (the value: the 5th percentile, so near 5% when the forecasts are calibrated) and how many.
+    realised_below: float | None = None
+    realised_count: int = 0
 
     @property
     def evaluated(self) -> bool:
@@ -240,6 +244,11 @@ class RuleReport:
             "stress_base_rate": _r(self.stress_base_rate),
             "signals": [s.as_dict() for s in self.signals],
             "note": self.note,
+            **(
+                {"realised_below_forecast": _r(self.realised_below), "realised_forecasts": self.realised_count}
+                if self.realised_count
+                else {}
+            ),
         }
 
 
@@ -357,6 +366,13 @@ def score(history: PitHistory, outcomes: Outcomes | None, start: date | None, en
     report = RuleReport(
         rule.name, ev.labels, len(rows), int(daily.sum()), len(daily), signals, daily=daily, kind=_kind(rule)
     )
+    if "realised" in rows.columns:
+        dates = pd.DatetimeIndex(rows.index)
+        inside = (dates <= pd.Timestamp(end)) & ((dates >= lo) if lo is not None else True)
+        done = rows[inside & rows["realised"].notna().to_numpy() & rows["value"].notna().to_numpy()]
+        if len(done):
+            report.realised_count = len(done)
+            report.realised_below = float((done["realised"] < done["value"]).mean())
     if outcomes is not None and len(daily):
         stress = outcomes.stress_days(grid)
         known = stress.notna()

@@ -279,6 +279,11 @@ def _print_rule(r: RuleReport) -> None:
     )
     if r.note:
         typer.echo(f"  note: {r.note}")
+    if r.realised_below is not None:
+        typer.echo(
+            f"  realised below the forecast: {r.realised_below:.1%} of {r.realised_count} realised forecasts "
+            "(the 5th percentile: near 5% when calibrated)"
+        )
     if r.signals:
         typer.echo(
             f"  {'start':10}  {'known':10}  {'end':10}  {'peak':>10}  {'peak day':10}  {'KOSPI dd':>9}  {'KRW move':>9}"

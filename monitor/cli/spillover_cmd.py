@@ -17,6 +17,7 @@ from monitor.limits import MAX_DRAWS, MAX_HORIZON, MAX_LAGS
 if TYPE_CHECKING:
     import pandas as pd
 
+    from monitor.models.frequency import FrequencyTables
     from monitor.models.spillover import SpilloverTable
 
 
@@ -197,15 +198,30 @@ def spillover(
     address: Annotated[
         str | None, typer.Option("--address", help="Dask scheduler, e.g. tcp://host:8786 (default: a local cluster).")
     ] = None,
+    frequency: Annotated[
+        str | None,
+        typer.Option(
+            "--frequency",
+            help="Frequency bands (Barunik-Krehlik): cut points in rows (sessions), e.g. 5,20 for 1-5, 5-20, 20+.",
+        ),
+    ] = None,
+    frequency_grid: Annotated[
+        int | None,
+        typer.Option("--frequency-grid", min=1, help="DFT bins of the frequency bands (default: H, at least H)."),
+    ] = None,
 ) -> None:
     """Diebold-Yilmaz connectedness table of a VAR(P) with a constant (generalized FEVD unless --orthogonal).
 
     Table rows receive, columns transmit (percent); FROM/TO/NET per variable, TCI and corrected TCI.
     With --window or --tvp the per-date measures go to --out; the table printed is the full-sample one (the
     average of the per-date tables for --tvp). With --bands, residual-bootstrap bands of every measure: in --json
-    under "bands", in OUT.csv as <measure>_lo and <measure>_hi columns.
+    under "bands", in OUT.csv as <measure>_lo and <measure>_hi columns. With --frequency, the table split over
+    frequency bands (absolute and within, see monitor.models.frequency): in --json under "frequency", in OUT.csv
+    as <band>:<measure> and <band>:within:<measure> columns.
     """
     import json
+
+    import pandas as pd
 
     from monitor.models.spillover import connectedness, rolling_connectedness, tvp_connectedness
     from monitor.transforms import transform_frame
@@ -215,6 +231,7 @@ def spillover(
     if (window is not None or tvp) and out is None:
         raise MonitorError("--out OUT.csv is required with --window and --tvp (the per-date series go there)")
     band_spec = _band_spec(bands, draws, block_length, seed, interval, tvp)
+    cuts = _cuts(frequency, frequency_grid, horizon)
     compute = _compute(scheduler, workers, address, band_spec is not None)
     frame, notes = _read_csv(file)
     if transform:
@@ -225,10 +242,18 @@ def spillover(
 
     per_date: Any = None
     full_bands: pd.DataFrame | None = None
+    freq: FrequencyTables | None = None
     if tvp:
         result = tvp_connectedness(frame, lags, horizon, kappa1, kappa2, prior_window, orthogonal=orthogonal)
         table, per_date = result.table, result.frame
         title = f"TVP-VAR({lags}), H = {horizon}, average of {len(per_date)} dates"
+        if cuts is not None:
+            from monitor.models.frequency import tvp_frequency
+
+            by_band, freq = tvp_frequency(
+                frame, lags, horizon, cuts, kappa1, kappa2, prior_window, grid=frequency_grid, orthogonal=orthogonal
+            )
+            per_date = pd.concat([per_date, by_band], axis=1)
     else:
         table = connectedness(frame, lags, horizon, orthogonal=orthogonal)
         title = f"VAR({lags}), H = {horizon}, {table.nobs} observations"
@@ -236,6 +261,15 @@ def spillover(
             per_date = rolling_connectedness(frame, lags, horizon, window, orthogonal=orthogonal)
         if band_spec is not None:
             full_bands, per_date = _bands(frame, lags, horizon, window, orthogonal, band_spec, compute, per_date)
+        if cuts is not None:
+            from monitor.models.frequency import frequency_connectedness, rolling_frequency
+
+            freq = frequency_connectedness(frame, lags, horizon, cuts, grid=frequency_grid, orthogonal=orthogonal)
+            if window is not None:
+                by_band = rolling_frequency(
+                    frame, lags, horizon, window, cuts, grid=frequency_grid, orthogonal=orthogonal
+                )
+                per_date = pd.concat([per_date, by_band], axis=1)
     title = ("Orthogonal " if orthogonal else "Generalized ") + title + ", percent"
 
     if out is not None:
@@ -244,12 +278,60 @@ def spillover(
         payload = table.payload()
         if full_bands is not None:
             payload["bands"] = _bands_payload(full_bands, table.variables)
+        if freq is not None:
+            payload["frequency"] = _frequency_payload(freq)
         typer.echo(json.dumps(payload))
     else:
         _print_table(table, title, full_bands)
+        if freq is not None:
+            _print_frequency(freq)
         if out is not None:
             what = f"{len(per_date)} dates" if per_date is not None else "the table"
             typer.echo(f"wrote {what} to {out}")
+
+
+def _cuts(text: str | None, grid: int | None, horizon: int) -> tuple[float, ...] | None:
+    """The frequency cut points from --frequency (None without it); --frequency-grid alone is a usage error."""
+    if text is None:
+        if grid is not None:
+            raise MonitorError("--frequency-grid sets up the frequency bands: add --frequency CUTS (e.g. 5,20)")
+        return None
+    from monitor.models.frequency import parse_cuts
+
+    if grid is not None and grid < horizon:
+        raise MonitorError(f"--frequency-grid must be at least the horizon H = {horizon}, got {grid}")
+    try:
+        return parse_cuts(text)
+    except InputDataError as e:
+        raise MonitorError(f"--frequency: {e}") from None
+
+
+def _frequency_payload(freq: FrequencyTables) -> dict[str, Any]:
+    """The JSON shape of the band tables: per band label its absolute and within table payloads."""
+    return {
+        "cuts": list(freq.cuts),
+        "grid": freq.grid,
+        "bands": {
+            label: {"absolute": a.payload(), "within": w.payload()}
+            for label, a, w in zip(freq.labels, freq.absolute, freq.within, strict=True)
+        },
+    }
+
+
+def _print_frequency(freq: FrequencyTables) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    names = freq.absolute[0].variables
+    grid = Table(
+        title=f"Frequency bands (Barunik-Krehlik), periods in rows, {freq.grid} DFT bins",
+        caption="absolute: the band's part of the table (adds up to it); within: the band on its own",
+    )
+    for col in ("band", "TCI abs", "TCI within", *(f"NET {v}" for v in names)):
+        grid.add_column(col, justify="left" if col == "band" else "right")
+    for label, a, w in zip(freq.labels, freq.absolute, freq.within, strict=True):
+        grid.add_row(label, f"{a.tci:.2f}", f"{w.tci:.2f}", *(f"{x:+.2f}" for x in a.net))
+    Console(width=max(100, 14 * (len(names) + 3))).print(grid)
 
 
 def _band_spec(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from typing import Literal
 
@@ -42,6 +43,15 @@ class ModelSettings(Block):
     orthogonal: bool = False
     start: date | None = None
     bands: BandsBlock | None = None
+    frequency: list[float] | None = None  # Barunik-Krehlik band cut points in periods, e.g. [5, 20]
+    frequency_grid: int | None = Field(None, ge=1)  # their DFT bins (absent: the horizon)
+
+    @field_validator("frequency")
+    @classmethod
+    def _frequency(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and (not v or min(v) <= 2 or any(b <= a for a, b in itertools.pairwise(v))):
+            raise ValueError("frequency cut points must be increasing periods above 2 observations, e.g. [5, 20]")
+        return v
 
     @field_validator("lags")
     @classmethod
@@ -82,3 +92,27 @@ class ModelGroupBlock(ModelSettings):
 
 # A variable's timing from its series' home market: a US close is known in Seoul the next session.
 TIMING = {"XNYS": "us", "XKRX": "kr"}
+
+
+class DriverBlock(Block):
+    """One flows-at-risk driver (monitor.models.flows_at_risk.DriverSpec)."""
+
+    name: str = Field(pattern=SLUG)
+    series: str
+    transform: Literal["level", "diff", "log_diff"] = "level"
+    periods: int = Field(20, ge=1)
+    minus: str | None = None
+
+
+class FlowsAtRiskBlock(Block):
+    """Capital flows at risk (monitor.models.flows_at_risk): quantile forecasts of the next `horizon` sessions'
+    cumulative `flows`; drivers absent: VIX, the US-JP 10-year gap's change, KRW momentum, the BOK-Fed gap."""
+
+    name: str = Field(pattern=SLUG)
+    label: str = ""
+    flows: str = "foreign_net_kospi"
+    horizon: int = Field(20, ge=1, le=250)
+    window: int | None = Field(None, ge=20)
+    min_obs: int = Field(120, ge=10)
+    refit_every: int = Field(5, ge=1)
+    drivers: list[DriverBlock] | None = None

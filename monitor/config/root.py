@@ -12,7 +12,7 @@ from pydantic import Field
 from monitor.alerts.info import SeriesInfo
 from monitor.alerts.rules import Rule
 from monitor.config.base import Block
-from monitor.config.models import TIMING, ModelBlock, ModelGroupBlock, ModelSettings, VariableBlock
+from monitor.config.models import TIMING, FlowsAtRiskBlock, ModelBlock, ModelGroupBlock, ModelSettings, VariableBlock
 from monitor.config.receivers import Receiver
 from monitor.config.series import PreferredBlock, SeriesBlock
 from monitor.config.settings import ComputeBlock, FetchBlock, PathsBlock, RunBlock
@@ -21,6 +21,7 @@ from monitor.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, TvpSetting
 from series.spec import DEFAULT_STALE_DAYS, SeriesSpec, SourceRef
 
 if TYPE_CHECKING:
+    from monitor.models.flows_at_risk import FarSettings
     from series.preferred import PreferredSpec
 
 
@@ -33,6 +34,7 @@ class Config(Block):
     preferred: list[PreferredBlock] = []
     models: list[ModelBlock] = []
     model_groups: list[ModelGroupBlock] = []
+    flows_at_risk: list[FlowsAtRiskBlock] = []
     rules: list[Rule] = []
     receivers: list[Receiver] = []  # a block of a registered notifier kind (monitor.notify.registry)
     silences: list[SilenceBlock] = []
@@ -106,8 +108,31 @@ class Config(Block):
         ]
 
     def model_names(self) -> list[str]:
-        """Every model a rule or report may name: [[models]] and each market of [[model_groups]]."""
-        return [m.name for m in self.models] + [f"{g.name}.{m.name}" for g in self.model_groups for m in g.markets]
+        """Every model a rule or report may name: [[models]], each market of [[model_groups]], [[flows_at_risk]]."""
+        names = [m.name for m in self.models] + [f"{g.name}.{m.name}" for g in self.model_groups for m in g.markets]
+        return names + [f.name for f in self.flows_at_risk]
+
+    def far_settings(self) -> list[tuple[str, str, FarSettings]]:
+        """(name, label, settings) of every [[flows_at_risk]] block."""
+        from monitor.models.flows_at_risk import DEFAULT_DRIVERS, DriverSpec, FarSettings
+
+        out = []
+        for f in self.flows_at_risk:
+            drivers = (
+                DEFAULT_DRIVERS
+                if f.drivers is None
+                else tuple(DriverSpec(d.name, d.series, d.transform, d.periods, d.minus) for d in f.drivers)
+            )
+            settings = FarSettings(
+                horizon=f.horizon,
+                window=f.window,
+                min_obs=f.min_obs,
+                refit_every=f.refit_every,
+                flows=f.flows,
+                drivers=drivers,
+            )
+            out.append((f.name, f.label or f.name, settings))
+        return out
 
     def _model(self, m: ModelSettings, name: str, variables: list[VariableBlock], label: str) -> ModelSpec:
         blocks = self.series_by_id()
@@ -135,6 +160,8 @@ class Config(Block):
             start=m.start,
             label=label,
             bands=BandSpec(bands.level, bands.draws, bands.block_length, bands.seed, bands.interval) if bands else None,
+            frequency=tuple(m.frequency) if m.frequency is not None else None,
+            frequency_grid=m.frequency_grid,
         )
 
     def _ref(self, source: str, key: str, params: dict[str, Any], scale: float) -> SourceRef:

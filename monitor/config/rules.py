@@ -80,11 +80,15 @@ def rule_references(raw: dict[str, Any]) -> list[str]:
 
 
 def _model_variables(raw: dict[str, Any]) -> dict[str, list[str]]:
-    """Every model a rule may name ([[models]] and each market of [[model_groups]]) with its variables."""
+    """Every model a rule may name ([[models]], each market of [[model_groups]], [[flows_at_risk]]) with its
+    variables."""
     models: dict[str, list[str]] = {}
     for _, m in items(raw, "models"):
         if isinstance(m.get("name"), str):
             models[m["name"]] = _variable_names(m.get("variables"))
+    for _, f in items(raw, "flows_at_risk"):
+        if isinstance(f.get("name"), str):
+            models[f["name"]] = []
     for _, g in items(raw, "model_groups"):
         for market in as_list(g.get("markets")):
             if isinstance(g.get("name"), str) and isinstance(market, dict) and isinstance(market.get("name"), str):

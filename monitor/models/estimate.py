@@ -113,6 +113,9 @@ def estimate_point(
         )
         if spec.bands is not None:
             notes.append("bands are bootstrapped for the full-sample VAR only, not for the TVP-VAR per-date measures")
+    frequency: dict[str, object] = {}
+    if spec.frequency is not None:
+        per_date, frequency = _frequency(frame, var.lags, spec, per_date, notes)
     result = ModelResult(
         name=spec.name,
         label=spec.label,
@@ -145,9 +148,43 @@ def estimate_point(
             "stable": bool(var.stable),
             **({"prior_window": prior} if prior else {}),
             **({"rolling_update": update} if update else {}),
+            **({"frequency": frequency} if frequency else {}),
         },
     )
     return PointEstimate(spec, result, frame, stored_bands, band_ends)
+
+
+def _frequency(
+    frame: pd.DataFrame, lags: int, spec: ModelSpec, per_date: pd.DataFrame | None, notes: list[str]
+) -> tuple[pd.DataFrame | None, dict[str, object]]:
+    """The frequency bands of the model (`monitor.models.frequency`): the full-sample band tables (and the latest
+    window's, rolling) for `extra["frequency"]`, and the per-date frame with the "<band>:<measure>" columns. A
+    problem with the bands is a note: the time-domain result stands."""
+    from monitor.models.frequency import frequency_connectedness, rolling_frequency, tvp_frequency
+
+    assert spec.frequency is not None
+    cuts, grid, h, orth = spec.frequency, spec.frequency_grid, spec.horizon, spec.orthogonal
+    try:
+        stored: dict[str, object] = {
+            "table": frequency_connectedness(frame, lags, h, cuts, grid=grid, orthogonal=orth).to_dict()
+        }
+        by_band = None
+        if spec.window is not None and per_date is not None:
+            by_band = rolling_frequency(frame, lags, h, spec.window, cuts, grid=grid, orthogonal=orth)
+            latest = frequency_connectedness(frame.iloc[-spec.window :], lags, h, cuts, grid=grid, orthogonal=orth)
+            stored["latest"] = latest.to_dict()
+        elif spec.tvp is not None and per_date is not None:
+            s = spec.tvp
+            by_band, average = tvp_frequency(
+                frame, lags, h, cuts, s.kappa1, s.kappa2, s.prior_window, grid=grid, orthogonal=orth
+            )
+            stored["tvp_average"] = average.to_dict()
+    except InputDataError as e:
+        notes.append(f"frequency bands not estimated: {e}")
+        return per_date, {}
+    if by_band is not None and per_date is not None:
+        per_date = pd.concat([per_date, by_band], axis=1)
+    return per_date, stored
 
 
 def _reusable_bands(spec: ModelSpec, previous: ModelResult, kept: pd.Index) -> pd.DataFrame | None:

@@ -12,6 +12,11 @@ Conventions (DESIGN.md section 7), for VAR coefficients Phi_1..Phi_p (array shap
 - Table C = 100 theta: row i receives, column j transmits. FROM_i = sum_{j!=i} C_ij, TO_j = sum_{i!=j} C_ij,
   NET = TO - FROM, TCI = sum of off-diagonals / N, cTCI = TCI N/(N-1) (Chatziantoniou & Gabauer 2021),
   NPDC_ij = C_ji - C_ij (positive: i is a net transmitter to j), NPT_i = #{j : NPDC_ij > 0}.
+- Pairwise (Gabauer 2021, as ConnectednessApproach's ConnectednessTable computes them):
+  PCI_ij = 200 (C_ij + C_ji) / (C_ii + C_ij + C_ji + C_jj), the pairwise connectedness index in percent (0: the
+  two variables do not exchange shocks, 100: each takes only the other's); INFLUENCE_ij = 100 |C_ij - C_ji| /
+  (C_ij + C_ji), the share of the pair's exchange that goes one way (0: symmetric, 100: one-way; the direction
+  is NPDC's sign). Both are symmetric in (i, j); the diagonal is PCI 100, INFLUENCE 0.
 
 Both decompositions are invariant to the scale of S (and so to the degrees-of-freedom convention of the residual
 covariance) and to rescaling any variable.
@@ -51,3 +56,13 @@ def measures(table: np.ndarray) -> Measures:
     npdc = np.swapaxes(table, -1, -2) - table
     npt = (npdc > 0).sum(axis=-1)
     return Measures(table, from_, to, to - from_, tci, tci * n / (n - 1), npdc, npt)
+
+
+def pairwise(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """PCI and INFLUENCE (..., N, N) of percent tables (..., N, N); see the module docstring."""
+    own = np.diagonal(table, axis1=-2, axis2=-1)
+    both = table + np.swapaxes(table, -1, -2)  # C_ij + C_ji
+    pci = 100.0 * both / ((own[..., :, None] + own[..., None, :] + both) / 2.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        influence = np.where(both > 0, 100.0 * np.abs(table - np.swapaxes(table, -1, -2)) / both, 0.0)
+    return pci, influence

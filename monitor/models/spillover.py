@@ -25,7 +25,7 @@ import pandas as pd
 
 from monitor.errors import InputDataError
 from monitor.models.data import check_frame, min_observations
-from monitor.models.fevd import fevd_shares, measures
+from monitor.models.fevd import fevd_shares, measures, pairwise
 from monitor.models.rolling import embed, frame_columns, measures_frame, standardise, var_from_moments, window_tables
 from monitor.models.tvp import default_prior_window, tvp_var
 
@@ -49,6 +49,7 @@ class SpilloverTable:
     tci: total connectedness (mean FROM); ctci: TCI N/(N-1). npdc[i, j] = C_ji - C_ij (positive: i is a net
     transmitter to j); npt[i]: number of variables i is a net transmitter to. horizon: MA terms h = 0..H-1.
     nobs: regression rows behind the table (for a TVP-VAR average, the number of dates averaged).
+    pci / influence: Gabauer's (2021) pairwise connectedness and influence indices (`monitor.models.fevd`).
     """
 
     variables: tuple[str, ...]
@@ -99,6 +100,27 @@ class SpilloverTable:
             extra=dict(extra or {}),
         )
 
+    @property
+    def pci(self) -> np.ndarray:
+        """Pairwise connectedness index (N, N), percent, symmetric (Gabauer 2021)."""
+        return pairwise(self.matrix)[0]
+
+    @property
+    def influence(self) -> np.ndarray:
+        """Pairwise influence index (N, N), percent, symmetric: 100 |C_ij - C_ji| / (C_ij + C_ji)."""
+        return pairwise(self.matrix)[1]
+
+    def pairwise_frame(self) -> pd.DataFrame:
+        """One row per pair i < j (column order): PCI, INFLUENCE and NPDC (positive: i is a net transmitter)."""
+        pci, influence = pairwise(self.matrix)
+        n = len(self.variables)
+        rows = [
+            (self.variables[i], self.variables[j], pci[i, j], influence[i, j], self.npdc[i, j])
+            for i in range(n)
+            for j in range(i + 1, n)
+        ]
+        return pd.DataFrame(rows, columns=["i", "j", "PCI", "INFLUENCE", "NPDC"])
+
     def frame(self) -> pd.DataFrame:
         """The table as a frame: receivers x transmitters, plus a FROM column and TO and NET rows."""
         names = list(self.variables)
@@ -119,9 +141,9 @@ class SpilloverTable:
             "net": dict(zip(names, self.net.tolist(), strict=True)),
             "tci": self.tci,
             "ctci": self.ctci,
-            "npdc": {
-                a: {b: float(self.npdc[i, j]) for j, b in enumerate(names) if j != i} for i, a in enumerate(names)
-            },
+            "npdc": _pairs(self.npdc, names),
+            "pci": _pairs(self.pci, names),
+            "influence": _pairs(self.influence, names),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,6 +179,10 @@ class SpilloverTable:
             )
         except (KeyError, TypeError, ValueError) as e:
             raise InputDataError(f"stored spillover table is malformed: {e}") from e
+
+
+def _pairs(values: np.ndarray, names: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    return {a: {b: float(values[i, j]) for j, b in enumerate(names) if j != i} for i, a in enumerate(names)}
 
 
 @dataclass(frozen=True, eq=False)

@@ -31,4 +31,4 @@ def names() -> list[str]:
 
 
 def _load_all() -> None:
-    from reports.charts import alerts, gap, markets, rates, spillovers, trade  # noqa: F401
+    from reports.charts import alerts, flows, gap, markets, rates, spillovers, trade  # noqa: F401

@@ -84,6 +84,53 @@ def spillover_tci(ctx: ReportContext) -> Figure:
     return fig
 
 
+def frequency_bands(rolling: pd.DataFrame) -> list[str]:
+    """The frequency band labels of a per-date frame ("1-5", "5-20", "20+"), from its "<band>:TCI" columns."""
+    return [c.split(":")[0] for c in rolling.columns if c.count(":") == 1 and c.endswith(":TCI")]
+
+
+@chart("spillover_frequency", "Spillovers", "Do shocks spread within days, or over weeks and months?")
+def spillover_frequency(ctx: ReportContext) -> Figure:
+    model = _model(ctx)
+    r = model.rolling
+    bands = frequency_bands(r) if r is not None else []
+    if r is None or not bands:
+        raise ChartSkipped(f"model {model.name} has no frequency bands (set frequency = [5, 20] in its config)")
+    last = r.index[-1]
+    shares = " + ".join(f"{r[f'{b}:TCI'].iloc[-1]:.1f} ({b})" for b in bands)
+    fig, (top, bottom) = figure(
+        f"Connectedness by frequency band: TCI {r['TCI'].iloc[-1]:.1f}% = {shares} on {last:%Y-%m-%d}",
+        f"{model.label or model.name}: {_method(model)}; bands in periods of observations (Barunik-Krehlik).\n"
+        "Top: each band's part of TCI (they add up to it). Bottom: connectedness within each band on its own.",
+        rows=2,
+    )
+    colours = [PALETTE[k % len(PALETTE)] for k in range(len(bands))]
+    parts = [r[f"{b}:TCI"].to_numpy(dtype=float) for b in bands]
+    stack = top.stackplot(r.index, parts, colors=colours, alpha=0.75, labels=[f"{b} (absolute)" for b in bands])
+    for band, area in zip(bands, stack, strict=True):
+        area.set_gid(f"band_tci:{band}")
+    top.plot(r.index, r["TCI"], color=BLACK, lw=1.0, label="TCI (all frequencies)", gid="tci")
+    top.set_ylabel("% of forecast-error variance")
+    draw_legend(top, ncols=len(bands) + 1)
+    for k, band in enumerate(bands):
+        col = f"{band}:within:TCI"
+        if col in r:
+            bottom.plot(
+                r.index,
+                r[col],
+                color=colours[k],
+                ls=LINESTYLES[k % len(LINESTYLES)],
+                lw=1.3,
+                label=band,
+                gid=f"within_tci:{band}",
+            )
+    bottom.set_ylabel("within-band TCI, %")
+    draw_legend(bottom, ncols=len(bands))
+    date_axis(bottom)
+    footer(fig, "model estimates from the stored series", ctx.as_of)
+    return fig
+
+
 @chart("spillover_net", "Spillovers", "Which markets are net transmitters of shocks, and which receive them?")
 def spillover_net(ctx: ReportContext) -> Figure:
     model = _model(ctx)

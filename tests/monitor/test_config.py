@@ -198,3 +198,16 @@ def test_csv_params_that_python_knows_pass(tmp_path):
     raw = tomllib.loads(MINIMAL)
     raw["series"][0]["params"] = {"encoding": "cp949", "date_format": "%d/%m/%Y", "sep": ";"}
     validate_config(raw, tmp_path / "c.toml")
+
+
+def test_model_frequency_bands_reach_the_spec_and_bad_cuts_are_named(tmp_path):
+    raw = tomllib.loads(MINIMAL)
+    raw["series"].append({**raw["series"][0], "id": "kospi", "key": "kospi.csv"})
+    model = {"name": "m", "freq": "D", "variables": [{"series": "krw"}, {"series": "kospi"}], "window": 250}
+    raw["models"] = [{**model, "frequency": [5, 20], "frequency_grid": 100}]
+    [spec] = validate_config(raw, tmp_path / "c.toml").model_specs()
+    assert (spec.frequency, spec.frequency_grid) == ((5.0, 20.0), 100)
+    raw["models"] = [{**model, "frequency": [20, 5]}]
+    with pytest.raises(ConfigError) as e:
+        validate_config(raw, tmp_path / "c.toml")
+    assert "models[0].frequency: frequency cut points must be increasing" in "\n".join(e.value.problems)

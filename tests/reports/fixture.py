@@ -3,6 +3,7 @@ by the project's own engine, and hand-made rule traces with known firing periods
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pandas as pd
 from monitor.align import Panel
 from monitor.models.estimate import estimate
 from monitor.models.flow_response import estimate_flow_response
+from monitor.models.flows_at_risk import DriverSpec, FarSettings, far_result
 from monitor.models.groups import GroupRun, estimate_groups
 from monitor.models.results import save_result
 from monitor.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, VariableSpec
@@ -115,10 +117,17 @@ def fill_store(path: Path) -> tuple[Store, list[SeriesSpec], dict[str, pd.Series
     ):
         variables = tuple(VariableSpec(c) for c in frame.columns)
         spec = ModelSpec(name, freq, variables, lags=1, horizon=horizon, window=window, label=label, bands=bands)
+        if window is not None:  # the daily model also splits its connectedness over frequency bands
+            spec = dataclasses.replace(spec, frequency=(5.0, 20.0), frequency_grid=40)
         save_result(store, estimate(spec, Panel(frame, pd.Timestamp(AS_OF), freq)))
     for result in market_group().results.values():
         save_result(store, result)
     save_result(store, estimate_flow_response(values, AS_OF))
+    # Flows at risk on the fixture's own series (its default drivers' series are not in this store).
+    drivers = (DriverSpec("krw_momentum", "krw_usd", "log_diff", 20), DriverSpec("kospi_momentum", "kospi", "log_diff"))
+    settings = FarSettings(horizon=20, min_obs=250, refit_every=40, drivers=drivers)
+    recent = {k: v[v.index >= "2022-01-01"] for k, v in values.items()}
+    save_result(store, far_result("flows_at_risk", "Foreign flows at risk", recent, settings, AS_OF))
     return store, specs, values
 
 

@@ -45,8 +45,10 @@ def test_every_registered_chart_renders_with_source_and_as_of_footer(figs):
         "policy_rates",
         "krw_usd",
         "kospi_flows",
+        "flows_at_risk",
         "exports",
         "spillover_tci",
+        "spillover_frequency",
         "spillover_net",
         "spillover_table",
         "spillover_network",
@@ -158,6 +160,32 @@ def test_tci_chart_and_its_point_in_time_percentile(figs, fixture):
     for k in (30, 120, len(tci) - 1):  # the percentile at k uses only TCI up to k
         assert pct[k] == pytest.approx(np.quantile(tci[: k + 1], 0.9))
     assert [day(x) for x in by_gid(fig, "tci").get_xdata(orig=False)[-1:]] == [rolling.index[-1]]
+
+
+def test_flows_at_risk_fan_chart(figs, fixture):
+    ctx, _ = fixture
+    r = ctx.models["flows_at_risk"].rolling
+    fig = figs["flows_at_risk"]
+    shown = r[r.index >= pd.Timestamp(AS_OF) - pd.DateOffset(months=24)]
+    np.testing.assert_allclose(by_gid(fig, "q05").get_ydata(), shown["q05"].to_numpy())
+    np.testing.assert_allclose(by_gid(fig, "median").get_ydata(), shown["q50"].to_numpy())
+    realised = shown["realised"].dropna()
+    np.testing.assert_allclose(by_gid(fig, "realised").get_ydata(), realised.to_numpy())
+    below = realised < shown.loc[realised.index, "q05"]
+    assert len(by_gid(fig, "breaches").get_offsets()) == int(below.sum())
+    assert "5th percentile" in fig._suptitle.get_text()
+
+
+def test_frequency_chart_stacks_the_band_tcis_up_to_the_tci(figs, fixture):
+    ctx, _ = fixture
+    rolling = ctx.models["market_daily"].rolling
+    fig = figs["spillover_frequency"]
+    assert gids(fig, "band_tci:") == ["band_tci:1-5", "band_tci:20+", "band_tci:5-20"]
+    # The stacked areas' top edge is the sum of the bands, which is the time-domain TCI.
+    top = sum(rolling[f"{b}:TCI"] for b in ("1-5", "5-20", "20+"))
+    np.testing.assert_allclose(top.to_numpy(), rolling["TCI"].to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(by_gid(fig, "within_tci:5-20").get_ydata(), rolling["5-20:within:TCI"].to_numpy())
+    np.testing.assert_allclose(by_gid(fig, "tci").get_ydata(), rolling["TCI"].to_numpy())
 
 
 def _band_edges(collection) -> tuple[np.ndarray, np.ndarray]:

@@ -41,6 +41,16 @@ def test_exports_hold_every_chart_in_three_formats_tables_run_json_and_the_repor
     assert (out / "spillover_market_daily_rolling.csv").read_text().startswith("date,TCI,cTCI")
     rolling = pd.read_csv(out / "spillover_market_daily_rolling.csv", index_col=0)
     assert {"TCI_lo", "TCI_hi", "NET_kospi_lo"} <= set(rolling.columns)
+    pairs = pd.read_csv(out / "spillover_market_daily_pairwise.csv")
+    assert pairs.columns.tolist() == ["i", "j", "PCI", "INFLUENCE", "NPDC"] and len(pairs) == 3
+    assert pairs["PCI"].iloc[0] == pytest.approx(ctx.models["market_daily"].current_table.pci[0, 1], rel=1e-6)
+    frequency = pd.read_csv(out / "spillover_market_daily_frequency.csv", index_col=[0, 1, 2])
+    absolute = frequency.xs("absolute", level="form")
+    total = sum(
+        absolute.xs(b, level="band").loc[["krw_usd", "kospi", "foreign_net_kospi"], "FROM"]
+        for b in ("1-5", "5-20", "20+")
+    )
+    assert total.to_numpy() == pytest.approx(ctx.models["market_daily"].current_table.from_, rel=1e-6)
     bands = pd.read_csv(out / "spillover_market_daily_bands.csv", index_col=0)
     assert bands.columns.tolist() == ["estimate", "lo", "hi"] and bands.index[0] == "TCI"
     summary = pd.read_csv(out / "model_groups_summary.csv")

@@ -40,6 +40,7 @@ from monitor.alerts.rules.reconcile import ReconcileRule
 from monitor.alerts.rules.emp import EmpComponent, EmpRule
 from monitor.alerts.rules.spillover import SpilloverPairwiseRule, SpilloverPercentileRule, SpilloverSignRule
 from monitor.alerts.rules.data_health import DataHealthRule
+from monitor.alerts.rules.flows_at_risk import FlowsAtRiskRule
 
 # isort: on
 from monitor.alerts.rules.templates import render, summary, template_context
@@ -59,6 +60,7 @@ __all__ = [
     "EmpComponent",
     "EmpRule",
     "Evaluation",
+    "FlowsAtRiskRule",
     "HysteresisRule",
     "LevelRule",
     "PercentileRule",

@@ -73,6 +73,10 @@ class SpilloverPercentileRule(SpilloverInput):
     q: float = Field(gt=0, lt=100)
     op: Op = ">="
     min_periods: int = Field(60, ge=1)
+    # A frequency band's measure (models with frequency = [...]): "5-20" reads column "5-20:<measure>", its
+    # absolute part of the measure; within = true reads "5-20:within:<measure>", the band on its own.
+    band: str | None = None
+    within: bool = False
     variable_keys: ClassVar[tuple[str, ...]] = ("variable",)
 
     @model_validator(mode="after")
@@ -84,7 +88,10 @@ class SpilloverPercentileRule(SpilloverInput):
         return self
 
     def _col(self) -> str:
-        return f"{self.measure}_{self.variable}" if self.variable else self.measure
+        col = f"{self.measure}_{self.variable}" if self.variable else self.measure
+        if self.band is None:
+            return col
+        return f"{self.band}:{'within:' if self.within else ''}{col}"
 
     def frame(self, data: RuleData) -> pd.DataFrame:
         from monitor.alerts import stats

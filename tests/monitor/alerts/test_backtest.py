@@ -285,3 +285,23 @@ def test_what_followed_is_na_when_the_window_straddles_a_gap_in_the_data():
     assert stress[days[49]] == 0.0 and np.isnan(stress[days[50]]) and np.isnan(stress[days[59]])
     assert stress[pd.Timestamp("2025-06-02")] != stress[pd.Timestamp("2025-06-02")]  # inside the gap: unknown
     assert stress[days[60]] == 0.0
+
+
+def test_flows_at_risk_reports_the_share_of_realised_flows_below_the_forecast():
+    # SYNTHETIC forecasts: the 5th percentile q05 and what followed; the last 5 are not realised yet.
+    days = pd.bdate_range("2025-01-01", periods=80)
+    r = np.random.default_rng(9)
+    q05 = pd.Series(-10.0 + r.normal(size=80), index=days)
+    realised = q05 + r.normal(loc=3.0, scale=2.0, size=80)
+    realised.iloc[-5:] = np.nan
+    results = {"far": pd.DataFrame({"q05": q05, "realised": realised})}
+    block = {"name": "far_low", "kind": "flows_at_risk", "model": "far", "threshold": -11.0}
+    rule = KINDS["flows_at_risk"].model_validate(block)
+    [history] = pit_histories(rule, {}, INFO, results, days[-1].date())
+    report = score(history, None, days[10].date(), days[-1].date())
+    window = slice(10, 75)  # from the window's start to the last realised forecast
+    expected = float((realised.iloc[window] < q05.iloc[window]).mean())
+    assert report.realised_count == 65
+    assert report.realised_below == pytest.approx(expected)
+    assert 0 < expected < 0.5  # the check can fail both ways
+    assert report.as_dict()["realised_forecasts"] == 65

@@ -179,6 +179,7 @@ RULES = [
     {"kind": "spillover_percentile", "model": "m", "q": 90, "min_periods": 10},
     {"kind": "spillover_sign", "model": "m", "variable": "a"},
     {"kind": "spillover_pairwise", "model": "m", "from": "b", "to": "a", "threshold": 0.5, "n": 2},
+    {"kind": "flows_at_risk", "model": "m", "threshold": -1.0, "q": 5, "min_periods": 10},
 ]
 
 
@@ -225,6 +226,8 @@ def test_no_rule_uses_data_after_its_date(seed, cut):
             "TCI": 50 + np.cumsum(r.normal(0, 1, 120)),
             "NET_a": r.normal(0, 1, 120),
             "NPDC_a_b": r.normal(0, 1, 120),
+            "q05": r.normal(0, 1, 120),
+            "realised": r.normal(0, 1, 120),
         },
         index=a.index,
     )
@@ -245,7 +248,7 @@ def test_every_kind_steps_through_empty_series():
     empty = pd.Series([], index=pd.DatetimeIndex([], name="date"), dtype="float64")
     data = RuleData(date(2026, 1, 5), {"a": empty, "b": empty})
     for block in RULES:
-        if block["kind"].startswith("spillover"):
+        if block["kind"].startswith("spillover") or block["kind"] == "flows_at_risk":
             continue  # they read model results, not series (a missing result is a clear error, tested below)
         rule = KINDS[block["kind"]].model_validate({"name": "r", **block})
         evaluations = rule.evaluate(data)

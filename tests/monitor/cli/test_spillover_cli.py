@@ -41,7 +41,7 @@ def test_json_is_the_full_sample_table(frame: pd.DataFrame, tmp_path: Path, caps
     path = write(frame, tmp_path / "synthetic.csv")
     assert run(["spillover", str(path), "--lags", "2", "--horizon", "10", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert list(out) == ["variables", "table", "from", "to", "net", "tci", "ctci", "npdc"]
+    assert list(out) == ["variables", "table", "from", "to", "net", "tci", "ctci", "npdc", "pci", "influence"]
     expected = connectedness(frame, 2, 10)
     assert out["variables"] == ["krw", "kospi", "ust"]
     assert_close(out["table"], expected.matrix, WELL_CONDITIONED)

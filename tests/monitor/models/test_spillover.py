@@ -112,7 +112,7 @@ def test_dict_round_trip_and_json_shape(sample: pd.DataFrame) -> None:
     np.testing.assert_allclose(back.matrix, t.matrix)
     assert (back.variables, back.horizon, back.lags, back.tci) == (t.variables, 10, 2, pytest.approx(t.tci))
     payload = t.payload()
-    assert list(payload) == ["variables", "table", "from", "to", "net", "tci", "ctci", "npdc"]
+    assert list(payload) == ["variables", "table", "from", "to", "net", "tci", "ctci", "npdc", "pci", "influence"]
     assert payload["npdc"]["y1"]["y2"] == pytest.approx(t.matrix[1, 0] - t.matrix[0, 1])
     with pytest.raises(InputDataError, match="malformed"):
         SpilloverTable.from_dict({"variables": ["a"], "table": [[1, 2]], "horizon": 1, "lags": 1})

@@ -1,0 +1,263 @@
+"""Capital flows at risk (Gelos, Gornicka, Koepke, Sahay & Sgherri, IMF WP 19/279; JIE 2022) for foreign
+purchases of Korean stocks: quantile regressions (statsmodels `QuantReg`) of the next h sessions' cumulative
+foreign net purchases on drivers known today, estimated point in time.
+
+Target at origin t: y_t = sum of the flows of sessions t+1..t+h. Drivers X_t are built from series known at t
+(`DriverSpec`; defaults: VIX, the 20-session change of the US-JP 10-year gap, KRW/USD 20-session momentum, the
+BOK-Fed policy-rate gap) plus a constant. At each origin t the quantile regressions are fitted on the pairs
+(X_s, y_s) whose target is already realised at t (s + h <= t), all of them (expanding) or the last `window`; the
+forecast is the fitted quantile at X_t. So no forecast uses data from after its origin. `refit_every` > 1 keeps a
+fit for that many origins (older fits only use older data: still point in time); the last origin is always
+refitted, so the stored coefficients are those behind the latest forecast.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from monitor.errors import InputDataError
+from monitor.models.results import ModelResult
+
+TRANSFORMS = ("level", "diff", "log_diff")
+
+
+@dataclass(frozen=True)
+class DriverSpec:
+    """One driver: `series` (minus `minus`, if given), then `transform` over `periods` sessions (level: as is;
+    diff: change; log_diff: 100 x log change, percent)."""
+
+    name: str
+    series: str
+    transform: str = "level"
+    periods: int = 20
+    minus: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.transform not in TRANSFORMS:
+            raise InputDataError(
+                f"driver {self.name}: unknown transform {self.transform!r} (use one of {', '.join(TRANSFORMS)})"
+            )
+        if self.periods < 1:
+            raise InputDataError(f"driver {self.name}: periods must be at least 1, got {self.periods}")
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.series,) if self.minus is None else (self.series, self.minus)
+
+    def compute(self, panel: pd.DataFrame) -> pd.Series:
+        missing = [s for s in self.inputs if s not in panel.columns]
+        if missing:
+            raise InputDataError(f"driver {self.name} needs series {', '.join(missing)}, which the data lack")
+        x = panel[self.series].astype(float)
+        if self.minus is not None:
+            x = x - panel[self.minus].astype(float)
+        if self.transform == "diff":
+            x = x.diff(self.periods)
+        elif self.transform == "log_diff":
+            x = 100.0 * np.log(x).diff(self.periods)
+        return x.rename(self.name)
+
+
+DEFAULT_DRIVERS = (
+    DriverSpec("vix", "vix"),
+    DriverSpec("us_jp_10y_change", "us_10y", "diff", 20, minus="jgb_10y"),
+    DriverSpec("krw_momentum", "krw_usd_best", "log_diff", 20),
+    DriverSpec("bok_fed_gap", "bok_rate", minus="fed_upper"),
+)
+FLOWS = "foreign_net_kospi"
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+@dataclass(frozen=True)
+class FarSettings:
+    """horizon: sessions summed in the target; window: fitting pairs (None: expanding); min_obs: fewest pairs
+    before a first forecast; refit_every: origins between refits."""
+
+    horizon: int = 20
+    quantiles: tuple[float, ...] = QUANTILES
+    window: int | None = None
+    min_obs: int = 120
+    refit_every: int = 1
+    drivers: tuple[DriverSpec, ...] = DEFAULT_DRIVERS
+    flows: str = FLOWS
+
+    def __post_init__(self) -> None:
+        if self.horizon < 1:
+            raise InputDataError(f"flows-at-risk horizon must be at least 1 session, got {self.horizon}")
+        if not self.quantiles or not all(0.0 < q < 1.0 for q in self.quantiles):
+            raise InputDataError(f"flows-at-risk quantiles must be between 0 and 1, got {list(self.quantiles)}")
+        if self.min_obs < len(self.drivers) + 2:
+            raise InputDataError(
+                f"flows-at-risk min_obs must be at least {len(self.drivers) + 2} (drivers + constant + 1), "
+                f"got {self.min_obs}"
+            )
+        if self.window is not None and self.window < self.min_obs:
+            raise InputDataError(f"flows-at-risk window ({self.window}) must be at least min_obs ({self.min_obs})")
+        if self.refit_every < 1:
+            raise InputDataError(f"flows-at-risk refit_every must be at least 1, got {self.refit_every}")
+
+
+def design(panel: pd.DataFrame, settings: FarSettings) -> tuple[pd.Series, pd.DataFrame]:
+    """The target y_t (sum of flows t+1..t+h; NaN where not yet realised) and drivers X_t with a constant."""
+    if settings.flows not in panel.columns:
+        raise InputDataError(f"flows-at-risk needs the series {settings.flows}, which the data lack")
+    flows = panel[settings.flows].astype(float)
+    h = settings.horizon
+    target = flows.rolling(h, min_periods=h).sum().shift(-h).rename("target")
+    x = pd.concat([d.compute(panel) for d in settings.drivers], axis=1)
+    x.insert(0, "const", 1.0)
+    return target, x
+
+
+def target_scale(y: np.ndarray) -> float:
+    """The power of ten near the target's spread. QuantReg stops when no coefficient moves by more than an
+    absolute 1e-6, which targets in millions (KRW flows) never reach: it then runs its 1,000 iterations and may
+    stop far from the optimum. Fitting y / scale and multiplying the coefficients back avoids that."""
+    spread = float(np.std(y))
+    return 10.0 ** round(np.log10(spread)) if spread > 0 else 1.0
+
+
+def fit_quantiles(y: np.ndarray, x: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+    """Coefficients (quantiles, regressors) of statsmodels' QuantReg of y on x (x holds the constant), fitted on
+    y / `target_scale(y)` and scaled back."""
+    from statsmodels.regression.quantile_regression import QuantReg
+
+    scale = target_scale(y)
+    model = QuantReg(y / scale, x)
+    out = np.empty((len(quantiles), x.shape[1]))
+    with warnings.catch_warnings():
+        # QuantReg warns about its iteration limit and near-singular designs; a forecast is still usable and
+        # the coverage in the backtest judges it.
+        warnings.simplefilter("ignore")
+        for k, q in enumerate(quantiles):
+            out[k] = np.asarray(model.fit(q=q).params, dtype=float)
+    return scale * out
+
+
+@dataclass(frozen=True, eq=False)
+class FarResult:
+    """Per origin date: the forecast quantiles (columns q05, q50, q95 ...), the realised target (NaN until all
+    h sessions are in), and the pairs the fit used; params: the latest fit's coefficients (quantile x
+    regressor)."""
+
+    forecasts: pd.DataFrame
+    params: pd.DataFrame
+    settings: FarSettings = field(default_factory=FarSettings)
+
+    def coverage(self, quantile: float = 0.05) -> tuple[float, int]:
+        """Share of realised targets below the forecast `quantile`, and how many forecasts were realised."""
+        col = quantile_column(quantile)
+        done = self.forecasts.dropna(subset=["realised", col])
+        if done.empty:
+            return float("nan"), 0
+        return float((done["realised"] < done[col]).mean()), len(done)
+
+
+def quantile_column(q: float) -> str:
+    return f"q{round(100 * q):02d}"
+
+
+def flows_at_risk(panel: pd.DataFrame, settings: FarSettings | None = None) -> FarResult:
+    """Point-in-time flows-at-risk forecasts for every origin with at least `min_obs` realised pairs."""
+    settings = settings or FarSettings()
+    target, x = design(panel, settings)
+    h = settings.horizon
+    complete = x.notna().all(axis=1).to_numpy()
+    last = int(np.flatnonzero(complete)[-1]) if complete.any() else -1  # always refitted: `params` is current
+    y_all = target.to_numpy()
+    x_all = x.to_numpy()
+    rows = []
+    params = np.empty(0)
+    used = 0
+    fitted_at = -(10**9)
+    for i in range(len(panel)):
+        if not complete[i]:
+            continue
+        # Pairs realised by origin i: s + h <= i, with complete drivers.
+        usable = np.flatnonzero(complete[: max(i - h + 1, 0)])
+        if settings.window is not None:
+            usable = usable[-settings.window :]
+        if len(usable) < settings.min_obs:
+            continue
+        if not params.size or i - fitted_at >= settings.refit_every or i == last:
+            params = fit_quantiles(y_all[usable], x_all[usable], settings.quantiles)
+            fitted_at, used = i, len(usable)
+        # Sorted: separately fitted quantiles can cross; rearranging them is the usual fix (Chernozhukov,
+        # Fernandez-Val & Galichon 2010) and keeps the 5th percentile the lowest forecast.
+        forecast = np.sort(params @ x_all[i])
+        rows.append((panel.index[i], *forecast, y_all[i], used))
+    if not rows:
+        raise InputDataError(
+            f"flows-at-risk needs at least {settings.min_obs} realised {h}-session targets with every driver "
+            f"present; the data have fewer (lengthen the history or lower min_obs)"
+        )
+    order = np.argsort(settings.quantiles)
+    columns = [*(quantile_column(settings.quantiles[k]) for k in order), "realised", "nobs"]
+    forecasts = pd.DataFrame.from_records(rows, columns=["date", *columns]).set_index("date")
+    table = pd.DataFrame(params, index=[quantile_column(q) for q in settings.quantiles], columns=x.columns)
+    return FarResult(forecasts=forecasts, params=table, settings=settings)
+
+
+def far_panel(data: Mapping[str, pd.Series], settings: FarSettings) -> pd.DataFrame:
+    """The model frame on the flow series' dates: each driver series (as known at the run's date) taken at its
+    last value on or before each date (a US close dated t is known before Seoul's next session)."""
+    flows = data.get(settings.flows)
+    if flows is None or flows.dropna().empty:
+        raise InputDataError(f"flows-at-risk: no data for the series {settings.flows}")
+    flows = flows.dropna().astype(float).sort_index()
+    index = pd.DatetimeIndex(flows.index)
+    inputs = {s for d in settings.drivers for s in d.inputs}
+    missing = sorted(s for s in inputs if data.get(s) is None or data[s].dropna().empty)
+    if missing:
+        raise InputDataError(f"flows-at-risk: no data for the driver series {', '.join(missing)}")
+    columns = {settings.flows: flows}
+    for sid in sorted(inputs):
+        s = data[sid].dropna().astype(float).sort_index()
+        columns[sid] = s.reindex(index.union(s.index)).ffill().reindex(index)
+    return pd.DataFrame(columns, index=index)
+
+
+def far_result(name: str, label: str, data: Mapping[str, pd.Series], settings: FarSettings, as_of: date) -> ModelResult:
+    """The forecasts as a stored model result: `rolling` holds q05, q50, q95, realised and nobs per origin date,
+    `extra["flows_at_risk"]` the latest coefficients and the settings (what the rule, chart and backtest read)."""
+    panel = far_panel(data, settings)
+    result = flows_at_risk(panel, settings)
+    share, count = result.coverage(0.05)
+    extra = {
+        "flows_at_risk": {
+            "params": {q: dict(row) for q, row in result.params.to_dict(orient="index").items()},
+            "horizon": settings.horizon,
+            "window": settings.window,
+            "quantiles": list(settings.quantiles),
+            "drivers": [d.name for d in settings.drivers],
+            "coverage_q05": None if count == 0 else share,
+            "realised_forecasts": count,
+        }
+    }
+    note = (
+        f"flows at risk: {len(result.forecasts)} point-in-time forecasts of the next {settings.horizon} sessions; "
+        + (f"{share:.1%} of the {count} realised fell below the 5th percentile" if count else "none realised yet")
+    )
+    return ModelResult(
+        name=name,
+        label=label,
+        freq="D",
+        as_of=as_of,
+        variables=(settings.flows, *(d.name for d in settings.drivers)),
+        series=(settings.flows, *sorted({s for d in settings.drivers for s in d.inputs})),
+        horizon=settings.horizon,
+        window=settings.window,
+        method="flows at risk",
+        sample_start=panel.index[0].date(),
+        sample_end=panel.index[-1].date(),
+        nobs=len(panel),
+        rolling=result.forecasts,
+        notes=(note,),
+        extra=extra,
+    )

@@ -26,6 +26,7 @@ Kinds (the `kind` key):
     spillover_percentile  a spillover measure (TCI, cTCI, TO/FROM/NET of a variable) op its expanding percentile
     spillover_sign        NET of a variable changing sign
     spillover_pairwise    net pairwise transmission from one variable to another op a level for `n` observations
+    model_level           a column of a model's per-date results (or an edge of its band) op threshold
     data_health           a series stale, missing, or its source down
 """
 
@@ -52,6 +53,7 @@ from monitor.alerts.rules.divergence import DivergenceRule
 from monitor.alerts.rules.reconcile import ReconcileRule
 from monitor.alerts.rules.emp import EmpComponent, EmpRule
 from monitor.alerts.rules.spillover import SpilloverPairwiseRule, SpilloverPercentileRule, SpilloverSignRule
+from monitor.alerts.rules.model_level import ModelLevelRule
 from monitor.alerts.rules.data_health import DataHealthRule
 
 # isort: on
@@ -74,6 +76,7 @@ __all__ = [
     "Evaluation",
     "HysteresisRule",
     "LevelRule",
+    "ModelLevelRule",
     "PercentileRule",
     "ReconcileRule",
     "Rule",

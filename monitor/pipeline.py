@@ -28,7 +28,7 @@ from monitor.alerts.data import SeriesInfo, load_rule_data
 from monitor.alerts.run import RuleRun, run_rules
 from monitor.align import model_panel
 from monitor.compute import Compute
-from monitor.config import Config, ReceiverBlock
+from monitor.config import Config
 from monitor.errors import InputDataError, MonitorError
 from monitor.logs import event
 from monitor.models.estimate import estimate
@@ -36,6 +36,7 @@ from monitor.models.flow_response import FlowResponseSpec, estimate_flow_respons
 from monitor.models.groups import estimate_groups
 from monitor.models.results import ModelResult, load_result, load_results, save_result
 from monitor.notify.dispatch import Dispatch, deliver_all, queue_digest
+from monitor.notify.file import FileReceiver
 from monitor.notify.outbox import DeliveryReport
 from monitor.spec import ModelSpec
 from reports.charts import FORMATS
@@ -453,13 +454,12 @@ def notify(
     return dispatch, delivery
 
 
-def dry_run_receivers(config: Config, as_of: date) -> list[ReceiverBlock]:
+def dry_run_receivers(config: Config, as_of: date) -> list[FileReceiver]:
     """Every receiver as a file receiver: the messages land as .eml files in the exports, nothing is sent."""
     folder = str(dry_run_mail(config, as_of))
     return [
-        ReceiverBlock(
+        FileReceiver(
             name=r.name,
-            kind="file",
             directory=folder,
             severities=r.severities,
             repeat_interval_days=r.repeat_interval_days,

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from monitor.errors import MonitorError
-from monitor.transforms import TRANSFORMS
 
+# The transforms a variable may name (monitor.transforms applies them); here, so a spec is checked without pandas.
+TRANSFORMS = ("level", "diff", "log", "log_diff", "pct_change", "yoy", "zscore")
 AGGREGATIONS = ("last", "mean", "sum")
 TIMINGS = ("us", "kr", "none")
 FREQS = ("D", "M")

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from monitor.errors import InputDataError
+from monitor.spec import TRANSFORMS
 
-TRANSFORMS = ("level", "diff", "log", "log_diff", "pct_change", "yoy", "zscore")
 # yoy: the pandas period of each frequency and how many of them make a year.
 YOY_PERIODS = {"W": ("W-SUN", 52), "M": ("M", 12), "Q": ("Q-DEC", 4), "A": ("Y-DEC", 1)}
 DAILY = ("D", "B")

@@ -146,7 +146,25 @@ def render_notification(
         text=env.get_template("alert_mail.txt.j2").render(view),
         html=env.get_template("alert_mail.html.j2").render(view),
         images=tuple(images),
-        items=tuple(NoticeItem(a.fingerprint, a.episode, a.state) for a in alerts),
+        items=tuple(notice_item(a, cids.get(a.fingerprint, "")) for a in alerts),
+    )
+
+
+def notice_item(a: Alert, chart: str) -> NoticeItem:
+    """What chat and webhook notifiers show of an alert (they render from the Notification, not from HTML)."""
+    return NoticeItem(
+        a.fingerprint,
+        a.episode,
+        a.state,
+        rule=a.rule,
+        severity=a.severity,
+        kind=a.kind,
+        headline=a.headline,
+        value=a.value,
+        threshold=a.threshold,
+        obs_date=a.obs_date.isoformat(),
+        labels=tuple(sorted(a.labels.items())),
+        chart=chart,
     )
 
 

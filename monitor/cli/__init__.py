@@ -17,6 +17,7 @@ from monitor.cli import (  # noqa: F401
     alerts_cmd,
     config_cmd,
     fetch_cmd,
+    init_cmd,
     run_cmd,
     series_cmd,
     spillover_cmd,

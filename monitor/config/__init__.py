@@ -16,7 +16,7 @@ from monitor.config.checks import CHECKS, check, cross_checks
 from monitor.config.errors import ConfigError, describe_error
 from monitor.config.loading import DEFAULT_CONFIG, load_config, non_finite, validate_config
 from monitor.config.models import BandsBlock, MarketBlock, ModelBlock, ModelGroupBlock, VariableBlock
-from monitor.config.receivers import ReceiverBlock
+from monitor.config.receivers import Receiver, validate_receivers
 from monitor.config.root import Config
 from monitor.config.rules import rule_references, validate_rules
 from monitor.config.secrets import secret_values
@@ -42,7 +42,7 @@ __all__ = [
     "ModelGroupBlock",
     "PathsBlock",
     "PreferredBlock",
-    "ReceiverBlock",
+    "Receiver",
     "RunBlock",
     "SeriesBlock",
     "SilenceBlock",
@@ -56,5 +56,6 @@ __all__ = [
     "rule_references",
     "secret_values",
     "validate_config",
+    "validate_receivers",
     "validate_rules",
 ]

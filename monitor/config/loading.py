@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from monitor.config.checks import cross_checks
 from monitor.config.errors import ConfigError, describe_error
+from monitor.config.receivers import validate_receivers
 from monitor.config.root import Config
 from monitor.config.rules import validate_rules
 
@@ -40,12 +41,15 @@ def validate_config(raw: dict[str, Any], path: Path | str = "config.toml") -> Co
     problems: list[str] = []
     config: Config | None = None
     rules, rule_problems = validate_rules(raw.get("rules", []))
+    receivers, receiver_problems = validate_receivers(raw.get("receivers", []))
     try:
-        # Rules are validated by kind above (one message per problem, with the kind's own keys).
-        config = Config.model_validate({**raw, "rules": rules, "base_dir": path.resolve().parent})
+        # Rules and receivers are validated by kind above (one message per problem, with the kind's own keys).
+        config = Config.model_validate(
+            {**raw, "rules": rules, "receivers": receivers, "base_dir": path.resolve().parent}
+        )
     except ValidationError as e:
         problems += [describe_error(err, Config) for err in e.errors()]
-    problems += rule_problems
+    problems += rule_problems + receiver_problems
     problems += non_finite(raw)
     # Cross-block checks read the raw tables, so they are reported even when a block failed validation above.
     problems += cross_checks(raw)

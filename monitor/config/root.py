@@ -13,7 +13,7 @@ from monitor.alerts.info import SeriesInfo
 from monitor.alerts.rules import Rule
 from monitor.config.base import Block
 from monitor.config.models import TIMING, ModelBlock, ModelGroupBlock, ModelSettings, VariableBlock
-from monitor.config.receivers import ReceiverBlock
+from monitor.config.receivers import Receiver
 from monitor.config.series import PreferredBlock, SeriesBlock
 from monitor.config.settings import ComputeBlock, FetchBlock, PathsBlock, RunBlock
 from monitor.config.silences import SilenceBlock
@@ -34,7 +34,7 @@ class Config(Block):
     models: list[ModelBlock] = []
     model_groups: list[ModelGroupBlock] = []
     rules: list[Rule] = []
-    receivers: list[ReceiverBlock] = []
+    receivers: list[Receiver] = []  # a block of a registered notifier kind (monitor.notify.registry)
     silences: list[SilenceBlock] = []
 
     # Set by load_config: the folder relative paths are resolved against.

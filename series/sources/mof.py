@@ -26,8 +26,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import EmptySeries, SourceRequestError, SourceSchemaError
-from series.sources import register
 from series.sources.base import Request, Response, Source, Window, snippet
+from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
 
 HOST = "www.mof.go.jp"

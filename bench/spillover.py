@@ -57,6 +57,13 @@ def baseline(data: pd.DataFrame, n_windows: int) -> np.ndarray:
     return out
 
 
+def matmul_gflops() -> float:
+    """Calibration: this machine's float64 matmul rate now (GFLOP/s, best of 5), to tell load from a slow build."""
+    a = np.random.default_rng(0).random((512, 512))
+    best = min(timed(lambda: a @ a, 1)[0] for _ in range(5))
+    return 2 * 512**3 / best / 1e9
+
+
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
@@ -71,6 +78,7 @@ def main() -> None:
     parser.add_argument("--windows-baseline", type=int, default=None)
     args = parser.parse_args()
     data = simulate()
+    gflops = matmul_gflops()
     n_windows = T - W + 1
     k = min(args.windows_baseline or n_windows, n_windows)
 
@@ -91,6 +99,7 @@ def main() -> None:
     inc_diff = float(np.max(np.abs(combined.to_numpy() - frame.to_numpy())))
 
     print(f"simulated VAR({P}): T = {T}, N = {N}, H = {H}, W = {W} ({n_windows} windows)")
+    print(f"machine: float64 matmul {gflops:.1f} GFLOP/s before, {matmul_gflops():.1f} after")
     print(f"rolling engine (full):        {t_ours * 1e3:9.1f} ms  (median of 5)")
     scaled = "" if k == n_windows else f"  (timed on {k} windows, scaled)"
     print(f"statsmodels loop (full):      {t_base_full * 1e3:9.1f} ms{scaled}")

@@ -22,6 +22,7 @@ input, unknown names) or `series.errors.StoreError` (the store), each one line s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -321,7 +322,7 @@ def _rule(rule: str | Mapping[str, Any] | RuleBase, config: Config | None) -> Ru
 
 
 def _rule_data(
-    rule: RuleBase, data: Store | pd.Series | Mapping[str, pd.Series], day: Any, infos: dict[str, SeriesInfo]
+    rule: RuleBase, data: Store | pd.Series | Mapping[str, pd.Series], day: date, infos: dict[str, SeriesInfo]
 ) -> RuleData:
     needed = rule.series_ids()
     for sid in needed:

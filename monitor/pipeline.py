@@ -40,10 +40,10 @@ from monitor.notify.file import FileReceiver
 from monitor.notify.outbox import DeliveryReport
 from monitor.spec import ModelSpec
 from reports.charts import FORMATS
-from reports.context import RuleTrace, load_context
+from reports.context import RuleTrace, load_brief, load_context
 from reports.export import DRY_RUN, REPORT_ONLY, ExportResult, export_all, export_dir
 from reports.mail import renderer
-from series import calendars
+from series import calendars, sources
 from series.errors import StoreError
 from series.fetch import FetchOutcome, fetch_all
 from series.freshness import freshness
@@ -214,6 +214,7 @@ def fetch(
         timeout=config.fetch.timeout_seconds,
         retries=config.fetch.retries,
         endpoints=config.fetch.endpoints,
+        limits=sources.limits(),
         max_response_mb=config.fetch.max_response_mb,
         replay=request.replay,
     )
@@ -439,7 +440,9 @@ def notify(
     if request.dry_run:
         config = config.model_copy(update={"receivers": dry_run_receivers(config, request.as_of)})
     groups = [(day, engine.group(alerts, config.receivers)) for day, alerts in daily]
-    dispatch = queue_digest(store, config.receivers, groups, renderer(run.evaluations, request.as_of), request.as_of)
+    brief = load_brief(store, config.series_specs(), request.as_of, preferred=config.preferred_specs())
+    render = renderer(run.evaluations, request.as_of, brief)
+    dispatch = queue_digest(store, config.receivers, groups, render, request.as_of)
     for receiver, outbox_id in dispatch.enqueued.items():
         event(log, "notify", f"queued outbox #{outbox_id} for {receiver}", receiver=receiver, outbox_id=outbox_id)
     delivery = deliver_all(store, config, dict(env))

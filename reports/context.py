@@ -14,8 +14,10 @@ from typing import Any
 import pandas as pd
 
 from monitor.alerts.engine import Alert
-from monitor.meetings import NextMeeting, next_meetings
+from monitor.meetings import next_meetings
 from monitor.models.results import ModelResult, load_results
+from reports.narrative import Meeting
+from reports.overnight import DAILY, Move, overnight
 from series.failures import failure_lines, no_network
 from series.preferred import PreferredSpec
 from series.spec import SeriesSpec
@@ -34,6 +36,7 @@ DEFAULT_ROLES: Mapping[str, str] = {
     "foreign_flows": "foreign_net_kospi",
     "exports_total": "exports_total",
     "exports_semis": "exports_semis",
+    "krw_usd_best": "krw_usd_best",  # the rate won amounts are shown in dollars at (else krw_usd)
     "daily_model": "market_daily",
     "monthly_model": "macro_monthly",
     "gap_model": "gap_flows",
@@ -127,8 +130,9 @@ class ReportContext:
     # Preferred-sources series ([[preferred]]): per date, the id of the series each value came from.
     sources: Mapping[str, pd.Series] = field(default_factory=dict)
     run: Mapping[str, Any] = field(default_factory=dict)
-    meetings: Sequence[NextMeeting] = ()  # the next FOMC, BOJ and BOK meetings as of the date (monitor.meetings)
     roles: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ROLES))
+    overnight: Sequence[Move] = ()  # each daily series' last one-session move (reports/overnight.py)
+    meetings: Sequence[Meeting] = ()  # the next FOMC, BOJ and BOK meetings as of the date (monitor.meetings)
     title: str = "Korea macro & market monitor"
 
     def role(self, name: str) -> str:
@@ -208,6 +212,7 @@ def load_context(
     failed: Mapping[str, str] | None = None,
     roles: Mapping[str, str] | None = None,
     preferred: Sequence[PreferredSpec] = (),
+    meetings: Sequence[Meeting] | None = None,
 ) -> ReportContext:
     """Read everything a report needs from the store, as known on `as_of` (nothing is fetched).
 
@@ -247,6 +252,7 @@ def load_context(
         picked = resolve({sid: series[sid] for sid in p.sources if sid in series}, p.sources)
         series[p.id], sources[p.id] = picked["value"], picked["source"]
         info[p.id] = SeriesInfo(p.id, p.label, first.units, "preferred", "", first.freq)
+    roles = dict(roles or DEFAULT_ROLES)
     return ReportContext(
         as_of=as_of,
         series=series,
@@ -257,10 +263,53 @@ def load_context(
         freshness=freshness,
         changes=_changes(store, specs, as_of, series),
         run=dict(run or {}),
-        meetings=next_meetings(as_of),
-        roles=dict(roles or DEFAULT_ROLES),
+        roles=roles,
         sources=sources,
+        overnight=overnight(series, specs, as_of, krw_per_usd(series, roles)),
+        meetings=tuple(next_meetings(as_of) if meetings is None else meetings),
     )
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What the e-mail opens with, as the report does: the overnight moves and the next meetings."""
+
+    moves: Sequence[Move] = ()
+    meetings: Sequence[Meeting] = ()
+    short: Mapping[str, str] = field(default_factory=dict)  # series id -> the name the report uses
+
+
+def load_brief(
+    store: Store,
+    specs: Sequence[SeriesSpec],
+    as_of: date,
+    *,
+    preferred: Sequence[PreferredSpec] = (),
+    meetings: Sequence[Meeting] | None = None,
+) -> Brief:
+    """The overnight moves as known on `as_of`, read from the store as `load_context` reads them (daily series
+    only: the e-mail does not need the rest)."""
+    from series.preferred import resolve
+
+    daily = [s for s in specs if s.freq in DAILY]
+    series = {s.id: store.as_of(s.id, as_of) for s in daily}
+    for p in preferred:
+        if p.id == DEFAULT_ROLES["krw_usd_best"]:
+            series[p.id] = resolve({sid: series[sid] for sid in p.sources if sid in series}, p.sources)["value"]
+    moves = overnight(series, daily, as_of, krw_per_usd(series, DEFAULT_ROLES))
+    info = {s.id: SeriesInfo(s.id, s.label, s.units, s.source, s.key, s.freq) for s in daily}
+    ctx = ReportContext(as_of, series, info)
+    meetings = next_meetings(as_of) if meetings is None else meetings
+    return Brief(tuple(moves), tuple(meetings), {m.series_id: ctx.short(m.series_id) for m in moves})
+
+
+def krw_per_usd(series: Mapping[str, pd.Series], roles: Mapping[str, str]) -> pd.Series | None:
+    """The KRW/USD rate won amounts are shown in dollars at: the freshest source's, else the role's series."""
+    for role in ("krw_usd_best", "krw_usd"):
+        s = series.get(roles.get(role, role))
+        if s is not None and not s.dropna().empty:
+            return s
+    return None
 
 
 def _in_short(fetch: Mapping[str, Any] | None, message: str) -> str:

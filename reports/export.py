@@ -26,6 +26,7 @@ from reports import charts
 from reports.context import ReportContext
 from reports.html import render_report
 from reports.style import DPI, house_style
+from series import numbers
 
 
 @dataclass(frozen=True)
@@ -117,13 +118,16 @@ _METADATA = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"Creation
 # warm daily run (bench/daily.py); Type 3 costs about a fifth of that and looks the same. The 14 core fonts would
 # be cheaper still but cannot draw the labels' non-Latin-1 characters (the won sign).
 _SAVE_RC = {"pdf": {"pdf.fonttype": 3}}
+# PNG: zlib level 1 instead of Pillow's 6: a third less encoding time (the largest single cost of a PNG export)
+# for files about 13% larger (measured on the replay's charts: 1.39 MB against 1.24 MB for all of them).
+_SAVE_KWARGS: dict[str, dict[str, Any]] = {"png": {"pil_kwargs": {"compress_level": 1}}}
 
 
 def figure_bytes(fig: Figure, fmt: str) -> bytes:
     """The figure saved in one format; export_all saves every format from the one figure each chart draws."""
     buffer = BytesIO()
     with house_style(), rc_context(_SAVE_RC.get(fmt, {})):  # type: ignore[arg-type]
-        fig.savefig(buffer, format=fmt, dpi=DPI, metadata=_METADATA.get(fmt, {}))
+        fig.savefig(buffer, format=fmt, dpi=DPI, metadata=_METADATA.get(fmt, {}), **_SAVE_KWARGS.get(fmt, {}))
     return buffer.getvalue()
 
 
@@ -139,8 +143,8 @@ def _write_tables(ctx: ReportContext, out: Path) -> None:
                 "series": sid,
                 "label": info.label if info else sid,
                 "date": f"{s.index[-1]:%Y-%m-%d}",
-                "value": float(s.iloc[-1]),
-                "units": info.units if info else "",
+                "value": numbers.shown(float(s.iloc[-1]), info.units if info else ""),
+                "units": numbers.display(info.units).units if info else "",
                 "source": info.source if info else "",
                 "key": info.key if info else "",
             }

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import base64
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -13,17 +12,21 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from monitor.alerts.engine import Alert, tally
 from monitor.models.results import ModelResult
 from reports.charts import REGISTRY
-from reports.context import ReportContext, network_down, run_failures
+from reports.context import ReportContext, krw_per_usd, network_down, run_failures
+from reports.narrative import paragraph
+from reports.overnight import Move, rate_on
+from series import numbers
 from series.failures import keys_line
 
 
 @dataclass(frozen=True)
 class Latest:
     label: str
-    value: float
+    value: str  # in display units, to the series' precision (series.numbers)
     units: str
     date: str
     source: str
+    usd: str = ""  # a won amount in dollars at that day's rate
 
 
 @cache
@@ -37,27 +40,28 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals["fmt"] = fmt
-    env.globals["delta"] = delta
+    env.globals["number"] = numbers.number
+    env.globals["change"] = numbers.change
+    env.globals["shown_units"] = lambda units: numbers.display(units).units
     return env
 
 
-def fmt(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if abs(value) >= 1000:
-        return f"{value:,.0f}" if abs(value) >= 100_000 else f"{value:,.2f}"
-    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.3g}"
-
-
-def delta(previous: float | None, current: float | None) -> str:
-    if previous is None or current is None:
-        return "new" if current is not None else ""
-    diff = current - previous
-    if diff == 0:
-        return "unchanged"
-    pct = f" ({diff / previous:+.1%})" if previous else ""
-    return f"{diff:+,.2f}{pct}"
+def overnight_rows(moves: Sequence[Move], short: Mapping[str, str]) -> list[dict[str, object]]:
+    """The overnight table as the templates show it (the report and the e-mail alike)."""
+    return [
+        {
+            "name": short.get(m.series_id, m.label),
+            "value": numbers.number(m.value, m.units),
+            "units": numbers.display(m.units).units,
+            "usd": m.usd,
+            "change": numbers.change(m.value - m.change, m.value, m.units) if m.change is not None else "",
+            "z": "" if m.z is None else f"{m.z:+.1f}",
+            "flagged": m.flagged,
+            "date": m.date.isoformat(),
+            "stale": m.stale,
+        }
+        for m in moves
+    ]
 
 
 def is_health(a: Alert) -> bool:
@@ -84,21 +88,25 @@ def render_report(ctx: ReportContext, pngs: Mapping[str, bytes], skipped: Mappin
             {"name": name, "question": chart.question, "png": base64.b64encode(png).decode("ascii")}
         )
     latest = []
+    rate = krw_per_usd(ctx.series, ctx.roles)
     for sid, s in ctx.series.items():
         if s is None or s.dropna().empty:
             continue
         s = s.dropna()
         info = ctx.info.get(sid)
+        units = info.units if info else ""
         latest.append(
             Latest(
                 info.label if info else sid,
-                float(s.iloc[-1]),
-                info.units if info else "",
+                numbers.number(float(s.iloc[-1]), units),
+                numbers.display(units).units,
                 f"{s.index[-1]:%Y-%m-%d}",
                 f"{info.source} {info.key}" if info else "",
+                numbers.usd(float(s.iloc[-1]), units, rate_on(rate, s.index[-1])),
             )
         )
     status, line = headline(ctx)
+    short = {m.series_id: ctx.short(m.series_id) for m in ctx.overnight}
     return (
         environment()
         .get_template("report.html")
@@ -113,6 +121,8 @@ def render_report(ctx: ReportContext, pngs: Mapping[str, bytes], skipped: Mappin
             failures=run_failures(ctx.run),
             keys=keys_line(ctx.run.get("fetch", {})),
             changes=ctx.changes,
+            narrative=paragraph(ctx.as_of, ctx.overnight, ctx.alerts, ctx.meetings, short),
+            overnight=overnight_rows(ctx.overnight, short),
             freshness=ctx.freshness,
             sections=list(sections.items()),
             skipped=sorted(skipped.items()),

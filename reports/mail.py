@@ -18,7 +18,9 @@ from monitor.alerts.engine import DATA_HEALTH, Alert, episodes, order, tally
 from monitor.alerts.rules import Evaluation
 from monitor.meetings import next_meetings
 from monitor.notify.message import InlineImage, NoticeItem, Notification
-from reports.html import alert_view, environment
+from reports.context import Brief
+from reports.html import alert_view, environment, overnight_rows
+from reports.narrative import paragraph
 from reports.style import BLUE, VERMILION, date_axis, figure, footer, house_style, legend
 
 if TYPE_CHECKING:
@@ -117,9 +119,14 @@ def subject_line(alerts: Sequence[Alert]) -> str:
 
 
 def render_notification(
-    receiver: str, as_of: date, alerts: Sequence[Alert], charts: Mapping[str, ChartData]
+    receiver: str,
+    as_of: date,
+    alerts: Sequence[Alert],
+    charts: Mapping[str, ChartData],
+    brief: Brief | None = None,
 ) -> Notification:
-    """One message for one receiver: risk alerts as cards in the order given (engine.order), a chart for each
+    """One message for one receiver: with a `brief`, first the paragraph of what changed overnight and the
+    overnight table (the report's); then risk alerts as cards in the order given (engine.order), a chart for each
     that has one; then data health as one compact block."""
     images = []
     cids: dict[str, str] = {}
@@ -137,7 +144,9 @@ def render_notification(
         "subject": subject,
         "alerts": [alert_view(a, cids.get(a.fingerprint)) for a in alerts if a.kind != DATA_HEALTH],
         "health": [alert_view(a) for a in alerts if a.kind == DATA_HEALTH],
-        "meetings": next_meetings(as_of),
+        "meetings": brief.meetings if brief else next_meetings(as_of),
+        "narrative": paragraph(as_of, brief.moves, alerts, brief.meetings, dict(brief.short)) if brief else "",
+        "overnight": overnight_rows(brief.moves, brief.short) if brief else [],
     }
     return Notification(
         receiver=receiver,
@@ -168,8 +177,11 @@ def notice_item(a: Alert, chart: str) -> NoticeItem:
     )
 
 
-def renderer(evaluations: Sequence[Evaluation], as_of: date) -> Callable[[str, Sequence[Alert]], Notification]:
-    """The `render` callback for monitor.notify.dispatch.queue: each alert with the chart of its evaluation."""
+def renderer(
+    evaluations: Sequence[Evaluation], as_of: date, brief: Brief | None = None
+) -> Callable[[str, Sequence[Alert]], Notification]:
+    """The `render` callback for monitor.notify.dispatch.queue: each alert with the chart of its evaluation,
+    after the overnight brief when there is one."""
     by_fp = {e.fingerprint: e for e in evaluations}
 
     def render(receiver: str, alerts: Sequence[Alert]) -> Notification:
@@ -178,6 +190,6 @@ def renderer(evaluations: Sequence[Evaluation], as_of: date) -> Callable[[str, S
             for a in alerts
             if a.kind != DATA_HEALTH and a.fingerprint in by_fp and len(by_fp[a.fingerprint].frame) >= 2
         }
-        return render_notification(receiver, as_of, alerts, charts)
+        return render_notification(receiver, as_of, alerts, charts, brief)
 
     return render

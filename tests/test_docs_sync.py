@@ -10,12 +10,13 @@ import types
 import typing
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
 from monitor.alerts.rules import KINDS
 from monitor.config import Config
+from monitor.notify.receiver import KINDS as RECEIVER_KINDS
 from series import sources
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,12 +44,6 @@ def row(text: str, first_cell: str) -> str:
     return match.group(0) if match else ""
 
 
-def kind_line(text: str, kind: str) -> str:
-    """The bullet that documents a receiver kind's own keys: "- `kind`: ..."."""
-    match = re.search(rf"^- `{re.escape(kind)}`:.*$", text, re.M)
-    return match.group(0) if match else ""
-
-
 def config_toml_comments() -> str:
     return "\n".join(line for line in CONFIG_TOML.splitlines() if line.lstrip().startswith("#"))
 
@@ -60,12 +55,6 @@ def listed_in_config_toml(name: str) -> bool:
 
 
 # -- reading the code -----------------------------------------------------------------------------------------
-def literal_values(annotation: Any) -> list[str]:
-    if typing.get_origin(annotation) is Literal:
-        return [str(a) for a in typing.get_args(annotation)]
-    return [v for arg in typing.get_args(annotation) for v in literal_values(arg)]
-
-
 def models_in(annotation: Any) -> Iterator[type[BaseModel]]:
     """The pydantic models an annotation holds (through list[...], X | None, Annotated[Union[...], ...])."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -82,12 +71,13 @@ def keys(model: type[BaseModel]) -> list[str]:
 
 
 def blocks() -> Iterator[tuple[str, type[BaseModel]]]:
-    """(top-level config key, model) for every block model reachable from Config, except the rule kinds."""
-    rule_classes = set(KINDS.values())
+    """(top-level config key, model) for every block model reachable from Config, except the rule and receiver
+    kinds (documented per kind, below their tables)."""
+    kind_classes = set(KINDS.values()) | set(RECEIVER_KINDS.values())
     seen: set[type[BaseModel]] = set()
 
     def walk(top: str, model: type[BaseModel]) -> Iterator[tuple[str, type[BaseModel]]]:
-        if model in seen or model in rule_classes:
+        if model in seen or model in kind_classes:
             return
         seen.add(model)
         yield top, model
@@ -101,18 +91,12 @@ def blocks() -> Iterator[tuple[str, type[BaseModel]]]:
                 yield from walk(name, model)
 
 
-def receiver_kinds() -> list[str]:
-    """The `kind` values of the receiver blocks (one block with a choice, or one block per kind)."""
-    found = [m.model_fields["kind"] for top, m in blocks() if top == "receivers" and "kind" in m.model_fields]
-    return sorted({v for f in found for v in literal_values(f.annotation)})
-
-
-def rule_models(cls: type[BaseModel]) -> Iterator[type[BaseModel]]:
-    """A rule kind's model and the models of its nested keys (the components of emp)."""
+def kind_models(cls: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    """A rule or receiver kind's model and the models of its nested keys (the components of emp)."""
     yield cls
     for f in cls.model_fields.values():
         for inner in models_in(f.annotation):
-            yield from rule_models(inner)
+            yield from kind_models(inner)
 
 
 # -- the checks -----------------------------------------------------------------------------------------------
@@ -137,15 +121,32 @@ def test_every_rule_kind_is_in_the_readme_and_config_toml():
 
 
 def test_every_receiver_kind_is_in_the_readme_and_config_toml():
-    kinds = receiver_kinds()
-    assert kinds, "no receiver kinds found in the config models"
+    kinds = sorted(RECEIVER_KINDS)
+    assert kinds, "the notifier registry is empty"
     cell = re.search(r"`kind` \(([^)]*)\)", row(section(CONFIG_SECTION), "`[[receivers]]`"))
     assert cell, "README.md's [[receivers]] row has no `kind` (a, b, ...) entry"
-    documented = set(re.findall(r"\w+", cell.group(1)))
-    missing = [k for k in kinds if k not in documented]
+    missing = [k for k in kinds if k not in re.findall(r"\w+", cell.group(1))]
     assert not missing, f"README.md's [[receivers]] row does not name receiver kind(s) {missing}"
+    missing = [k for k in kinds if not kind_line(k)]
+    assert not missing, f"README.md has no '- `kind`: keys' line under the config reference for {missing}"
     missing = [k for k in kinds if not listed_in_config_toml(k)]
-    assert not missing, f'config.toml does not show receiver kind(s) {missing} (kind = "..." in the receivers comment)'
+    assert not missing, f"config.toml does not show receiver kind(s) {missing} (in the receivers comment)"
+
+
+def kind_line(kind: str) -> str:
+    """The config reference's `- `kind`: its keys ...` line of a receiver kind."""
+    match = re.search(rf"^- `{kind}`: .*$", section(CONFIG_SECTION), re.M)
+    return match.group(0) if match else ""
+
+
+def test_every_receiver_key_is_in_the_readme():
+    common = words(row(section(CONFIG_SECTION), "`[[receivers]]`"))
+    missing = []
+    for kind, cls in RECEIVER_KINDS.items():
+        documented = words(kind_line(kind)) | common
+        for model in kind_models(cls):
+            missing += [f"{kind}: {key}" for key in keys(model) if key not in documented]
+    assert not missing, "README.md's receiver kinds (## Configuration) lack:\n" + "\n".join(missing)
 
 
 def test_every_config_key_is_in_the_readme_config_reference():
@@ -156,11 +157,6 @@ def test_every_config_key_is_in_the_readme_config_reference():
         if not cell:
             missing.append(f"[{top}] (no row in the table)")
             continue
-        if top == "receivers" and "kind" in model.model_fields:
-            # A receiver kind's own keys are in its line under the table ("- `webhook`: `url_env`, ...").
-            cell += "".join(
-                kind_line(reference, kind) for kind in literal_values(model.model_fields["kind"].annotation)
-            )
         missing += [f"[{top}] {key} ({model.__name__})" for key in keys(model) if key not in words(cell)]
     assert not missing, "README.md's config reference (## Configuration) lacks:\n" + "\n".join(missing)
 
@@ -173,6 +169,6 @@ def test_every_rule_key_is_in_the_readme():
     missing = []
     for kind, cls in KINDS.items():
         documented = words(row(alerts, f"`{kind}`")) | common | prose
-        for model in rule_models(cls):
+        for model in kind_models(cls):
             missing += [f"{kind}: {key}" for key in keys(model) if key not in documented]
     assert not missing, "README.md's rule reference (## Alerts) lacks:\n" + "\n".join(missing)

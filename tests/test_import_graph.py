@@ -67,3 +67,17 @@ def test_a_circle_is_found() -> None:
     for importer, imported in (("p.a", "p.b"), ("p.b", "p.c"), ("p.c", "p.a"), ("p.d", "p.a")):
         graph.add_import(importer=importer, imported=imported)
     assert circles(graph) == [["p.a", "p.b", "p.c"]]
+
+
+def test_every_module_of_monitor_is_in_a_layer() -> None:
+    # A new module left out of the layers contract would be free to import anything: name it in a layer.
+    import tomllib
+
+    from tests.conftest import REPO_ROOT
+
+    contracts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    (layers,) = [c["layers"] for c in contracts if c["type"] == "layers"]
+    named = {m.strip("() ") for layer in layers for m in layer.replace("|", ":").split(":")}
+    graph = grimp.build_graph("monitor", cache_dir=None)
+    tops = {".".join(m.split(".")[:2]) for m in graph.modules if m.count(".") >= 1}
+    assert sorted(tops - named - {"monitor.__main__"}) == []

@@ -114,6 +114,7 @@ def explain(
 
     from monitor.alerts import engine, state, wording
     from monitor.alerts.data import fmt_number, load_rule_data
+    from series import numbers
     from series.store import Store
 
     cfg = load(config)
@@ -137,7 +138,8 @@ def explain(
             continue
         status = "ok" if health is None or health.healthy else wording.health_problem(health)
         typer.echo(
-            f"  input {sid}: {len(s)} observations to {s.index[-1].date()}, last {fmt_number(float(s.iloc[-1]))} "
+            f"  input {sid}: {len(s)} observations to {s.index[-1].date()}, "
+            f"last {numbers.with_units(float(s.iloc[-1]), data.info_of(sid).units)} "
             f"[{status}]" + (f"; {prov.text()}" if prov else "")
         )
     for ev in rule.evaluate(data):

@@ -165,6 +165,7 @@ def info(
         timeout=cfg.fetch.timeout_seconds,
         retries=cfg.fetch.retries,
         endpoints=cfg.fetch.endpoints,
+        limits=sources.limits(),
         max_response_mb=cfg.fetch.max_response_mb,
         replay=replay,
     )

@@ -1,22 +1,16 @@
-"""The per-window work of the rolling engine and the bootstrap, vectorised across windows (or bootstrap paths).
+"""The per-window work of the rolling engine and the bootstrap, batched across windows (or bootstrap paths):
+the VAR from each window's sums and cross-products, the MA recursion and the decomposition, each step one numpy
+operation over the whole stack, so that the Python overhead is per stack, not per window.
 
-Thousands of tiny problems (a 12x12 solve, a 6x6 MA recursion per window) cost numpy's per-matrix overhead more
-than their flops: `np.linalg.solve` on a stack of 12x12 systems spends ~20 microseconds per system copying and
-calling LAPACK for a few thousand flops. Here each step is one numpy operation over the whole stack instead:
+Both the rolling engine (monitor.models.rolling) and the bootstrap (monitor.models.bands) call these, and
+`monitor.models.rolling.window_ma` returns each window's MA matrices and residual covariance, the inputs of any
+decomposition (e.g. a frequency-domain one) of the rolling windows.
 
-- `fit_from_moments`: the VAR slopes and residual covariance from the window sums and cross-products; only the
-  blocks the regression reads are centred (no (K, D, D) temporaries), one batched solve.
-- `ma_matrices`: A_h = sum_l Phi_l A_{h-l}, time-major (H, K, N, N) so that every step multiplies contiguous
-  (K, N, N) stacks.
-- `fevd_shares`: the generalized (or orthogonal) decomposition from those, one batched product for all horizons.
-
-The results equal the textbook per-window computation (statsmodels' VAR, the MA recursion, the FEVD formulas) to
-rounding: the same solve on the same centred blocks, products summed in another order (a few units of
-cond(C_xx) * eps on data standardised per window; tests/monitor/models/test_kernel.py checks 1e-10, relative,
-against the previous batched path and the statsmodels loop).
-
-`window_ma` (in monitor.models.rolling) returns each window's MA coefficients and residual covariance, the inputs
-of any decomposition (e.g. a frequency-domain one) that reads the rolling engine's windows.
+Measured and not kept (bench/models.py, interleaved against the previous commit, results equal to 1e-15): a
+Cholesky factor with triangular solves written as batched numpy loops (more numpy calls than the one batched LU
+solve, which is bound by the same per-matrix overhead), a time-major MA recursion, centring only the blocks the
+regression reads, and summing only the upper triangle of the sliding cross-products: none was faster on this
+machine's OpenBLAS/numpy, within the noise of a shared machine.
 """
 
 from __future__ import annotations
@@ -31,20 +25,15 @@ def fit_from_moments(
     z_t = (y_{t-1}, ..., y_{t-p}, y_t), D = N (p + 1), over `length` rows: slopes as coefs (K, p, N, N)
     (statsmodels' layout) and residual covariance (K, N, N) (sigma_u: SSR / (L - Np - 1)).
 
-    Raises np.linalg.LinAlgError when a window's regressors are exactly collinear."""
+    Centring absorbs the constant (C = M - s s' / L); raises np.linalg.LinAlgError when a window's regressors are
+    exactly collinear."""
     kx = n * lags
-    sx, sy = sums[:, :kx], sums[:, kx:]
-    # Centring absorbs the constant: C = M - s s' / L, computed only for the blocks the regression reads, each
-    # straight into a contiguous stack (the batched solve would otherwise copy a strided one).
-    cxx = cross[:, :kx, :kx] - sx[:, :, None] * (sx[:, None, :] / length)
-    cxy = cross[:, :kx, kx:] - sx[:, :, None] * (sy[:, None, :] / length)
-    cyy = cross[:, kx:, kx:] - sy[:, :, None] * (sy[:, None, :] / length)
-    # One LU solve per window: on stacks of 12x12 systems it beats a Cholesky factor plus triangular solves
-    # written as numpy loops (measured: both are bound by per-call overhead, the solve has fewer calls).
+    centred = cross - sums[:, :, None] * sums[:, None, :] / length
+    cxx, cxy, cyy = centred[:, :kx, :kx], centred[:, :kx, kx:], centred[:, kx:, kx:]
     slopes = np.linalg.solve(cxx, cxy)  # (K, Np, N): row (lag, regressor), column = equation
+    coefs = slopes.reshape(-1, lags, n, n).swapaxes(-1, -2)
     ssr = cyy - np.swapaxes(cxy, -1, -2) @ slopes
     sigma = (ssr + np.swapaxes(ssr, -1, -2)) / (2.0 * (length - kx - 1))
-    coefs = slopes.reshape(-1, lags, n, n).swapaxes(-1, -2)
     return coefs, sigma
 
 
@@ -52,20 +41,19 @@ def ma_matrices(coefs: np.ndarray, horizon: int) -> np.ndarray:
     """MA matrices A_0..A_{H-1}, shape (..., H, N, N), from coefs of shape (..., p, N, N)."""
     *batch, p, n, _ = coefs.shape
     flat = coefs.reshape(-1, p, n, n)
-    phis = [np.ascontiguousarray(flat[:, lag]) for lag in range(p)]
-    ma = np.empty((horizon, flat.shape[0], n, n))  # time-major: each A_h is one contiguous (K, N, N) stack
-    ma[0] = np.eye(n)
+    # buf[:, k] = A_{k - p + 1} with zeros before A_0, so that (A_{h-p}, ..., A_{h-1}) is the contiguous slice
+    # buf[:, h - 1 : h + p - 1] and each step is one matmul with (Phi_p, ..., Phi_1) side by side.
+    buf = np.zeros((flat.shape[0], horizon + p - 1, n, n))
+    buf[:, p - 1] = np.eye(n)
+    side = np.concatenate(flat[:, ::-1].swapaxes(0, 1), axis=-1) if p > 1 else flat[:, 0]  # (B, N, pN)
     for h in range(1, horizon):
-        np.matmul(phis[0], ma[h - 1], out=ma[h])
-        for lag in range(2, min(h, p) + 1):
-            ma[h] += phis[lag - 1] @ ma[h - lag]
-    return np.moveaxis(ma, 0, 1).reshape(*batch, horizon, n, n)
+        buf[:, h + p - 1] = side @ buf[:, h - 1 : h + p - 1].reshape(-1, p * n, n)
+    return buf[:, p - 1 :].reshape(*batch, horizon, n, n)
 
 
 def fevd_shares(coefs: np.ndarray, sigma: np.ndarray, horizon: int, *, orthogonal: bool = False) -> np.ndarray:
     """Row-normalised variance shares theta (..., N, N) (rows receive, columns transmit), summing h = 0..H-1."""
-    ma = ma_matrices(coefs, horizon)
-    return shares_from_ma(ma, sigma, orthogonal=orthogonal)
+    return shares_from_ma(ma_matrices(coefs, horizon), sigma, orthogonal=orthogonal)
 
 
 def shares_from_ma(ma: np.ndarray, sigma: np.ndarray, *, orthogonal: bool = False) -> np.ndarray:
@@ -73,8 +61,8 @@ def shares_from_ma(ma: np.ndarray, sigma: np.ndarray, *, orthogonal: bool = Fals
     *batch, horizon, n, _ = ma.shape
     # One matmul per model: the H MA matrices stacked vertically times S (or its Cholesky factor).
     right = np.linalg.cholesky(sigma) if orthogonal else sigma
-    impact = ma.reshape(*batch, horizon * n, n) @ right
-    num = np.square(impact).reshape(*batch, horizon, n, n).sum(axis=-3)
+    impact = (ma.reshape(*batch, horizon * n, n) @ right).reshape(*batch, horizon, n, n)
+    num = np.square(impact).sum(axis=-3)
     if not orthogonal:
         num = num / np.diagonal(sigma, axis1=-2, axis2=-1)[..., None, :]
     result: np.ndarray = num / num.sum(axis=-1, keepdims=True)

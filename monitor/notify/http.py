@@ -31,6 +31,7 @@ from series import secrets
 
 RETRIED = frozenset({408, 429})  # 4xx that mean "later", like every 5xx
 REPLY_SNIPPET = 200  # characters of a refusing server's answer kept in the error
+REPLY_READ = 64 * 1024  # bytes of an answer read at most
 
 
 class HttpReceiver(ReceiverBase):
@@ -117,7 +118,7 @@ class Endpoint:
         )
         try:
             with urllib.request.build_opener(_NoRedirects).open(request, timeout=self.timeout) as response:
-                response.read()
+                response.read(REPLY_READ)  # what a webhook answers on success is not used: read a little, hang up
             return None
         except urllib.error.HTTPError as e:
             reply = f"{e.reason}{_snippet(e)}"
@@ -174,7 +175,7 @@ def mime_refused(to: Sequence[str]) -> dict[str, Refusal]:
 
 def _snippet(e: urllib.error.HTTPError) -> str:
     try:
-        text = e.read(4 * REPLY_SNIPPET).decode("utf-8", "replace")
+        text = e.read(REPLY_READ).decode("utf-8", "replace")
     except (TimeoutError, OSError, http.client.HTTPException):
         return ""
     text = " ".join(text.split())[:REPLY_SNIPPET]

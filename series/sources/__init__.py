@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from series.secrets import registry
 from series.sources.base import Request, Response, Source, Window
+from series.sources.facts import Limit
 from series.sources.registration import REGISTRY as _REGISTRY
 from series.sources.registration import register
 
@@ -21,6 +22,12 @@ def get(name: str) -> Source:
 def names() -> list[str]:
     _load_all()
     return sorted(_REGISTRY)
+
+
+def limits() -> dict[str, Limit]:
+    """Each source's declared rate limit, by the host its requests are limited as (for series.http's policy)."""
+    _load_all()
+    return {s.host: s.limit for s in _REGISTRY.values() if s.limit is not None}
 
 
 def secret_values(
@@ -39,4 +46,4 @@ def _load_all() -> None:
     from series.sources import bis, boj, csvfile, customs, ecos, fred, fredgraph, krx, mof, yahoo  # noqa: F401
 
 
-__all__ = ["Request", "Response", "Source", "Window", "get", "names", "register"]
+__all__ = ["Limit", "Request", "Response", "Source", "Window", "get", "limits", "names", "register"]

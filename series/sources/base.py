@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from series import secrets as _secrets
 from series.errors import SourceError, SourceRequestError, SourceSchemaError
+from series.sources.facts import Limit
 from series.spec import SeriesSpec, SourceRef
 
 # The wire types and the answer rules live in `series.wire` (the transports use them too); a source imports
@@ -125,6 +126,10 @@ class Source:
     gives_vintages: ClassVar[bool] = False  # parse() fills realtime_start itself (ALFRED)
     key_is_path: ClassVar[bool] = False  # the key is a file path, resolved against config.toml's folder
     redirectable: ClassVar[bool] = True  # [fetch].endpoints can point it elsewhere (False: a library does its HTTP)
+    # The host its requests are rate-limited as (`Request.host`) and the provider's published limit there; None:
+    # the policy's POLITE default (>= 1 s apart). series.sources.limits() collects them for series.http.
+    host: ClassVar[str] = ""
+    limit: ClassVar[Limit | None] = None
 
     def missing_keys(self, env: Mapping[str, str]) -> tuple[str, ...]:
         return tuple(k for k in self.env_keys if not _secrets.read(env, k))

@@ -52,6 +52,7 @@ def _failure(err: str) -> dict[str, object]:
     )
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_ends_its_fetch_and_the_process_stays_small(tmp_path: Path, http: FaultServer, smtp: Smtp) -> None:
     probe = PROBES["fredgraph"]
     day = probe.days[0]

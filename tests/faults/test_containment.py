@@ -102,6 +102,7 @@ def test_report_as_of_a_date_before_a_rules_inputs_start(tmp_path, smtp, capsys)
     assert (out / "report.html").is_file()
 
 
+@pytest.mark.slow
 def test_backfill_before_a_csv_series_first_row_on_our_replay(shared, tmp_path, capsys):
     """`exports_total` starts in 2025-06 in the replay: on 2025-03-04 its fetch has no row (it was a TypeError
     that ended the backfill before any model, alert or report)."""

@@ -27,6 +27,8 @@ DATE_FORMS = [AS_OF, date(2026, 3, 27), pd.Timestamp(AS_OF)]
 # Both routes run the same float operations on the same rows in another order (a sliding sum against one
 # cross-product); 1e-10 of the TCI's size is far above that rounding and far below any real difference.
 RTOL = 1e-10
+# The tests reading the example's store share its build (about 10 s of CPU: two `monitor run`-like jobs).
+slow = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +53,7 @@ def csv_values(folder: Path, series_id: str) -> pd.Series:
     return frame.set_index("date")["value"]
 
 
+@slow
 def test_the_example_script_runs_and_shows_every_function(example):
     folder, out = example
     for title in (
@@ -93,6 +96,7 @@ def test_the_package_exports_the_api_and_still_imports_its_submodules():
         _ = monitor.nothing  # type: ignore[attr-defined]
 
 
+@slow
 @pytest.mark.parametrize("when", DATE_FORMS, ids=["str", "date", "Timestamp"])
 def test_a_series_as_known_on_a_date_is_the_csv_then(example, store, when):
     known = monitor.series_as_of(store, "krw_usd", when)
@@ -106,6 +110,7 @@ def test_a_series_as_known_on_a_date_is_the_csv_then(example, store, when):
     assert latest[REVISED] == written[REVISED] and latest.index[-1] == written.index[-1]
 
 
+@slow
 def test_the_vintages_known_on_a_date(store):
     then = monitor.series_as_of(store, "krw_usd", AS_OF, vintages=True)
     later = monitor.series_as_of(store, "krw_usd", "2026-03-30", vintages=True)
@@ -116,6 +121,7 @@ def test_the_vintages_known_on_a_date(store):
     assert list(rows["realtime_start"].dt.strftime("%Y-%m-%d")) == [REVISED, "2026-03-30"]
 
 
+@slow
 def test_stored_results_read_with_any_form_of_date(store):
     # load_results(store, "2026-03-27") used to raise AttributeError ('str' has no isoformat).
     for when in DATE_FORMS:
@@ -126,6 +132,7 @@ def test_stored_results_read_with_any_form_of_date(store):
     assert load_result(store, "market_daily", "2026-03-26") is None  # nothing stored before the first run
 
 
+@slow
 def test_the_panel_is_what_the_model_was_estimated_on(example, store):
     config = example[0] / "config.toml"
     frames = [monitor.panel(store, "market_daily", when, config=config) for when in DATE_FORMS]
@@ -141,6 +148,7 @@ def test_the_panel_is_what_the_model_was_estimated_on(example, store):
     np.testing.assert_array_equal(adhoc.iloc[1:].to_numpy(), frames[0][["KRW", "KOSPI"]].to_numpy())
 
 
+@slow
 def test_connectedness_rolling_and_tvp_agree_with_the_stored_run(example, store):
     frame = monitor.panel(store, "market_daily", AS_OF, config=example[0] / "config.toml")
     stored = monitor.model_result(store, "market_daily", AS_OF)
@@ -160,6 +168,7 @@ def test_connectedness_rolling_and_tvp_agree_with_the_stored_run(example, store)
     assert tvp.attrs["prior_window"] == 199  # 200 - lags
 
 
+@slow
 def test_a_rule_from_the_config_from_a_dict_and_on_a_series(example, store):
     config = example[0] / "config.toml"
     written = csv_values(example[0], "krw_usd")
@@ -180,6 +189,7 @@ def test_a_rule_from_the_config_from_a_dict_and_on_a_series(example, store):
     assert longer.index[-1] == pd.Timestamp(AS_OF)
 
 
+@slow
 def test_data_health_has_one_instance_per_series(example, store):
     frame = monitor.evaluate_rule("inputs_stale", store, "2026-04-20", config=example[0] / "config.toml")
     latest = frame.groupby("instance").tail(1).set_index("instance")
@@ -187,6 +197,7 @@ def test_data_health_has_one_instance_per_series(example, store):
     assert latest["condition"].all()  # three weeks without a new value: stale
 
 
+@slow
 def test_mistakes_are_one_line(example, store):
     config = example[0] / "config.toml"
     with pytest.raises(MonitorError, match=r"^unknown rule 'krw'; known: krw_usd_warning, inputs_stale$"):

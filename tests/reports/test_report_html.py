@@ -22,6 +22,7 @@ def exported(tmp_path_factory):
     return ctx, export_all(ctx, root, run={"status": "ok", "as_of": AS_OF.isoformat(), "fired": []}), root
 
 
+@pytest.mark.slow
 def test_exports_hold_every_chart_in_three_formats_tables_run_json_and_the_report(exported):
     ctx, result, root = exported
     out = root / AS_OF.isoformat()
@@ -57,6 +58,7 @@ def test_report_is_self_contained_and_escapes_every_text(exported):
     assert 'id="headline"' in html and 'id="freshness"' in html and 'id="changes"' in html
 
 
+@pytest.mark.slow
 def test_re_exporting_the_same_date_rewrites_identical_files(exported, tmp_path):
     ctx, first, _ = exported
     again = export_all(ctx, tmp_path, run={"status": "ok", "as_of": AS_OF.isoformat(), "fired": []})
@@ -120,3 +122,16 @@ def test_report_opens_cleanly_in_headless_chromium(exported, tmp_path):
         assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1;")
     finally:
         browser.quit()
+
+
+def test_latest_values_csv_holds_each_value_to_its_series_precision_in_the_units_people_read(exported):
+    ctx, _, root = exported
+    latest = pd.read_csv(root / AS_OF.isoformat() / "latest_values.csv", index_col="series")
+    kospi = ctx.series["kospi"].dropna()
+    assert latest.loc["kospi", "value"] == round(float(kospi.iloc[-1]), 2)  # not the float's 15 digits
+    exports = ctx.series["exports_total"].dropna()  # stored in thousand USD
+    assert latest.loc["exports_total", "units"] == "USD billion"
+    assert latest.loc["exports_total", "value"] == round(float(exports.iloc[-1]) / 1e6, 2)
+    assert latest.loc["foreign_net_kospi", "units"] == "trillion KRW"
+    for value in latest["value"]:
+        assert len(repr(float(value)).split(".")[1]) <= 2, value

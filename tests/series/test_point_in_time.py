@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -166,6 +167,7 @@ def answers(tmp: Path, days: list[date]) -> dict[str, object]:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # A pair that once gave the data-health alert on exports_total (stale from 03-18) a `since` of the first day run.
 @example(days=[date(2026, 3, 18), date(2026, 3, 19)], rnd=random.Random(0))
@@ -236,6 +238,7 @@ def without_ids(summary: dict) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_a_later_day_run_first_leaks_nothing_into_an_earlier_day(shared, tmp_path, capsys):
     """The offline quick start (`monitor run` today, every source down), then the replay as of 2026-03-27 in
     the same folder, says what the replay alone says. The offline run is made with an empty replay directory:

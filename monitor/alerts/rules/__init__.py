@@ -9,25 +9,11 @@ report's shaded firing periods all read these frames, so a rule has exactly one 
 Observations are counted on each input series' own dates (its exchange calendar): "k sessions", streaks, `for`
 and `keep_firing_for` skip a Korean holiday because the series has no row then.
 
-One module per kind (or small family), each registered with `@register` (base.py says what a kind declares);
-a new kind is its module plus its import line below, a rule test file in tests/monitor/alerts/rules/ and its
-line in the README's rule reference. Importing this package loads no pandas: config validates rules without it.
-Kinds (the `kind` key):
-    level                 value op threshold
-    change                change over `periods` observations, abs or pct, op threshold
-    zscore                z-score (standard or robust: median/MAD) over a trailing window that excludes today
-    percentile            value op its expanding q-th percentile of all earlier observations
-    streak                `n` consecutive observations with value op threshold
-    hysteresis            episode: enter at `enter`, leave beyond `exit`
-    emp                   exchange-market-pressure index, z-scored, with hysteresis (formula in EmpRule)
-    spread                series minus another series, op threshold
-    divergence            one series hiking while another cuts, both within `within_months`
-    reconcile             two sources of the same quantity more than `threshold` % apart on the same date
-    spillover_percentile  a spillover measure (TCI, cTCI, TO/FROM/NET of a variable) op its expanding percentile
-    spillover_sign        NET of a variable changing sign
-    spillover_pairwise    net pairwise transmission from one variable to another op a level for `n` observations
-    model_level           a column of a model's per-date results (or an edge of its band) op threshold
-    data_health           a series stale, missing, or its source down
+One module per kind (or small family), each registered with `@register` (base.py says what a kind declares)
+and imported below; its docstring says what it computes, and the README's rule table lists every kind's keys.
+A new kind is its module, its import line below, a rule test file in tests/monitor/alerts/rules/ (its wording and
+its point in time are checked on it) and its README row. Importing this package loads no pandas: config validates
+rules without it.
 """
 
 from __future__ import annotations

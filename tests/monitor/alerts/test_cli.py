@@ -55,7 +55,8 @@ def test_explain_shows_inputs_statistic_threshold_and_state(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "rule krw_usd_warning (warning): for=1, label='KRW/USD', series='krw_usd'" in out
     assert (
-        "input krw_usd: 4 observations to 2026-03-05, last 1,455 [ok]; krw_usd from csv: observation 2026-03-05" in out
+        "input krw_usd: 4 observations to 2026-03-05, last 1,455.00 KRW per USD [ok]; krw_usd from csv: "
+        "observation 2026-03-05" in out
     )
     assert "2026-03-05  value=1,455  threshold=1,450  condition=yes" in out
     assert "2026-03-04  value=1,445  threshold=1,450  condition=no" in out

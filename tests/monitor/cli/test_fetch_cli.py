@@ -68,6 +68,7 @@ def test_malformed_keys_are_config_errors(tmp_path: Path, capsys: pytest.Capture
     assert "series[4].key: 'FM01STRDCLUCON' must be DB/CODE" in err
 
 
+@pytest.mark.slow
 def test_acceptance_replay_of_the_real_history(
     shared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

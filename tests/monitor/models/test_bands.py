@@ -148,6 +148,7 @@ def _coverage(scale: float, n_obs: int, reps: int, spec: BandSpec) -> tuple[floa
     return hits / reps, truth
 
 
+@pytest.mark.slow
 def test_the_90_percent_percentile_band_of_the_tci_covers_the_truth_about_90_percent_of_the_time() -> None:
     """400 samples of T = 300 from a VAR(1) with TCI = 26.6%, each with a 90% band from 199 draws.
 

@@ -27,6 +27,7 @@ def _headline_firing(html: str) -> int:
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 def test_run_report_and_backtest_agree_on_what_is_fresh(shared, tmp_path, capsys) -> None:
     replay = build_replay_dir(shared, tmp_path / "replay")
     assert (replay / "yahoo" / "KRW=X.csv").is_file()  # tests/replay.py serves Yahoo KRW=X

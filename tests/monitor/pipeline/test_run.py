@@ -60,6 +60,7 @@ def replay(shared, tmp_path_factory) -> Path:
     return build_replay_dir(shared, tmp_path_factory.mktemp("replay"))
 
 
+@pytest.mark.slow
 def test_acceptance_replay_as_of_2026_03_27_then_a_rerun_changes_nothing(replay, tmp_path, capsys):
     recorder, port = Recorder(), free_port()
     config = shipped_config(tmp_path, email_receiver(port))
@@ -118,6 +119,7 @@ def test_acceptance_replay_as_of_2026_03_27_then_a_rerun_changes_nothing(replay,
         assert len(recorder.messages) == 1  # nothing sent again
 
 
+@pytest.mark.slow
 def test_dry_run_writes_the_mail_as_files_and_stores_nothing(replay, tmp_path, capsys):
     recorder, port = Recorder(), free_port()
     config = shipped_config(tmp_path, email_receiver(port))
@@ -256,6 +258,7 @@ def test_catch_up_evaluates_each_missed_session_and_sends_one_digest(tmp_path, c
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_backfill_runs_each_session_and_sends_nothing(tmp_path, capsys):
     config = small_config(tmp_path)
     assert run(["backfill", "--config", str(config), "--from", "2026-03-14", "--to", "2026-03-20"]) == 0

@@ -83,6 +83,10 @@ def _model_variables(raw: dict[str, Any]) -> dict[str, list[str]]:
     """Every model a rule may name ([[models]], each market of [[model_groups]], [[flows_at_risk]]) with its
     variables."""
     models: dict[str, list[str]] = {}
+    # The flows' response to the US-Japan yield gap, estimated whenever its series are configured (the pipeline;
+    # monitor.models.flow_response.FlowResponseSpec, not imported here: loading config loads no pandas).
+    if {"us_10y", "jgb_10y", "foreign_net_kospi"} <= {s.get("id") for _, s in items(raw, "series")}:
+        models["gap_flows"] = ["gap_change", "flows"]
     for _, m in items(raw, "models"):
         if isinstance(m.get("name"), str):
             models[m["name"]] = _variable_names(m.get("variables"))

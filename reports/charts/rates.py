@@ -60,7 +60,7 @@ def policy_rates(ctx: ReportContext) -> Figure:
     for bank, rate, colour, gid in banks:
         if rate is not None:
             decision_markers(ax, bank, clip_years(rate, start), colour, gid, ctx.as_of)
-    ax.scatter([], [], s=16, facecolors="none", edgecolors=GREY, label="decision not confirmed by data (unverified)")
+    ax.scatter([], [], s=16, facecolors="none", edgecolors=GREY, label="unverified decision")
     ax.set_ylabel("% per year")
     draw_legend(ax)
     if bok is not None and upper is not None:

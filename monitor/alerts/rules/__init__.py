@@ -39,6 +39,7 @@ from monitor.alerts.rules.divergence import DivergenceRule
 from monitor.alerts.rules.reconcile import ReconcileRule
 from monitor.alerts.rules.emp import EmpComponent, EmpRule
 from monitor.alerts.rules.spillover import SpilloverPairwiseRule, SpilloverPercentileRule, SpilloverSignRule
+from monitor.alerts.rules.model_level import ModelLevelRule
 from monitor.alerts.rules.data_health import DataHealthRule
 from monitor.alerts.rules.flows_at_risk import FlowsAtRiskRule
 
@@ -63,6 +64,7 @@ __all__ = [
     "FlowsAtRiskRule",
     "HysteresisRule",
     "LevelRule",
+    "ModelLevelRule",
     "PercentileRule",
     "ReconcileRule",
     "Rule",

@@ -112,8 +112,8 @@ def test_every_planted_rule_mistake_is_named_with_its_key_path(tmp_path, capsys)
     lines = err.strip().splitlines()
     expected = [
         "rules[0].kind: 'levle' is not one of level, change, zscore, percentile, streak, hysteresis, spread, "
-        "divergence, reconcile, emp, spillover_percentile, spillover_sign, spillover_pairwise, data_health, "
-        "flows_at_risk (did you mean 'level'?)",
+        "divergence, reconcile, emp, spillover_percentile, spillover_sign, spillover_pairwise, model_level, "
+        "data_health, flows_at_risk (did you mean 'level'?)",
         "rules[1].op: '=>' is not one of >=, <=, >, <",
         "rules[1].treshold: unknown key (did you mean 'threshold'?)",
         "rules[1].threshold: required key is missing",

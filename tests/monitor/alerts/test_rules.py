@@ -180,6 +180,7 @@ RULES = [
     {"kind": "spillover_sign", "model": "m", "variable": "a"},
     {"kind": "spillover_pairwise", "model": "m", "from": "b", "to": "a", "threshold": 0.5, "n": 2},
     {"kind": "flows_at_risk", "model": "m", "threshold": -1.0, "q": 5, "min_periods": 10},
+    {"kind": "model_level", "model": "m", "column": "TCI", "op": ">", "threshold": 50},
 ]
 
 
@@ -248,7 +249,7 @@ def test_every_kind_steps_through_empty_series():
     empty = pd.Series([], index=pd.DatetimeIndex([], name="date"), dtype="float64")
     data = RuleData(date(2026, 1, 5), {"a": empty, "b": empty})
     for block in RULES:
-        if block["kind"].startswith("spillover") or block["kind"] == "flows_at_risk":
+        if "model" in block:
             continue  # they read model results, not series (a missing result is a clear error, tested below)
         rule = KINDS[block["kind"]].model_validate({"name": "r", **block})
         evaluations = rule.evaluate(data)

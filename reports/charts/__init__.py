@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 
 from reports.context import ReportContext
-from reports.style import house_style
+from reports.style import house_style, settle
 
 FORMATS = ("png", "svg", "pdf")
 # The order of the report: from the data the morning meeting starts with to the models and the alert history.
@@ -44,7 +44,7 @@ def chart(name: str, section: str, question: str) -> Callable[[Callable[[ReportC
 def render(name: str, ctx: ReportContext) -> Figure:
     _load_all()
     with house_style():
-        return REGISTRY[name].draw(ctx)
+        return settle(REGISTRY[name].draw(ctx))
 
 
 def names() -> list[str]:

@@ -16,11 +16,13 @@ from reports.style import (
     BLUE,
     GREY,
     LINESTYLES,
+    MIN_TEXT_PT,
     NEGATIVE,
     ORANGE,
     PALETTE,
     POSITIVE,
     SKY,
+    WIDTH,
     date_axis,
     figure,
     footer,
@@ -117,7 +119,7 @@ def spillover_net(ctx: ReportContext) -> Figure:
         level = model.bootstrap.get("level")
         ax.set_title(
             f"shaded: {level:.0%} bootstrap bands" if isinstance(level, float) else "shaded: bootstrap bands",
-            fontsize=8.5,
+            fontsize=MIN_TEXT_PT,
             fontweight="normal",
             loc="right",
             color=GREY,
@@ -141,7 +143,7 @@ def spillover_table(ctx: ReportContext) -> Figure:
     fig, (ax,) = figure(
         f"Connectedness table: TCI {t.tci:.1f}%",
         "Row i, column j: % of i's forecast-error variance due to shocks in j (rows receive, columns transmit)",
-        size=(10.0, 6.2),
+        size=(WIDTH, 4.4),
     )
     ax.grid(False)
     matrix = np.asarray(t.matrix, dtype=float)
@@ -158,17 +160,16 @@ def spillover_table(ctx: ReportContext) -> Figure:
                 f"{value:.1f}",
                 ha="center",
                 va="center",
-                fontsize=8,
+                fontsize=MIN_TEXT_PT,
                 color=colour,
                 fontweight="bold" if i == j else "normal",
                 gid=f"cell:{i}:{j}",
             )
-    ax.set_xticks(range(n), labels, rotation=30, ha="right", fontsize=8)
-    ax.set_yticks(range(n), labels, fontsize=8)
+    ax.set_xticks(range(n), labels, rotation=30, ha="right", fontsize=MIN_TEXT_PT)
+    ax.set_yticks(range(n), labels, fontsize=MIN_TEXT_PT)
     ax.set_xlabel("transmitter (shock in)")
     ax.set_ylabel("receiver")
     fig.colorbar(image, ax=ax, shrink=0.8, label="% (off-diagonal)")
-    fig.subplots_adjust(left=0.22, bottom=0.22)
     footer(fig, "model estimates from the stored series", ctx.as_of, _method(model))
     return fig
 
@@ -187,7 +188,7 @@ def spillover_network(ctx: ReportContext) -> Figure:
         "Net pairwise spillovers",
         "Arrow i -> j: i transmits more to j than it receives from j; width = net share. "
         "Blue nodes: net transmitters, red: net receivers",
-        size=(10.0, 6.2),
+        size=(WIDTH, 4.4),
     )
     ax.set_axis_off()
     angles = [math.pi / 2 - 2 * math.pi * k / n for k in range(n)]
@@ -222,7 +223,7 @@ def spillover_network(ctx: ReportContext) -> Figure:
             textcoords="offset points",
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=MIN_TEXT_PT,
         )
     ax.set_xlim(-1.6, 1.6)
     ax.set_ylim(-1.45, 1.45)
@@ -253,7 +254,7 @@ def spillover_groups(ctx: ReportContext) -> Figure:
         "Which market stands out today?",
         "Colour: z-score of today's value against the market's own history (red: unusually high); text: the value "
         f"(TCI in %, NET in pp) and its percentile in that history{cut}",
-        size=(10.0, min(2.2 + 0.42 * len(rows), 12.0)),
+        size=(WIDTH, min(1.2 + 0.36 * len(rows), 10.0)),
     )
     ax.grid(False)
     image = ax.imshow(
@@ -263,10 +264,16 @@ def spillover_groups(ctx: ReportContext) -> Figure:
         i, j = rows.index(row.row), columns.index(row.column)
         pct = "" if np.isnan(row.percentile) else f"\n{row.percentile:.0f}th pct"
         ax.text(
-            j, i, f"{row.value:.1f}{pct}", ha="center", va="center", fontsize=7.5, gid=f"cell:{row.model}:{row.column}"
+            j,
+            i,
+            f"{row.value:.1f}{pct}",
+            ha="center",
+            va="center",
+            fontsize=MIN_TEXT_PT,
+            gid=f"cell:{row.model}:{row.column}",
         )
-    ax.set_xticks(range(len(columns)), columns, fontsize=8)
-    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_xticks(range(len(columns)), columns, fontsize=MIN_TEXT_PT)
+    ax.set_yticks(range(len(rows)), rows, fontsize=MIN_TEXT_PT)
     fig.colorbar(image, ax=ax, shrink=0.8, label="z-score (clipped at ±3)")
     dates = sorted({d.strftime("%Y-%m-%d") for d in shown["date"]})
     footer(fig, "model estimates from the stored series", ctx.as_of, f"latest windows: {', '.join(dates)}")
@@ -287,27 +294,15 @@ def irf_grid(ctx: ReportContext) -> Figure:
     responses = [r for r in IRF_RESPONSES if ctx.role(r) in index]
     if not shocks or not responses:
         raise ChartSkipped(f"model {model.name} does not contain the Fed/BOJ shocks and KRW/KOSPI responses")
-    fig = figure("Impulse responses", "", rows=1)[0]
-    fig.clear()
-    fig.suptitle(
+    fig, flat = figure(
         "Impulse responses: Fed and BOJ shocks on the won and KOSPI",
-        x=0.01,
-        y=0.985,
-        ha="left",
-        fontsize=13,
-        fontweight="bold",
-    )
-    fig.text(
-        0.01,
-        0.925,
         f"Orthogonalised one-s.d. shocks, {model.label or model.name}, {model.freq}-frequency "
         f"VAR({model.lags}); shaded: 95% band. Responses in the units of the transformed variable",
-        ha="left",
-        va="top",
-        fontsize=9,
-        color="#444444",
+        rows=len(responses),
+        cols=len(shocks),
+        size=(WIDTH, 1.7 * len(responses)),
     )
-    axes = fig.subplots(len(responses), len(shocks), squeeze=False, sharex=True)
+    axes = [flat[r * len(shocks) : (r + 1) * len(shocks)] for r in range(len(responses))]
     steps = np.arange(model.irf.shape[0])
     for r, resp in enumerate(responses):
         for c, shock in enumerate(shocks):
@@ -325,9 +320,8 @@ def irf_grid(ctx: ReportContext) -> Figure:
                     gid=f"band:{resp}:{shock}",
                 )
             ax.axhline(0, color=GREY, lw=0.8)
-            ax.set_title(f"{ctx.short(ctx.role(resp))} <- {ctx.short(ctx.role(shock))} shock", fontsize=9, loc="left")
+            ax.set_title(f"{ctx.short(ctx.role(resp))} <- {ctx.short(ctx.role(shock))}", fontsize=9, loc="left")
             if r == len(responses) - 1:
                 ax.set_xlabel("months after the shock" if model.freq == "M" else "sessions after the shock")
-    fig.subplots_adjust(left=0.08, right=0.97, top=0.82, bottom=0.13, hspace=0.35, wspace=0.2)
     footer(fig, "model estimates from the stored series", ctx.as_of)
     return fig

@@ -113,13 +113,18 @@ def test_kospi_flows_bars_and_cumulative_sum(figs, fixture):
     fig = figs["kospi_flows"]
     flows = values["foreign_net_kospi"]
     cumulative = by_gid(fig, "flows_cumulative")
-    assert cumulative.get_ydata()[-1] == pytest.approx(flows.iloc[-20:].sum())
+    trillion = 1e-4  # the fixture's flows are in 100 million KRW; the chart reads in trillion won
+    assert cumulative.get_ydata()[-1] == pytest.approx(flows.iloc[-20:].sum() * trillion)
     start = pd.Timestamp(AS_OF) - pd.DateOffset(months=12)
     bars = [p for p in fig.axes[1].patches if p.get_gid() == "flows_daily"]
     inside = flows[flows.index >= start]
     assert len(bars) == len(inside)
-    assert [b.get_height() for b in bars[-3:]] == pytest.approx(inside.iloc[-3:].tolist())
-    assert fig.axes[0].get_ylabel() == "points"
+    assert [b.get_height() for b in bars[-3:]] == pytest.approx((inside.iloc[-3:] * trillion).tolist())
+    assert fig.axes[0].get_ylabel() == "points" and "trillion KRW" in fig.axes[1].get_ylabel()
+    # The 20-session sum in dollars at the day's rate (the fixture's KRW/USD on the last session).
+    dollars = flows.iloc[-20:].sum() * 1e8 / values["krw_usd"].iloc[-1] / 1e9
+    subtitle = next(t.get_text() for t in fig.texts if t.get_gid() == "subtitle")
+    assert f"${abs(dollars):,.2f} billion" in " ".join(subtitle.split())
 
 
 def test_exports_levels_in_billions_and_yoy_against_an_independent_computation(figs, fixture):

@@ -136,7 +136,8 @@ def settle(fig: Figure) -> Figure:
     # The solver's last digits vary with what was drawn before in the process (text extents are cached), and
     # the SVG names clip paths by their exact bounds: positions to 1e-6 of the figure keep re-exports identical.
     for ax in fig.axes:
-        ax.set_position([round(v, 6) for v in ax.get_position().bounds])
+        x, y, w, h = (round(float(v), 6) for v in ax.get_position().bounds)
+        ax.set_position((x, y, w, h))
     return fig
 
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
 from reports.charts import ChartSkipped, chart
@@ -30,6 +31,7 @@ from reports.style import (
 from reports.style import legend as draw_legend
 
 PERCENTILE = 0.90
+PT_PER_PP = 0.6  # network arrow width: points per percentage point of net pairwise spillover
 
 
 def _model(ctx: ReportContext, role: str = "daily_model"):  # type: ignore[no-untyped-def]
@@ -42,6 +44,20 @@ def _model(ctx: ReportContext, role: str = "daily_model"):  # type: ignore[no-un
 def _labels(ctx: ReportContext, model) -> list[str]:  # type: ignore[no-untyped-def]
     series = model.series or model.variables
     return [ctx.short(s) for s in series]
+
+
+def _round1(x: float) -> float:
+    """x to one significant digit (a legend's reference widths)."""
+    return float(f"{x:.1g}")
+
+
+def _described(ctx: ReportContext, model) -> str:  # type: ignore[no-untyped-def]
+    """'Daily market spillovers of KRW/USD and KOSPI': the variables the model was estimated on, not the configured
+    list (its label), which names inputs a run may have left out (stale, missing)."""
+    name = (model.label or model.name).split(":")[0]
+    labels = _labels(ctx, model)
+    used = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return f"{name} of {used}"
 
 
 def _method(model) -> str:  # type: ignore[no-untyped-def]
@@ -63,7 +79,7 @@ def spillover_tci(ctx: ReportContext) -> Figure:
     pct = expanding_percentile(r["TCI"], PERCENTILE)
     fig, (ax,) = figure(
         f"Total connectedness: TCI {r['TCI'].iloc[-1]:.1f}% on {r.index[-1]:%Y-%m-%d}",
-        f"{model.label or model.name}: {_method(model)}; dotted: expanding {PERCENTILE:.0%} percentile of TCI",
+        f"{_described(ctx, model)}: {_method(model)}; dotted: expanding {PERCENTILE:.0%} percentile of TCI",
     )
     ax.plot(r.index, r["TCI"], color=BLUE, lw=1.5, label="TCI", gid="tci")
     if "cTCI" in r:
@@ -149,11 +165,12 @@ def spillover_table(ctx: ReportContext) -> Figure:
     matrix = np.asarray(t.matrix, dtype=float)
     shown = matrix.copy()
     np.fill_diagonal(shown, np.nan)  # own shares would swamp the colour scale
-    image = ax.imshow(shown, cmap="cividis", vmin=0, vmax=max(np.nanmax(shown), 1.0), gid="heatmap")
+    # A fixed 0-100 scale: a 3% share must not look as hot as a 90% one because it is the table's largest.
+    image = ax.imshow(shown, cmap="cividis", vmin=0, vmax=100, gid="heatmap")
     for i in range(n):
         for j in range(n):
             value = matrix[i, j]
-            colour = "white" if (i != j and value < 0.6 * np.nanmax(shown)) else BLACK
+            colour = "white" if (i != j and value < 60) else BLACK  # cividis is dark below about 60
             ax.text(
                 j,
                 i,
@@ -169,7 +186,7 @@ def spillover_table(ctx: ReportContext) -> Figure:
     ax.set_yticks(range(n), labels, fontsize=MIN_TEXT_PT)
     ax.set_xlabel("transmitter (shock in)")
     ax.set_ylabel("receiver")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="% (off-diagonal)")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="% of forecast-error variance (off-diagonal, 0-100)")
     footer(fig, "model estimates from the stored series", ctx.as_of, _method(model))
     return fig
 
@@ -186,7 +203,7 @@ def spillover_network(ctx: ReportContext) -> Figure:
     n = len(labels)
     fig, (ax,) = figure(
         "Net pairwise spillovers",
-        "Arrow i -> j: i transmits more to j than it receives from j; width = net share. "
+        "Arrow i -> j: i transmits more to j than it receives from j; width proportional to the net share. "
         "Blue nodes: net transmitters, red: net receivers",
         size=(WIDTH, 4.4),
     )
@@ -194,16 +211,19 @@ def spillover_network(ctx: ReportContext) -> Figure:
     angles = [math.pi / 2 - 2 * math.pi * k / n for k in range(n)]
     pos = [(math.cos(a), math.sin(a)) for a in angles]
     biggest = max(float(np.max(npdc)), 1e-9)
+    # Width proportional to NPDC (points per percentage point), the same for every arrow: a 0.1 pp arrow is a
+    # hairline next to a 5 pp one. At most 6 pt for the largest; the legend gives the scale.
+    scale = min(PT_PER_PP, 6.0 / biggest)
     for i in range(n):
         for j in range(n):
             if i != j and npdc[i, j] > 0:
-                width = 0.5 + 5.0 * npdc[i, j] / biggest
+                width = scale * npdc[i, j]
                 ax.add_patch(
                     FancyArrowPatch(
                         pos[i],
                         pos[j],
                         arrowstyle="-|>",
-                        mutation_scale=12 + 2 * width,
+                        mutation_scale=8 + 2 * width,
                         lw=width,
                         color=GREY,
                         alpha=0.8,
@@ -228,6 +248,11 @@ def spillover_network(ctx: ReportContext) -> Figure:
     ax.set_xlim(-1.6, 1.6)
     ax.set_ylim(-1.45, 1.45)
     ax.set_aspect("equal")
+    keys = sorted({_round1(biggest), _round1(biggest / 4)})
+    handles = [Line2D([], [], color=GREY, lw=scale * v, label=f"{v:g} pp") for v in keys if v > 0]
+    ax.legend(
+        handles=handles, title="net pairwise share", loc="upper left", fontsize=MIN_TEXT_PT, title_fontsize=MIN_TEXT_PT
+    )
     footer(fig, "model estimates from the stored series", ctx.as_of, _method(model))
     return fig
 
@@ -296,7 +321,7 @@ def irf_grid(ctx: ReportContext) -> Figure:
         raise ChartSkipped(f"model {model.name} does not contain the Fed/BOJ shocks and KRW/KOSPI responses")
     fig, flat = figure(
         "Impulse responses: Fed and BOJ shocks on the won and KOSPI",
-        f"Orthogonalised one-s.d. shocks, {model.label or model.name}, {model.freq}-frequency "
+        f"Orthogonalised one-s.d. shocks, {_described(ctx, model)}, {model.freq}-frequency "
         f"VAR({model.lags}); shaded: 95% band. Responses in the units of the transformed variable",
         rows=len(responses),
         cols=len(shocks),

@@ -3,6 +3,8 @@ shaded periods (checked against the data, never pixel by pixel)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
@@ -224,6 +226,33 @@ def test_table_heatmap_and_network_follow_the_table(figs, fixture):
     network = figs["spillover_network"]
     expected = sorted(f"edge:{i}:{j}" for i in range(n) for j in range(n) if i != j and table.npdc[i, j] > 0)
     assert gids(network, "edge:") == expected and expected
+    # Fixed scale: 0-100 whatever the table's largest share (it once stopped at the largest, 3% looked like 90%).
+    assert by_gid(heat, "heatmap").get_clim() == (0, 100)
+    assert "0-100" in heat.axes[-1].get_ylabel()  # the colour bar says its scale
+    # Widths proportional to NPDC: one ratio for every arrow, and a legend giving the scale.
+    ratios = {
+        by_gid(network, g).get_linewidth() / table.npdc[int(g.split(":")[1]), int(g.split(":")[2])] for g in expected
+    }
+    assert max(ratios) == pytest.approx(min(ratios), rel=1e-9)  # floating-point division only
+    legend = network.axes[0].get_legend()
+    assert legend is not None and all(t.get_text().endswith(" pp") for t in legend.get_texts())
+
+
+def test_spillover_subtitles_name_the_variables_the_model_used_not_the_configured_list(fixture):
+    ctx, _ = fixture
+    model = ctx.models["market_daily"]  # estimated on krw_usd, kospi and foreign_net_kospi
+    configured = replace(model, label="Daily market spillovers: won, KOSPI, yen, US yields, foreign flows")
+    fig = charts.render("spillover_tci", replace(ctx, models={**ctx.models, "market_daily": configured}))
+    subtitle = " ".join(next(t.get_text() for t in fig.texts if t.get_gid() == "subtitle").split())
+    assert subtitle.startswith("Daily market spillovers of KRW/USD, KOSPI and Foreign flows:")
+    assert "yen" not in subtitle
+    # Never cut off: every line of the heading lies inside the figure.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for text in fig.texts:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width, text.get_text()
 
 
 def test_irf_grid_lines_are_the_stored_responses(figs, fixture):

@@ -150,7 +150,22 @@ def test_exports_under_13_months_say_why_there_is_no_growth(fixture):
     fig = charts.render("exports", replace(ctx, series=short))
     assert len(by_gid(fig, "exports_total_level").get_ydata()) == 9
     assert "needs 13 months" in " ".join(t.get_text() for t in fig.axes[1].texts)
+    # No empty axes: the growth panel shows its message without ticks or a zero line drawn through it.
+    assert not fig.axes[1].axison and not fig.axes[1].get_lines()
     assert not any("needs 13 months" in t.get_text() for t in charts.render("exports", ctx).axes[1].texts)
+
+
+def test_exports_draw_semiconductors_whenever_stored_and_say_in_the_chart_when_not(fixture):
+    ctx, _ = fixture
+    # Total exports only 9 months old while chips have years: chips keep their level and growth lines.
+    short = {k: (v.iloc[-9:] if k == "exports_total" else v) for k, v in ctx.series.items()}
+    fig = charts.render("exports", replace(ctx, series=short))
+    assert gids(fig, "exports_semis") == ["exports_semis_level", "exports_semis_yoy"]
+    assert "Exports: YoY needs 13 months (9 stored)" in [t.get_text() for t in fig.axes[1].texts]
+    without = {k: v for k, v in ctx.series.items() if k != "exports_semis"}
+    fig = charts.render("exports", replace(ctx, series=without))
+    assert gids(fig, "exports_semis") == []
+    assert "Chip exports: no data stored for exports_semis" in [t.get_text() for t in fig.axes[0].texts]
 
 
 def test_tci_chart_and_its_point_in_time_percentile(figs, fixture):

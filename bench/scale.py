@@ -33,7 +33,7 @@ from simdata import stable_var  # noqa: E402 (bench/ is the script's own folder,
 
 import monitor.models.bands as bands  # noqa: E402 (after the thread settings)
 from monitor.compute import Compute  # noqa: E402 (after the thread settings)
-from monitor.models.spec import BandSpec  # noqa: E402 (after the thread settings)
+from monitor.spec import BandSpec  # noqa: E402 (after the thread settings)
 
 N, P, H, W = 5, 2, 10, 250
 PLAN = (100, 5000, 500)  # markets, windows, draws

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.errors import InputDataError
-from monitor.models.spec import ModelSpec, VariableSpec
+from monitor.spec import ModelSpec, VariableSpec
 from monitor.transforms import infer_freq, transform
 from series import calendars
 

@@ -28,20 +28,22 @@ from monitor.alerts.data import SeriesInfo, load_rule_data
 from monitor.alerts.run import RuleRun, run_rules
 from monitor.align import model_panel
 from monitor.compute import Compute
-from monitor.config import Config, ReceiverBlock
+from monitor.config import Config
 from monitor.errors import InputDataError, MonitorError
 from monitor.logs import event
 from monitor.models.estimate import estimate
+from monitor.models.flow_response import FlowResponseSpec, estimate_flow_response
 from monitor.models.groups import estimate_groups
-from monitor.models.spec import ModelSpec
+from monitor.models.results import ModelResult, load_result, load_results, save_result
 from monitor.notify.dispatch import Dispatch, deliver_all, queue_digest
+from monitor.notify.file import FileReceiver
 from monitor.notify.outbox import DeliveryReport
-from monitor.results import ModelResult, load_result, load_results, save_result
+from monitor.spec import ModelSpec
 from reports.charts import FORMATS
 from reports.context import RuleTrace, load_brief, load_context
 from reports.export import DRY_RUN, REPORT_ONLY, ExportResult, export_all, export_dir
 from reports.mail import renderer
-from series import calendars
+from series import calendars, sources
 from series.errors import StoreError
 from series.fetch import FetchOutcome, fetch_all
 from series.freshness import freshness
@@ -126,6 +128,8 @@ class RunOutcome:
                     "notes": list(r.notes),
                     # rolling models: windows in all, computed this run (new, holding revised rows), and why
                     **({"rolling_update": r.extra["rolling_update"]} if "rolling_update" in r.extra else {}),
+                    # the flows' response to the yield gap: the last window's estimate and band
+                    **({"latest": r.extra["latest"]} if "latest" in r.extra else {}),
                 }
                 for name, r in self.models.items()
             },
@@ -210,6 +214,7 @@ def fetch(
         timeout=config.fetch.timeout_seconds,
         retries=config.fetch.retries,
         endpoints=config.fetch.endpoints,
+        limits=sources.limits(),
         max_response_mb=config.fetch.max_response_mb,
         replay=request.replay,
     )
@@ -261,6 +266,9 @@ def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.
             except Exception as e:
                 result = not_estimated(spec, as_of, unexpected("estimate", e))
             out[spec.name] = result
+        flow = flow_response(config, store, as_of)
+        if flow is not None:
+            out[flow.name] = flow
         groups = config.group_specs()
         if groups:
             markets = [m.spec for g in groups for m in g.markets]
@@ -294,6 +302,20 @@ def models(config: Config, store: Store, as_of: date, run_id: int, log: logging.
                 dropped=list(result.dropped),
             )
     return out
+
+
+def flow_response(config: Config, store: Store, as_of: date) -> ModelResult | None:
+    """The rolling response of foreign flows to the US-Japan yield gap (monitor/models/flow_response.py), when
+    the config has its three series; stored with the run like a model, so rules read its rolling results."""
+    spec = FlowResponseSpec()
+    if not set(spec.series) <= set(config.series_infos()):
+        return None
+    try:
+        return estimate_flow_response({s: store.as_of(s, as_of) for s in spec.series}, as_of, spec)
+    except StoreError:
+        raise
+    except Exception as e:
+        return ModelResult(name=spec.name, label=spec.label, freq="D", as_of=as_of, error=unexpected("estimate", e))
 
 
 def not_estimated(spec: ModelSpec, as_of: date, why: str) -> ModelResult:
@@ -435,13 +457,12 @@ def notify(
     return dispatch, delivery
 
 
-def dry_run_receivers(config: Config, as_of: date) -> list[ReceiverBlock]:
+def dry_run_receivers(config: Config, as_of: date) -> list[FileReceiver]:
     """Every receiver as a file receiver: the messages land as .eml files in the exports, nothing is sent."""
     folder = str(dry_run_mail(config, as_of))
     return [
-        ReceiverBlock(
+        FileReceiver(
             name=r.name,
-            kind="file",
             directory=folder,
             severities=r.severities,
             repeat_interval_days=r.repeat_interval_days,

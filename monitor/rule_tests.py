@@ -59,9 +59,10 @@ from monitor.alerts import engine
 from monitor.alerts.data import Provenance, RuleData, SeriesHealth, SeriesInfo, health_of
 from monitor.alerts.engine import Alert
 from monitor.alerts.run import run_rules
-from monitor.config import ReceiverBlock, SilenceBlock, describe_error, rule_references, validate_rules
+from monitor.config import SilenceBlock, describe_error, rule_references, validate_rules
 from monitor.errors import MonitorError
 from monitor.notify.dispatch import queue
+from monitor.notify.file import FileReceiver
 from monitor.notify.message import NoticeItem, Notification
 from series.store import Store
 
@@ -241,9 +242,8 @@ def run_file(path: Path, subject: Callable[[Sequence[Alert]], str]) -> Outcome:
         set().union(*(set(s.index) for s in series.values()), *(set(r.index) for r in results.values()))
         | {pd.Timestamp(e.at) for e in spec.expect}
     )
-    receiver = ReceiverBlock(
+    receiver = FileReceiver(
         name="test",
-        kind="file",
         severities=["info", "warning", "critical"],
         repeat_interval_days=spec.repeat_interval_days,
     )

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.errors import InputDataError
-from monitor.models.spec import TRANSFORMS
+from monitor.spec import TRANSFORMS
 
 # yoy: the pandas period of each frequency and how many of them make a year.
 YOY_PERIODS = {"W": ("W-SUN", 52), "M": ("M", 12), "Q": ("Q-DEC", 4), "A": ("Y-DEC", 1)}

@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 
 from monitor.alerts.engine import Alert
-from monitor.results import ModelResult, load_results
+from monitor.meetings import next_meetings
+from monitor.models.results import ModelResult, load_results
 from reports.narrative import Meeting
 from reports.overnight import DAILY, Move, overnight
 from series.failures import failure_lines, no_network
@@ -38,6 +39,7 @@ DEFAULT_ROLES: Mapping[str, str] = {
     "krw_usd_best": "krw_usd_best",  # the rate won amounts are shown in dollars at (else krw_usd)
     "daily_model": "market_daily",
     "monthly_model": "macro_monthly",
+    "gap_model": "gap_flows",
 }
 
 
@@ -57,6 +59,9 @@ SHORT_NAMES: Mapping[str, str] = {
     "foreign_net_kospi": "Foreign flows",
     "exports_total": "Exports",
     "exports_semis": "Chip exports",
+    "jgb_10y": "JGB 10y",
+    "jgb_2y": "JGB 2y",
+    "us_2y": "UST 2y",
 }
 
 
@@ -127,7 +132,7 @@ class ReportContext:
     run: Mapping[str, Any] = field(default_factory=dict)
     roles: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ROLES))
     overnight: Sequence[Move] = ()  # each daily series' last one-session move (reports/overnight.py)
-    meetings: Sequence[Meeting] = ()  # the banks' next policy meetings, when a calendar is wired in
+    meetings: Sequence[Meeting] = ()  # the next FOMC, BOJ and BOK meetings as of the date (monitor.meetings)
     title: str = "Korea macro & market monitor"
 
     def role(self, name: str) -> str:
@@ -192,6 +197,7 @@ _SOURCE_NAMES = {
     "yahoo": "Yahoo Finance",
     "krx": "KRX",
     "customs": "Korea Customs Service",
+    "mof": "Japan MOF",
 }
 
 
@@ -206,7 +212,7 @@ def load_context(
     failed: Mapping[str, str] | None = None,
     roles: Mapping[str, str] | None = None,
     preferred: Sequence[PreferredSpec] = (),
-    meetings: Sequence[Meeting] = (),
+    meetings: Sequence[Meeting] | None = None,
 ) -> ReportContext:
     """Read everything a report needs from the store, as known on `as_of` (nothing is fetched).
 
@@ -260,7 +266,7 @@ def load_context(
         roles=roles,
         sources=sources,
         overnight=overnight(series, specs, as_of, krw_per_usd(series, roles)),
-        meetings=tuple(meetings),
+        meetings=tuple(next_meetings(as_of) if meetings is None else meetings),
     )
 
 
@@ -279,7 +285,7 @@ def load_brief(
     as_of: date,
     *,
     preferred: Sequence[PreferredSpec] = (),
-    meetings: Sequence[Meeting] = (),
+    meetings: Sequence[Meeting] | None = None,
 ) -> Brief:
     """The overnight moves as known on `as_of`, read from the store as `load_context` reads them (daily series
     only: the e-mail does not need the rest)."""
@@ -293,6 +299,7 @@ def load_brief(
     moves = overnight(series, daily, as_of, krw_per_usd(series, DEFAULT_ROLES))
     info = {s.id: SeriesInfo(s.id, s.label, s.units, s.source, s.key, s.freq) for s in daily}
     ctx = ReportContext(as_of, series, info)
+    meetings = next_meetings(as_of) if meetings is None else meetings
     return Brief(tuple(moves), tuple(meetings), {m.series_id: ctx.short(m.series_id) for m in moves})
 
 

@@ -10,6 +10,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from monitor.alerts.engine import Alert, tally
+from monitor.models.results import ModelResult
 from reports.charts import REGISTRY
 from reports.context import ReportContext, krw_per_usd, network_down, run_failures
 from reports.narrative import paragraph
@@ -127,7 +128,25 @@ def render_report(ctx: ReportContext, pngs: Mapping[str, bytes], skipped: Mappin
             skipped=sorted(skipped.items()),
             models=list(ctx.models.values()),
             latest=latest,
+            meetings=ctx.meetings,
+            response=response_text,
         )
+    )
+
+
+def response_text(m: ModelResult) -> str:
+    """The flows' response to the yield gap in words: per 10 bp of gap, in billion KRW (beta is in 100 million
+    KRW per percentage point: x 0.1 pp x 0.1 billion = x 0.01)."""
+    latest = m.extra.get("latest")
+    if not latest:
+        return ""
+    beta, lo, hi = (latest[k] * 0.01 for k in ("beta", "beta_lo", "beta_hi"))
+    level = m.extra.get("level", 0.9)
+    verdict = "the band includes zero: no clear response" if lo <= 0 <= hi else "the band excludes zero"
+    return (
+        f"As of {latest['date']}: a US-Japan 10-year gap 10 bp wider went with foreign net purchases of KOSPI "
+        f"{beta:+,.0f} billion KRW that session ({level:.0%} band {lo:+,.0f} to {hi:+,.0f}; {verdict}). "
+        f"Rolling OLS over {m.window} sessions."
     )
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from monitor.alerts.engine import DATA_HEALTH, Alert, episodes, order, tally
 from monitor.alerts.rules import Evaluation
+from monitor.meetings import next_meetings
 from monitor.notify.message import InlineImage, NoticeItem, Notification
 from reports.context import Brief
 from reports.html import alert_view, environment, overnight_rows
@@ -142,6 +143,7 @@ def render_notification(
         "subject": subject,
         "alerts": [alert_view(a, cids.get(a.fingerprint)) for a in alerts if a.kind != DATA_HEALTH],
         "health": [alert_view(a) for a in alerts if a.kind == DATA_HEALTH],
+        "meetings": brief.meetings if brief else next_meetings(as_of),
         "narrative": paragraph(as_of, brief.moves, alerts, brief.meetings, dict(brief.short)) if brief else "",
         "overnight": overnight_rows(brief.moves, brief.short) if brief else [],
     }
@@ -152,7 +154,25 @@ def render_notification(
         text=env.get_template("alert_mail.txt.j2").render(view),
         html=env.get_template("alert_mail.html.j2").render(view),
         images=tuple(images),
-        items=tuple(NoticeItem(a.fingerprint, a.episode, a.state) for a in alerts),
+        items=tuple(notice_item(a, cids.get(a.fingerprint, "")) for a in alerts),
+    )
+
+
+def notice_item(a: Alert, chart: str) -> NoticeItem:
+    """What chat and webhook notifiers show of an alert (they render from the Notification, not from HTML)."""
+    return NoticeItem(
+        a.fingerprint,
+        a.episode,
+        a.state,
+        rule=a.rule,
+        severity=a.severity,
+        kind=a.kind,
+        headline=a.headline,
+        value=a.value,
+        threshold=a.threshold,
+        obs_date=a.obs_date.isoformat(),
+        labels=tuple(sorted(a.labels.items())),
+        chart=chart,
     )
 
 

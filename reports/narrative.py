@@ -92,9 +92,9 @@ def _meeting(meetings: Sequence[Meeting]) -> str:
     m = min(meetings, key=lambda m: m.days_to_go)
     rate = f"; rate {numbers.with_units(m.rate, '%')}" if m.rate is not None else ""
     last = f", last decision {m.last_decision}" if m.last_decision else ""
-    unverified = " (unverified)" if not m.verified else ""
+    # An unverified decision says so itself (monitor.meetings), once.
     when = "today" if m.days_to_go == 0 else f"in {wording.plural(m.days_to_go, 'day')}"
-    return f"Next meeting: {m.bank} on {m.date} ({when}{rate}{last}){unverified}."
+    return f"Next meeting: {m.bank} on {m.date} ({when}{rate}{last})."
 
 
 def _join(items: Sequence[str]) -> str:

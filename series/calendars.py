@@ -1,4 +1,5 @@
-"""Exchange session calendars (KRX, NYSE, Tokyo) from exchange_calendars, cached on disk.
+"""Calendar arithmetic: the period an observation covers (`period_end`) and exchange session calendars (KRX, NYSE,
+Tokyo) from exchange_calendars, cached on disk.
 
 Building the KRX calendar takes several seconds (lunisolar holidays), so the sessions are computed once per
 exchange_calendars version and year and kept as a small text file in the cache folder
@@ -16,8 +17,29 @@ from pathlib import Path
 
 import pandas as pd
 
-CALENDARS = ("XKRX", "XNYS", "XTKS")
+from series.spec import CALENDARS as CALENDARS
+
 _EARLIEST = pd.Timestamp("1990-01-01")
+
+
+# Observations of these frequencies are dated at the start of their period (monthly data on the 1st).
+_PERIOD_END = {"W": "W", "M": "ME", "Q": "QE"}
+_PERIODS = {"W": "W-SUN", "M": "M", "Q": "Q-DEC"}
+
+
+def period_end(day: pd.Timestamp, freq: str) -> pd.Timestamp:
+    """Last calendar day of the period an observation dated `day` covers (monthly data are dated the 1st)."""
+    if freq not in _PERIOD_END:
+        return day
+    offset = pd.tseries.frequencies.to_offset(_PERIOD_END[freq])
+    return day if offset.is_on_offset(day) else day + offset
+
+
+def period_ends(days: pd.DatetimeIndex, freq: str) -> pd.DatetimeIndex:
+    """`period_end` of every date (vectorised)."""
+    if freq not in _PERIOD_END:
+        return pd.DatetimeIndex(days)
+    return pd.DatetimeIndex(days).to_period(_PERIODS[freq]).to_timestamp(how="end").normalize()
 
 
 def cache_dir() -> Path:

@@ -30,9 +30,9 @@ from datetime import date, timedelta
 import pandas as pd
 
 from series import calendars, sources
+from series.calendars import period_end
 from series.errors import SourceError, StoreError
 from series.failures import LOCAL_SOURCES, failure_lines, no_network, no_network_line
-from series.freshness import period_end
 from series.http import ReplayTransport, Transport, host_of
 from series.sources.base import Window, cut, redact
 from series.spec import SeriesSpec, SourceRef

@@ -18,13 +18,12 @@ from typing import Final, Literal, Protocol
 import numpy as np
 import pandas as pd
 
+from series.calendars import period_end, period_ends
+
 FRESH: Final = "fresh"
 STALE: Final = "stale"
 MISSING: Final = "missing"
 Status = Literal["fresh", "stale", "missing"]
-
-_PERIOD_END = {"W": "W", "M": "ME", "Q": "QE"}
-_PERIODS = {"W": "W-SUN", "M": "M", "Q": "Q-DEC"}
 
 
 class Staleable(Protocol):
@@ -56,21 +55,6 @@ class Freshness:
     @property
     def missing(self) -> bool:
         return self.status == MISSING
-
-
-def period_end(day: pd.Timestamp, freq: str) -> pd.Timestamp:
-    """Last calendar day of the period an observation dated `day` covers (monthly data are dated the 1st)."""
-    if freq not in _PERIOD_END:
-        return day
-    offset = pd.tseries.frequencies.to_offset(_PERIOD_END[freq])
-    return day if offset.is_on_offset(day) else day + offset
-
-
-def period_ends(days: pd.DatetimeIndex, freq: str) -> pd.DatetimeIndex:
-    """`period_end` of every date (vectorised)."""
-    if freq not in _PERIOD_END:
-        return pd.DatetimeIndex(days)
-    return pd.DatetimeIndex(days).to_period(_PERIODS[freq]).to_timestamp(how="end").normalize()
 
 
 def freshness(series: Staleable, last: date | pd.Timestamp | None, as_of: date | pd.Timestamp) -> Freshness:

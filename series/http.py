@@ -54,20 +54,13 @@ from series.errors import (
     SourceUnreachable,
     connection_failure,
 )
-from series.sources.base import Request, Response, bounded, cut, redact, typed
+from series.sources.facts import POLITE, Limit
+from series.wire import Request, Response, Transport, bounded, cut, redact, typed
 
 if TYPE_CHECKING:
     import requests
 
 log = logging.getLogger(__name__)
-
-
-class Transport(Protocol):
-    def send(self, request: Request, *, source: str, series: str) -> Response: ...
-
-    def finish(self, responses: Sequence[Response]) -> None:
-        """Called once a source has parsed all pages of a fetch: the answers are good (recording keeps them)."""
-        ...
 
 
 class _SecretFilter(logging.Filter):
@@ -109,23 +102,6 @@ class SystemClock:
 
 
 # -- rate limits ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Limit:
-    """At least `min_interval` seconds between calls, and at most `max_calls` per `per_seconds` (0 = no cap)."""
-
-    min_interval: float = 0.0
-    max_calls: int = 0
-    per_seconds: float = 0.0
-
-
-POLITE = Limit(min_interval=1.0)
-DEFAULT_LIMITS: Mapping[str, Limit] = {
-    "api.stlouisfed.org": Limit(min_interval=1.0),  # FRED: 120/min published, ~2/s enforced since 2026
-    "www.stat-search.boj.or.jp": Limit(min_interval=1.0),  # BOJ: ">= 1 s between calls" or be blocked
-    "ecos.bok.or.kr": Limit(max_calls=300, per_seconds=180.0),  # ECOS: 300 calls per 180 s
-}
-
-
 class RateLimiter:
     """Per-bucket spacing and windowed caps. Thread-safe; waits through the clock."""
 
@@ -171,7 +147,8 @@ class HttpPolicy:
     retry_after_cap: float = 120.0  # the longest Retry-After we wait for; longer = give up for this run
     max_response_bytes: int = 50_000_000  # decompressed; a larger answer is an error ([fetch].max_response_mb)
     endpoints: Mapping[str, str] = field(default_factory=dict)  # source -> base URL ([fetch].endpoints)
-    limits: Mapping[str, Limit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    # host -> limit: each source's own (series.sources.limits(), declared in its module); any other host is POLITE.
+    limits: Mapping[str, Limit] = field(default_factory=dict)
     clock: Clock = field(default_factory=SystemClock)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -578,14 +555,18 @@ def build_transport(
     timeout: float,
     retries: int,
     endpoints: Mapping[str, str],
+    limits: Mapping[str, Limit],
     max_response_mb: float = HttpPolicy.max_response_bytes / 1e6,
     record: Path | None = None,
     replay: Path | None = None,
 ) -> Transport:
-    """The transport a command asked for: replaying DIR, recording into DIR, or plain live calls."""
+    """The transport a command asked for: replaying DIR, recording into DIR, or plain live calls. `limits`: the
+    sources' declared rate limits by host (series.sources.limits())."""
     if replay is not None:
         return ReplayTransport(replay)
     limit = int(max_response_mb * 1e6)
-    policy = HttpPolicy(timeout=timeout, retries=retries, endpoints=dict(endpoints), max_response_bytes=limit)
+    policy = HttpPolicy(
+        timeout=timeout, retries=retries, endpoints=dict(endpoints), limits=dict(limits), max_response_bytes=limit
+    )
     live = LiveTransport(policy)
     return RecordingTransport(live, record) if record is not None else live

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 FREQUENCIES = ("D", "B", "W", "M", "Q")
+CALENDARS = ("XKRX", "XNYS", "XTKS")  # the exchange calendars series.calendars builds (a name needs no pandas)
 
 # How old the last observation may be (calendar days after its period ends) before the series counts as stale.
 # D/B: a long weekend plus a holiday; W: one missed week; M/Q: one missed release plus the usual publication lag.

@@ -6,15 +6,14 @@ Invariants:
 - one fetch (its payloads, its fetch row and its observations) is written in one transaction, so a writer killed
   mid-write leaves either the whole fetch or none of it.
 - `as_of(d)` never returns a row first known after `d`.
-- one writer at a time: writers hold an exclusive `flock` on `<store>.lock`; the kernel drops it if the writer
-  dies, so a SIGKILL never leaves the store locked.
+- one writer at a time: writers hold an exclusive lock on `<store>.lock` (`series.lockfile`: flock, or
+  msvcrt.locking on Windows); the OS drops it if the writer dies, so a SIGKILL never leaves the store locked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import math
@@ -33,7 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from series.dates import DateLike, as_date
 from series.errors import StoreError, StoreLocked, StoreWriteError
+from series.lockfile import LOCK, open_lock_file, read_note, write_note
 
 # Forward migrations: index i upgrades schema version i to i + 1. Never edit a released step; append a new one.
 MIGRATIONS: list[str] = [
@@ -91,7 +92,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX observations_key ON observations(series_id, date, realtime_start, id);
     """,
-    # 2: model results (monitor.results), one compressed JSON body per (model, as_of)
+    # 2: model results (monitor.models.results), one compressed JSON body per (model, as_of)
     """
     CREATE TABLE model_results(
         model TEXT NOT NULL,
@@ -201,6 +202,11 @@ MIGRATIONS: list[str] = [
     CREATE VIEW alert_state AS SELECT s.* FROM alert_states s
         WHERE s.as_of = (SELECT MAX(t.as_of) FROM alert_states t WHERE t.fingerprint = s.fingerprint);
     """,
+    # 6: the outbox stores the notification itself (monitor/notify/message.py, JSON), which every notifier kind
+    # renders; rows stored before are MIME e-mail and are delivered as such
+    """
+    ALTER TABLE outbox ADD COLUMN format TEXT NOT NULL DEFAULT 'mime';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # Stamped in the SQLite header (PRAGMA application_id, "KRMn") so that a store can be told from another program's
@@ -213,8 +219,8 @@ def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _iso(d: date | datetime | pd.Timestamp | str) -> str:
-    return pd.Timestamp(d).strftime("%Y-%m-%d")
+def _iso(d: DateLike) -> str:
+    return as_date(d, "as_of").isoformat()
 
 
 def same_value(a: float, b: float) -> bool:
@@ -386,7 +392,7 @@ class Store:
             raise StoreError("the store was opened read-only; writers open it with Store.open(path, writer=...)")
 
     # -- runs ----------------------------------------------------------------------------------------------
-    def begin_run(self, kind: str, as_of: date | str, command: str = "") -> int:
+    def begin_run(self, kind: str, as_of: DateLike, command: str = "") -> int:
         with self._transaction() as c:
             cur = c.execute(
                 "INSERT INTO runs(kind, as_of, started, status, command) VALUES (?, ?, ?, 'running', ?)",
@@ -446,10 +452,12 @@ class Store:
             fetch_id = int(cur.lastrowid or 0)
             for seq, p in enumerate(payloads):
                 digest = hashlib.sha256(p.body).hexdigest()
-                c.execute(
-                    "INSERT OR IGNORE INTO payloads(hash, size, codec, body) VALUES (?, ?, 'zlib', ?)",
-                    (digest, len(p.body), zlib.compress(p.body, 6)),
-                )
+                # A payload archived before (the same response served again) is not compressed again.
+                if c.execute("SELECT 1 FROM payloads WHERE hash=?", (digest,)).fetchone() is None:
+                    c.execute(
+                        "INSERT INTO payloads(hash, size, codec, body) VALUES (?, ?, 'zlib', ?)",
+                        (digest, len(p.body), zlib.compress(p.body, 6)),
+                    )
                 c.execute(
                     "INSERT INTO fetch_payloads(fetch_id, seq, payload_hash, url, replay_name) VALUES (?,?,?,?,?)",
                     (fetch_id, seq, digest, p.url, p.replay_name),
@@ -489,30 +497,18 @@ class Store:
     ) -> AppendResult:
         if not rows:
             return AppendResult()
-        # history[date] = (sorted realtime_starts, values): the vintages in effect over time for that date.
-        history: dict[str, tuple[list[str], list[float]]] = {}
-        for d, rt, v in c.execute(
+        stored = c.execute(
             "SELECT date, realtime_start, value FROM observations WHERE series_id=? ORDER BY date, realtime_start, id",
             (series_id,),
-        ):
-            rts, vals = history.setdefault(d, ([], []))
-            rts.append(rt)
-            vals.append(v)
-        added = revised = unchanged = 0
-        inserts = []
-        for d, value, rt in rows:
-            rts, vals = history.setdefault(d, ([], []))
-            i = bisect_right(rts, rt)
-            if i > 0 and same_value(vals[i - 1], value):
-                unchanged += 1
-                continue
-            if rts:
-                revised += 1
-            else:
-                added += 1
-            rts.insert(i, rt)
-            vals.insert(i, value)
-            inserts.append((series_id, d, value, rt, fetched_at, source, run_id, fetch_id))
+        ).fetchall()
+        dates, values, rts = (list(col) for col in zip(*rows, strict=True))
+        keep, known = _new_vintages(stored, dates, np.asarray(values, dtype=float), rts)
+        added = int((keep & ~known).sum())
+        revised = int((keep & known).sum())
+        unchanged = len(rows) - added - revised
+        inserts = [
+            (series_id, dates[i], values[i], rts[i], fetched_at, source, run_id, fetch_id) for i in np.flatnonzero(keep)
+        ]
         c.executemany(
             "INSERT INTO observations(series_id, date, value, realtime_start, fetched_at, source, run_id, fetch_id) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -525,7 +521,7 @@ class Store:
         """The latest known value for every date."""
         return self._values(series_id, None)
 
-    def as_of(self, series_id: str, when: date | str | pd.Timestamp) -> pd.Series:
+    def as_of(self, series_id: str, when: DateLike) -> pd.Series:
         """The values as they were known on `when`: never a row first known after it."""
         return self._values(series_id, _iso(when))
 
@@ -554,7 +550,7 @@ class Store:
             frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
         return frame
 
-    def first_known(self, series_id: str, as_of: date | str | pd.Timestamp) -> pd.Series:
+    def first_known(self, series_id: str, as_of: DateLike) -> pd.Series:
         """Observation date -> the day it was first known (its earliest realtime_start), for the dates known on
         `as_of`: how the series' knowledge grew, day by day (series.freshness.known_ages reads it)."""
         rows = self._conn.execute(
@@ -591,7 +587,7 @@ class Store:
             self._conn.execute("SELECT COUNT(*) FROM observations WHERE series_id=?", (series_id,)).fetchone()[0]
         )
 
-    def summaries(self, as_of: date | None = None) -> dict[str, SeriesSummary]:
+    def summaries(self, as_of: DateLike | None = None) -> dict[str, SeriesSummary]:
         """Per series: counts, range, last value, last fetch and source, of every row or (`as_of`) of the rows
         known on that day."""
         known = _iso(as_of) if as_of is not None else "9999-12-31"
@@ -696,12 +692,85 @@ def _observation_rows(frame: pd.DataFrame) -> list[tuple[str, float, str]]:
         raise ValueError("observations contain NaN values; drop missing values before storing")
     if not np.isfinite(frame["value"].astype(float)).all():
         raise ValueError("observations contain infinite values; validation quarantines them before storing")
-    dates = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
-    rts = pd.to_datetime(frame["realtime_start"]).dt.strftime("%Y-%m-%d")
-    if pd.DataFrame({"d": dates, "r": rts}).duplicated().any():
+    days = pd.to_datetime(frame["date"]).to_numpy(dtype="datetime64[D]")
+    rt_days = pd.to_datetime(frame["realtime_start"]).to_numpy(dtype="datetime64[D]")
+    # Several vintages of one date (ALFRED) are applied oldest first: sort by (date, realtime_start), stable.
+    order = np.lexsort((rt_days, days))
+    keys = _keys(days[order], rt_days[order])
+    if (keys[1:] == keys[:-1]).any():
         raise ValueError("observations have duplicate (date, realtime_start) pairs; validate before storing")
-    # Several vintages of one date (ALFRED) are applied oldest first.
-    return sorted(zip(dates, frame["value"].astype(float), rts, strict=True), key=lambda r: (r[0], r[2]))
+    dates = np.datetime_as_string(days[order], unit="D").tolist()
+    rts = np.datetime_as_string(rt_days[order], unit="D").tolist()
+    return list(zip(dates, frame["value"].to_numpy(dtype=float)[order].tolist(), rts, strict=True))
+
+
+def _keys(days: np.ndarray, rt_days: np.ndarray) -> np.ndarray:
+    """One int64 per (date, realtime_start) that sorts as the pair does (day numbers fit easily in 31 bits)."""
+    return (days.astype(np.int64) << 32) + rt_days.astype(np.int64)
+
+
+def _new_vintages(
+    stored: Sequence[tuple[str, str, float]], dates: list[str], values: np.ndarray, rts: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of the new rows (sorted by date, realtime_start) to insert, and whether their date was known before.
+
+    A row is kept unless the vintage in effect at its realtime_start (the last stored one at or before it) has the
+    same value. Dates with one new row (the daily case) are decided at once with a sorted search over the stored
+    keys; dates with several new vintages in the batch go row by row, as each sees the ones inserted before it."""
+    new_days = np.array(dates, dtype="datetime64[D]")
+    new_keys = _keys(new_days, np.array(rts, dtype="datetime64[D]"))
+    if stored:
+        s_dates, s_rts, s_values = zip(*stored, strict=True)
+        s_keys = _keys(np.array(s_dates, dtype="datetime64[D]"), np.array(s_rts, dtype="datetime64[D]"))
+        s_vals = np.asarray(s_values, dtype=float)
+    else:
+        s_keys, s_vals = np.empty(0, dtype=np.int64), np.empty(0)
+    s_days = s_keys >> 32
+    day = new_keys >> 32
+    first = np.searchsorted(s_days, day, side="left")
+    known = first < len(s_days)
+    known[known] = s_days[first[known]] == day[known]
+    prev = np.searchsorted(s_keys, new_keys, side="right") - 1  # the vintage in effect, if of the same date
+    in_effect = prev >= first
+    keep = np.ones(len(day), dtype=bool)
+    keep[in_effect] = ~_same_values(s_vals[prev[in_effect]], values[in_effect])
+    repeated = np.zeros(len(day), dtype=bool)
+    repeated[1:] = day[1:] == day[:-1]
+    repeated[:-1] |= repeated[1:]
+    if repeated.any():
+        _several_vintages(np.flatnonzero(repeated), s_days, s_keys, s_vals, new_keys, values, keep, known)
+    return keep, known
+
+
+def _several_vintages(
+    rows: np.ndarray,
+    s_days: np.ndarray,
+    s_keys: np.ndarray,
+    s_vals: np.ndarray,
+    new_keys: np.ndarray,
+    values: np.ndarray,
+    keep: np.ndarray,
+    known: np.ndarray,
+) -> None:
+    """keep and known for the new rows of dates with several new vintages (in place), one row at a time."""
+    history: dict[int, tuple[list[int], list[float]]] = {}
+    for i in rows:
+        day = int(new_keys[i] >> 32)
+        if day not in history:
+            lo, hi = np.searchsorted(s_days, [day, day + 1])
+            history[day] = (s_keys[lo:hi].tolist(), s_vals[lo:hi].tolist())
+        keys, vals = history[day]
+        j = bisect_right(keys, int(new_keys[i]))
+        known[i] = bool(keys)
+        keep[i] = not (j > 0 and same_value(vals[j - 1], float(values[i])))
+        if keep[i]:
+            keys.insert(j, int(new_keys[i]))
+            vals.insert(j, float(values[i]))
+
+
+def _same_values(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """same_value, elementwise."""
+    return np.abs(a - b) <= np.maximum(1e-12 * np.maximum(np.abs(a), np.abs(b)), 1e-12)  # type: ignore[no-any-return]
 
 
 def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
@@ -753,12 +822,10 @@ def _os_error(e: OSError, what: str, folder: Path) -> StoreError:
 def _acquire_lock(path: Path, writer: str) -> int:
     lock_path = path.with_name(path.name + ".lock")
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_lock_file(lock_path)
     except OSError as e:
         raise _os_error(e, f"cannot open the store's lock file {lock_path}", path.parent) from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    if not LOCK.acquire(fd):
         holder = _read_holder(fd)
         os.close(fd)
         raise StoreLocked(f"store {path} is in use by {holder}; wait for it to finish or stop it") from None
@@ -770,8 +837,7 @@ def _acquire_lock(path: Path, writer: str) -> int:
         "argv": " ".join(sys.argv[:3]),
     }
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
+        write_note(fd, json.dumps(info).encode())
     except OSError as e:  # a full disk: the holder's note (a few hundred bytes) does not fit
         _release_lock(fd)
         raise _os_error(e, f"cannot write the store's lock file {lock_path}", path.parent) from None
@@ -780,7 +846,7 @@ def _acquire_lock(path: Path, writer: str) -> int:
 
 def _read_holder(fd: int) -> str:
     try:
-        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        info = json.loads(read_note(fd) or b"{}")
         return (
             f"{info.get('writer', 'another writer')} (pid {info.get('pid', '?')} on {info.get('host', '?')}, "
             f"since {info.get('since', '?')})"
@@ -792,5 +858,5 @@ def _read_holder(fd: int) -> str:
 def _release_lock(fd: int | None) -> None:
     if fd is not None:
         with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            LOCK.release(fd)
             os.close(fd)

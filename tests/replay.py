@@ -37,6 +37,17 @@ Wire-format recordings (served to the sources' own parsers):
 - `boj/FM01_STRDCLUCON.json` (the BOJ API's getDataCode JSON, one page): the uncollateralised overnight call rate
   from incoming/boj_FM01_STRDCLUCON_tona_daily_2021-08_2026-08.csv (2021-08-02 .. 2026-08-05).
 
+- `fredgraph/VIXCLS.csv` (current format `observation_date,VIXCLS`):
+  incoming/fred_VIXCLS_1990_2026-08_datevaluesource.csv (a fredgraph download with missing days dropped,
+  1990-01-02 .. 2026-08-20), 2 decimals as FRED serves them;
+  checked against the fredapi cache's VIXCLS on every common day.
+- `mof/jgbcme_all.csv` (MOF's English JGB history, all tenors): incoming/mof_jgbcme_all_1974-09_2026-04.csv byte
+  for byte (CRLF, `-` for missing, 1974-09-24 .. 2026-04-30).
+- `mof/jgbcme.csv` (MOF's current-month file, same layout): the 10Y days after 2026-04-30 from
+  incoming/mof_jgb10y_daily_2021-08_2026-08.csv (to 2026-08-06; written as MOF writes them, `2.813`), checked
+  against the history file on their 1,156 common days. No file has the other tenors after April 2026, so they are
+  `-` (missing) there: the replay's `jgb_2y` ends 2026-04-30. (MOF's own file holds one month; this one four.)
+
 Stand-ins for series whose real files fit no source's wire format (`csv/<series id>.csv`, columns date,value,
 in the units config.toml declares; fetch falls back to them in a replay):
 - `csv/bok_rate.csv` (%): the BOK base rate at month end. 2004-01 .. 2018-12 from
@@ -56,7 +67,12 @@ in the units config.toml declares; fetch falls back to them in a replay):
   real/kr_investor_flow_kospi_daily_2024-08_2026-08_transcribed.csv, which is in million KRW, divided by 100
   (e.g. 2024-08-05: -1,519,801 million KRW -> -15,198.01, matching the 억원 figure another collector shows).
 
-Not used: the MOF JGB yields and VIX files (no configured series reads them yet), the FDR KOSPI file (its last
+- `csv/us_2y.csv` (%): FRED's DGS2 as DGS10 minus T10Y2Y from incoming/fredapi_cache_33series_2021-05_2026-08.json
+  (2021-05-24 .. 2026-08-20). FRED defines T10Y2Y as DGS10 - DGS2, both published to 2 decimals, so the
+  difference rounded to 2 decimals is DGS2 exactly; no DGS2 download is in ../shared.
+
+No data in any form for `sp500` (FRED SP500) and `usd_broad` (FRED DTWEXBGS): their replay fetches fail.
+Not used: the Yahoo VIX file (FRED's VIXCLS is configured), the FDR KOSPI file (its last
 rows are intraday snapshots), and the monthly call-rate proxy the replay used for `boj_rate` before the BIS file.
 """
 
@@ -91,6 +107,9 @@ KRWX = INCOMING / "yfinance_KRWX_daily_2003-12_2026-08.csv"
 BIS_JP = INCOMING / "bis_cbpol_JP_boj_policy_rate_daily_2021-08_2026-08.csv"
 TONA = INCOMING / "boj_FM01_STRDCLUCON_tona_daily_2021-08_2026-08.csv"
 HS8542 = INCOMING / "kcs_korea_export_HS8542_monthly_2012-06_2026-06.csv"
+VIXCLS = INCOMING / "fred_VIXCLS_1990_2026-08_datevaluesource.csv"
+JGB_HISTORY = INCOMING / "mof_jgbcme_all_1974-09_2026-04.csv"
+JGB_10Y = INCOMING / "mof_jgb10y_daily_2021-08_2026-08.csv"
 YF_COLUMNS = ("Close", "High", "Low", "Open", "Volume")  # yf.download's default (auto_adjust=True) layout
 
 
@@ -100,7 +119,8 @@ class ReplayBuildError(Exception):
 
 def needed_files() -> list[Path]:
     legacy = [p for pair in LEGACY.values() for p in pair]
-    return [*legacy, *DEXKOUS, *DEXJPUS, FRED_CACHE, *KS11_FILES, KS11_INCOMING, KRWX, BIS_JP, TONA, HS8542]
+    files = [*legacy, *DEXKOUS, *DEXJPUS, FRED_CACHE, *KS11_FILES, KS11_INCOMING, KRWX, BIS_JP, TONA, HS8542]
+    return [*files, VIXCLS, JGB_HISTORY, JGB_10Y]
 
 
 def build_replay_dir(shared: Path, dest: Path) -> Path:
@@ -119,11 +139,15 @@ def build_replay_dir(shared: Path, dest: Path) -> Path:
     _write(dest / "yahoo" / "KRW=X.csv", _yf_layout(_yf_rows(shared / KRWX), "KRW=X").encode())
     _write(dest / "bis" / "D.JP.csv", _bis_jp(shared).encode())
     _write(dest / "boj" / "FM01_STRDCLUCON.json", _boj_tona(shared).encode())
+    _write(dest / "fredgraph" / "VIXCLS.csv", _vixcls(shared, cache).encode())
+    _write(dest / "mof" / "jgbcme_all.csv", (shared / JGB_HISTORY).read_bytes())
+    _write(dest / "mof" / "jgbcme.csv", _jgb_current(shared).encode())
     for series_id, frame in {
         "bok_rate": _bok_rate(shared),
         "exports_total": _exports_total(shared),
         "exports_semis": _exports_semis(shared),
         "foreign_net_kospi": _foreign_net_kospi(shared),
+        "us_2y": _us_2y(cache),
     }.items():
         _write(dest / "csv" / f"{series_id}.csv", _date_value_csv(frame).encode())
     return dest
@@ -282,6 +306,37 @@ def _boj_tona(shared: Path) -> str:
         ],
     }
     return json.dumps(body, separators=(",", ":"))
+
+
+def _vixcls(shared: Path, cache: dict[str, list]) -> str:
+    vix = _values(shared / VIXCLS, "date", "value")
+    _check_agree(vix, pd.Series({pd.Timestamp(d): float(v) for d, v in cache["VIXCLS"]}), "VIXCLS")
+    return "observation_date,VIXCLS\n" + "".join(f"{d:%Y-%m-%d},{v:.2f}\n" for d, v in vix.items())
+
+
+def _jgb_current(shared: Path) -> str:
+    """MOF's current-month layout holding the 10Y days the history file does not reach (see the docstring)."""
+    lines = (shared / JGB_HISTORY).read_text().splitlines()
+    head, columns = lines[0], lines[1].split(",")
+    history = pd.Series(
+        {pd.to_datetime(r[0], format="%Y/%m/%d"): r[columns.index("10Y")] for r in (ln.split(",") for ln in lines[2:])}
+    )
+    history = pd.to_numeric(history[history != "-"])
+    ten = _values(shared / JGB_10Y, "DATE", "CLOSE", "%Y%m%d")
+    _check_agree(history, ten, "JGB 10Y (MOF history vs the daily 10Y file)")
+    rows = [
+        ",".join(f"{v:g}" if c == "10Y" else f"{d.year}/{d.month}/{d.day}" if c == "Date" else "-" for c in columns)
+        for d, v in ten[ten.index > history.index.max()].items()
+    ]
+    return "\r\n".join([head, lines[1], *rows]) + "\r\n"
+
+
+def _us_2y(cache: dict[str, list]) -> pd.DataFrame:
+    ten = pd.Series({pd.Timestamp(d): float(v) for d, v in cache["DGS10"]})
+    spread = pd.Series({pd.Timestamp(d): float(v) for d, v in cache["T10Y2Y"]})
+    both = pd.concat([ten, spread], axis=1, join="inner")
+    two = (both[0] - both[1]).round(2).sort_index()
+    return pd.DataFrame({"date": two.index, "value": two.to_numpy()})
 
 
 def _bok_rate(shared: Path) -> pd.DataFrame:

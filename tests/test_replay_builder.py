@@ -8,7 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.replay import DEXKOUS, KRWX, KS11_FILES, KS11_INCOMING, LEGACY, TONA, build_replay_dir
+from tests.replay import (
+    DEXKOUS,
+    JGB_10Y,
+    JGB_HISTORY,
+    KRWX,
+    KS11_FILES,
+    KS11_INCOMING,
+    LEGACY,
+    TONA,
+    VIXCLS,
+    build_replay_dir,
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +78,27 @@ def test_bis_and_boj_recordings_hold_the_real_daily_rates(shared: Path, replay: 
     tona = {r[0]: float(r[4]) for r in _csv(shared / TONA)}
     assert dict(zip(map(str, values["SURVEY_DATES"]), values["VALUES"], strict=True)) == tona
     assert body["NEXTPOSITION"] is None
+
+
+def test_mof_vix_and_us_2y_recordings(shared: Path, replay: Path) -> None:
+    assert (replay / "mof" / "jgbcme_all.csv").read_bytes() == (shared / JGB_HISTORY).read_bytes()
+    current = _csv(replay / "mof" / "jgbcme.csv", skip=1)
+    header, rows = current[0], current[1:]
+    daily = {r[0]: float(r[4]) for r in _csv(shared / JGB_10Y)}
+    later = {k: v for k, v in daily.items() if k > "20260430"}
+    assert len(rows) == len(later) == 66 and rows[-1][0] == "2026/8/6"
+    for row in rows:
+        y, m, d = (int(x) for x in row[0].split("/"))
+        assert float(row[header.index("10Y")]) == later[f"{y:04d}{m:02d}{d:02d}"]
+        assert {c for i, c in enumerate(row) if header[i] not in ("Date", "10Y")} == {"-"}
+    vix = {r[0]: float(r[1]) for r in _csv(replay / "fredgraph" / "VIXCLS.csv")}
+    assert vix == {r[0]: float(r[1]) for r in _csv(shared / VIXCLS)}
+    assert vix["2026-02-06"] == 17.76  # INCOMING.md: FRED 17.76 where Yahoo has 20.37
+    us_2y = {r[0]: float(r[1]) for r in _csv(replay / "csv" / "us_2y.csv")}
+    cache = json.loads((shared / "data/real/incoming/fredapi_cache_33series_2021-05_2026-08.json").read_text())
+    ten, spread = dict(cache["series"]["DGS10"]), dict(cache["series"]["T10Y2Y"])
+    assert all(round(ten[d] - spread[d] - v, 9) == 0 for d, v in us_2y.items())
+    assert len(us_2y) > 1250 and max(us_2y) == "2026-08-20"
 
 
 def test_dff_merges_the_two_downloads_in_the_current_format(shared: Path, replay: Path) -> None:

@@ -53,7 +53,7 @@ class Silence(Protocol):
 
 
 class Receiver(Protocol):
-    """A `[[receivers]]` block (monitor.config.ReceiverBlock), as far as grouping is concerned."""
+    """A `[[receivers]]` block (monitor.notify.receiver.ReceiverBase), as far as grouping is concerned."""
 
     @property
     def name(self) -> str: ...

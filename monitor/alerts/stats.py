@@ -15,10 +15,6 @@ import pandas as pd
 
 from monitor.transforms import yoy
 
-Op = Literal[">=", "<=", ">", "<"]
-NEGATED = {">=": "<", "<=": ">", ">": "<=", "<": ">="}
-Transform = Literal["level", "diff", "pct_change", "log_diff", "yoy", "rolling_sum", "rolling_mean"]
-
 # Consistency factor that makes the MAD estimate the standard deviation of normal data.
 MAD_TO_SD = 1.4826
 

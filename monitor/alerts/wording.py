@@ -9,12 +9,13 @@ old (limit 4 days)").
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from monitor.alerts import stats
-from monitor.alerts.data import SeriesHealth, fmt_number
+from monitor.alerts.info import SeriesHealth, fmt_number
+from monitor.alerts.ops import NEGATED
 
 # An operator in words: what the value is relative to the level.
 OP_WORDS = {">=": "at or above", ">": "above", "<=": "at or below", "<": "below"}
@@ -36,13 +37,45 @@ def holds(label: str, value: str, op: str, level: str) -> str:
 
 def no_longer(label: str, value: str, op: str, level: str) -> str:
     """A condition that no longer holds, in words: 'KRW/USD 1,430, below 1,450' for op '>='."""
-    return f"{label} {value}, {OP_WORDS[stats.NEGATED[op]]} {level}"
+    return f"{label} {value}, {OP_WORDS[NEGATED[op]]} {level}"
 
 
 def exited(label: str, value: str, direction: str, exit_level: str) -> str:
     """An episode left at its exit level: 'EMP z-score 0.80, below the exit level 1'."""
     side = "below" if direction == "above" else "above"
     return f"{label} {value}, {side} the exit level {exit_level}"
+
+
+def episode(label: str, value: str, direction: str, enter: float, exit: float) -> str:
+    """An episode by hysteresis, while it lasts: 'EMP z-score 2.10 (episode from >= 2, ends < 1)'."""
+    into, leave = (">=", "<") if direction == "above" else ("<=", ">")
+    return f"{label} {value} (episode from {into} {fmt_number(enter)}, ends {leave} {fmt_number(exit)})"
+
+
+def percentile_level(q: float, threshold: float) -> str:
+    """An expanding percentile as the level compared with: 'its expanding 95th percentile 1,450'."""
+    return f"its expanding {ordinal(q)} percentile {fmt_number(threshold)}"
+
+
+def ordinal(q: float) -> str:
+    n = int(q) if float(q).is_integer() else q
+    if not isinstance(n, int):
+        return f"{n}th"
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+class _Phrase(string.Formatter):
+    """str.format with one more spec, `num`: a number as messages show it (fmt_number)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return fmt_number(value) if format_spec == "num" else super().format_field(value, format_spec)
+
+
+def phrase(template: str, fields: Mapping[str, Any]) -> str:
+    """A kind's sentence from its template: the message fields, `self` (the rule: `{self.within_months}`),
+    `value_text` and `level_text`; `{x:num}` shows a number as messages do ('1,460', '0.25')."""
+    return _Phrase().vformat(template, (), fields)
 
 
 def summary_value(ctx: Mapping[str, Any], digits: int | None = None, unit: str = "") -> str:

@@ -12,47 +12,19 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from monitor.errors import MonitorError
-
-app = typer.Typer(
-    help="Korea macro & market monitor: fetch, model spillovers, evaluate risk rules, e-mail and export.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            typer.echo(f"monitor {version('kr-macro-monitor')}")
-        except PackageNotFoundError:  # run from a source tree that was never installed
-            typer.echo("monitor (not installed: no version)")
-        raise typer.Exit()
-
-
-@app.callback()
-def _options(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """Korea macro & market monitor: fetch, model spillovers, evaluate risk rules, e-mail and export."""
-
-
 # Registration by import: each module adds its commands to `app`.
-from monitor.cli import (  # noqa: E402,F401
+from monitor.cli import (  # noqa: F401
     alerts_cmd,
     config_cmd,
     fetch_cmd,
+    init_cmd,
     run_cmd,
     series_cmd,
     spillover_cmd,
     store_cmd,
 )
+from monitor.cli.app import app
+from monitor.errors import MonitorError
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 

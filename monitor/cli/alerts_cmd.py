@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monitor.cli import app
+from monitor.cli.app import app
 from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, known_date, load, parse_date
 from monitor.errors import MonitorError
 
@@ -49,8 +49,8 @@ def _rule(cfg: Config, name: str) -> RuleBase:
 
 def _stored_results(store: Store, as_of: date) -> dict[str, pd.DataFrame]:
     """The rolling results of each model as the last run on or before `as_of` stored them."""
+    from monitor.models.results import load_results
     from monitor.pipeline import rolling_results
-    from monitor.results import load_results
 
     return rolling_results(load_results(store, as_of))
 

@@ -26,8 +26,16 @@ AsOfOpt = Annotated[
 
 
 def load(path: Path) -> Config:
-    from monitor.config import load_config
+    from monitor.config import ConfigError, load_config
 
+    if not path.exists():  # an installed monitor has no config.toml in the folder it is run from
+        raise ConfigError(
+            path,
+            [
+                f"file not found in {path.resolve().parent}: write a commented one with `monitor init [DIR]`, "
+                "or pass --config PATH"
+            ],
+        )
     return load_config(path)
 
 

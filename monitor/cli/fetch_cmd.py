@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli import app
+from monitor.cli.app import app
 from monitor.cli.common import (
     DEFAULT_CONFIG,
     AsOfOpt,
@@ -34,6 +34,7 @@ def fetch(
     full: Annotated[bool, typer.Option("--full", help="Re-fetch from each series' start.")] = False,
 ) -> None:
     """Fetch series into the store (incremental; exit 1 if any series failed)."""
+    from series import sources
     from series.fetch import fetch_all, keys_note
     from series.http import build_transport
     from series.store import Store
@@ -60,6 +61,7 @@ def fetch(
         timeout=cfg.fetch.timeout_seconds,
         retries=cfg.fetch.retries,
         endpoints=cfg.fetch.endpoints,
+        limits=sources.limits(),
         max_response_mb=cfg.fetch.max_response_mb,
         record=record,
         replay=replay,

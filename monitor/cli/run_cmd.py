@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monitor.cli import app
+from monitor.cli.app import app
 from monitor.cli.common import (
     DEFAULT_CONFIG,
     AsOfOpt,

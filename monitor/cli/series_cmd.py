@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli import app
+from monitor.cli.app import app
 from monitor.cli.common import DEFAULT_CONFIG, AsOfOpt, ConfigOpt, load, parse_date, today
 from monitor.errors import MonitorError
 
@@ -165,6 +165,7 @@ def info(
         timeout=cfg.fetch.timeout_seconds,
         retries=cfg.fetch.retries,
         endpoints=cfg.fetch.endpoints,
+        limits=sources.limits(),
         max_response_mb=cfg.fetch.max_response_mb,
         replay=replay,
     )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monitor.cli import app
+from monitor.cli.app import app
 from monitor.errors import InputDataError, MonitorError
 from monitor.limits import MAX_DRAWS, MAX_HORIZON, MAX_LAGS
 
@@ -261,7 +261,7 @@ def _band_spec(
     tvp: bool,
 ) -> Any:
     """The bootstrap settings from the options, or None without --bands; each bad value is named."""
-    from monitor.models.spec import BandSpec
+    from monitor.spec import BandSpec
 
     if level is None:
         given = [

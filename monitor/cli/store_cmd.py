@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monitor.cli import app
+from monitor.cli.app import app
 from monitor.cli.common import DEFAULT_CONFIG, ConfigOpt, load
 from monitor.errors import MonitorError
 

@@ -57,7 +57,7 @@ from monitor.errors import InputDataError
 from monitor.models.data import check_frame
 from monitor.models.fevd import fevd_shares, measures
 from monitor.models.rolling import frame_columns, var_from_moments
-from monitor.models.spec import BandSpec
+from monitor.spec import BandSpec
 
 __all__ = [
     "BandJob",

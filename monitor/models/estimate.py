@@ -23,11 +23,11 @@ from monitor.compute import Runner
 from monitor.errors import InputDataError
 from monitor.models.bands import BandJob, band_columns, band_settings, full_sample_job, rolling_job, run_jobs
 from monitor.models.incremental import UpdatePlan, full_plan, plan_update
+from monitor.models.results import ModelResult
 from monitor.models.rolling import frame_columns
-from monitor.models.spec import ModelSpec
 from monitor.models.spillover import connectedness, refresh_rolling, rolling_connectedness, tvp_connectedness
 from monitor.models.var import fit_var
-from monitor.results import ModelResult
+from monitor.spec import ModelSpec
 from monitor.transforms import stationarity_table
 
 

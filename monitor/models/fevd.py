@@ -23,33 +23,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from monitor.models.kernel import fevd_shares, ma_matrices
 
-def ma_matrices(coefs: np.ndarray, horizon: int) -> np.ndarray:
-    """MA matrices A_0..A_{H-1}, shape (..., H, N, N), from coefs of shape (..., p, N, N)."""
-    *batch, p, n, _ = coefs.shape
-    flat = coefs.reshape(-1, p, n, n)
-    # buf[:, k] = A_{k - p + 1} with zeros before A_0, so that (A_{h-p}, ..., A_{h-1}) is the contiguous slice
-    # buf[:, h - 1 : h + p - 1] and each step is one matmul with (Phi_p, ..., Phi_1) side by side.
-    buf = np.zeros((flat.shape[0], horizon + p - 1, n, n))
-    buf[:, p - 1] = np.eye(n)
-    side = np.concatenate(flat[:, ::-1].swapaxes(0, 1), axis=-1) if p > 1 else flat[:, 0]  # (B, N, pN)
-    for h in range(1, horizon):
-        buf[:, h + p - 1] = side @ buf[:, h - 1 : h + p - 1].reshape(-1, p * n, n)
-    return buf[:, p - 1 :].reshape(*batch, horizon, n, n)
-
-
-def fevd_shares(coefs: np.ndarray, sigma: np.ndarray, horizon: int, *, orthogonal: bool = False) -> np.ndarray:
-    """Row-normalised variance shares theta (..., N, N) (rows receive, columns transmit), summing h = 0..H-1."""
-    ma = ma_matrices(coefs, horizon)
-    *batch, _, n, _ = ma.shape
-    # One matmul per model: the H MA matrices stacked vertically times S (or its Cholesky factor).
-    right = np.linalg.cholesky(sigma) if orthogonal else sigma
-    impact = (ma.reshape(*batch, horizon * n, n) @ right).reshape(*batch, horizon, n, n)
-    num = np.square(impact).sum(axis=-3)
-    if not orthogonal:
-        num = num / np.diagonal(sigma, axis1=-2, axis2=-1)[..., None, :]
-    result: np.ndarray = num / num.sum(axis=-1, keepdims=True)
-    return result
+__all__ = ["Measures", "fevd_shares", "ma_matrices", "measures"]  # the decomposition itself: monitor.models.kernel
 
 
 class Measures(NamedTuple):

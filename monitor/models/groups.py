@@ -21,8 +21,8 @@ from monitor.align import Panel, model_panel
 from monitor.compute import Compute, Runner
 from monitor.errors import MonitorError
 from monitor.models.estimate import PointEstimate, add_bands, estimate_point
-from monitor.models.spec import GroupSpec, MarketModel
-from monitor.results import ModelResult
+from monitor.models.results import ModelResult
+from monitor.spec import GroupSpec, MarketModel
 
 SUMMARY_COLUMNS = [
     "group",

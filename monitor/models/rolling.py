@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from monitor.errors import InputDataError
-from monitor.models.fevd import fevd_shares, measures
+from monitor.models.fevd import measures
+from monitor.models.kernel import fit_from_moments, ma_matrices, shares_from_ma
 
 BLOCK = 128  # windows between recomputations of the sums from scratch
 
@@ -84,14 +85,7 @@ def var_from_moments(
     sums: np.ndarray, cross: np.ndarray, length: int, n: int, lags: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """VAR slopes (nw, p, N, N) (statsmodels' `coefs` layout) and residual covariance (nw, N, N) per window."""
-    kx = n * lags
-    centred = cross - sums[:, :, None] * sums[:, None, :] / length
-    cxx, cxy, cyy = centred[:, :kx, :kx], centred[:, :kx, kx:], centred[:, kx:, kx:]
-    slopes = np.linalg.solve(cxx, cxy)  # (nw, Np, N): row (lag, regressor), column = equation
-    coefs = slopes.reshape(-1, lags, n, n).swapaxes(-1, -2)
-    ssr = cyy - np.swapaxes(cxy, -1, -2) @ slopes
-    sigma = (ssr + np.swapaxes(ssr, -1, -2)) / (2.0 * (length - kx - 1))
-    return coefs, sigma
+    return fit_from_moments(sums, cross, length, n, lags)
 
 
 def standardise(values: np.ndarray) -> np.ndarray:
@@ -117,6 +111,59 @@ def _check_windows(sums: np.ndarray, cross: np.ndarray, length: int, names: Sequ
         )
 
 
+_SINGULAR = (
+    "a window's regression is singular (some columns are exact combinations of others inside a window); "
+    "use a longer window or drop one of the collinear variables"
+)
+
+
+def window_ma(
+    values: np.ndarray,
+    names: Sequence[str],
+    ends: pd.Index,
+    lags: int,
+    horizon: int,
+    window: int,
+    *,
+    starts: Sequence[int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's MA matrices A_0..A_{H-1} (nw, H, N, N) and residual covariance sigma_u (nw, N, N) of the
+    VAR(p) with a constant on its raw rows, in the data's units: what any decomposition of the rolling VARs
+    (generalized, orthogonal, frequency-domain) reads. Windows as in `window_tables`."""
+    ma, sigma, scale = _standardised_windows(values, names, ends, lags, horizon, window, starts)
+    # The engine fits standardised data z = (y - m) / s: A_y = S A_z S^-1 and Sigma_y = S Sigma_z S, S = diag(s).
+    s = scale[:, None, :, None]
+    return ma * s / scale[:, None, None, :], sigma * scale[:, :, None] * scale[:, None, :]
+
+
+def _standardised_windows(
+    values: np.ndarray,
+    names: Sequence[str],
+    ends: pd.Index,
+    lags: int,
+    horizon: int,
+    window: int,
+    starts: Sequence[int] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MA matrices and residual covariances of the windows' standardised data, and the scales (nw, N) used."""
+    n = values.shape[1]
+    length = window - lags
+    if starts is None:
+        sums, cross = sliding_moments(embed(standardise(values), lags), length)
+        scale = np.broadcast_to(values.std(axis=0), (len(sums), n))
+    else:
+        sums, cross = window_moments(values, starts, window, lags)
+        blocks = np.stack([values[s : s + window] for s in starts])
+        scale = np.sqrt(((blocks - blocks.mean(axis=1, keepdims=True)) ** 2).mean(axis=1))
+        scale = np.where(scale > 0, scale, 1.0)
+    _check_windows(sums, cross, length, names, ends)
+    try:
+        coefs, sigma = fit_from_moments(sums, cross, length, n, lags)
+    except np.linalg.LinAlgError as e:
+        raise InputDataError(_SINGULAR) from e
+    return ma_matrices(coefs, horizon), sigma, scale
+
+
 def window_tables(
     values: np.ndarray,
     names: Sequence[str],
@@ -133,21 +180,11 @@ def window_tables(
     starts=None: every window, sliding; otherwise only the windows starting at those raw rows (computed directly,
     for incremental updates). `ends` holds each window's last date, for error messages.
     """
-    n = values.shape[1]
-    length = window - lags
-    if starts is None:
-        sums, cross = sliding_moments(embed(standardise(values), lags), length)
-    else:
-        sums, cross = window_moments(values, starts, window, lags)
-    _check_windows(sums, cross, length, names, ends)
+    ma, sigma, _ = _standardised_windows(values, names, ends, lags, horizon, window, starts)
     try:
-        coefs, sigma = var_from_moments(sums, cross, length, n, lags)
-        shares = fevd_shares(coefs, sigma, horizon, orthogonal=orthogonal)
+        shares = shares_from_ma(ma, sigma, orthogonal=orthogonal)
     except np.linalg.LinAlgError as e:
-        raise InputDataError(
-            "a window's regression is singular (some columns are exact combinations of others inside a window); "
-            "use a longer window or drop one of the collinear variables"
-        ) from e
+        raise InputDataError(_SINGULAR) from e
     if not np.isfinite(shares).all():
         w = int(np.argwhere(~np.isfinite(shares))[0][0])
         raise InputDataError(

@@ -16,7 +16,7 @@ import pandas as pd
 
 from monitor.errors import InputDataError
 from monitor.models.data import check_frame
-from monitor.models.spec import CRITERIA
+from monitor.spec import CRITERIA
 
 # Condition number of the residual correlation matrix above which the fit is called nearly singular.
 SINGULAR_COND = 1e10

@@ -1,6 +1,6 @@
-"""From grouped alerts to delivered mail: dedup per receiver, render (a callback: reports/mail.py), enqueue in the
-outbox, deliver. The pipeline and `monitor alerts test` call these; the renderer is passed in so that monitor/
-never imports reports/."""
+"""From grouped alerts to delivered notifications: dedup per receiver, render (a callback: reports/mail.py),
+enqueue in the outbox, deliver through each receiver's notifier (monitor/notify/<kind>.py). The pipeline and
+`monitor alerts test` call these; the renderer is passed in so that monitor/ never imports reports/."""
 
 from __future__ import annotations
 
@@ -8,16 +8,27 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from typing import Protocol
 
 from monitor.alerts.engine import Alert, SentRecord, dedup, order
 from monitor.alerts.state import sent_records
-from monitor.config import Config, ReceiverBlock
-from monitor.notify.email import FileSender, Sender, SmtpSender
 from monitor.notify.message import Notification
 from monitor.notify.outbox import DeliveryReport, deliver, enqueue, refused_for_good
+from monitor.notify.receiver import Notifier, ReceiverBase
+from monitor.notify.registry import secret_values
 from series.store import Store
 
 Render = Callable[[str, Sequence[Alert]], Notification]  # (receiver name, its alerts) -> the message
+
+
+class Receivers(Protocol):
+    """What delivery needs of a config (monitor.config.Config, which sits above notify: it is made of the blocks
+    the notifier kinds declare)."""
+
+    @property
+    def receivers(self) -> Sequence[ReceiverBase]: ...
+    def resolve_path(self, p: str) -> Path: ...
 
 
 @dataclass
@@ -27,15 +38,8 @@ class Dispatch:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
 
-def envelope(receiver: ReceiverBlock) -> tuple[str, list[str]]:
-    """From and To of a receiver's messages (file receivers may leave them out)."""
-    sender = receiver.from_ or "kr-monitor@localhost"
-    to = list(receiver.to) or [f"{receiver.name}@dry-run.invalid"]
-    return sender, to
-
-
 def queue(
-    store: Store, receivers: Sequence[ReceiverBlock], groups: Mapping[str, Sequence[Alert]], render: Render, as_of: date
+    store: Store, receivers: Sequence[ReceiverBase], groups: Mapping[str, Sequence[Alert]], render: Render, as_of: date
 ) -> Dispatch:
     """Per receiver, what it has not heard yet, rendered as one message and stored in the outbox."""
     return queue_digest(store, receivers, [(as_of, groups)], render, as_of)
@@ -43,7 +47,7 @@ def queue(
 
 def queue_digest(
     store: Store,
-    receivers: Sequence[ReceiverBlock],
+    receivers: Sequence[ReceiverBase],
     days: Sequence[tuple[date, Mapping[str, Sequence[Alert]]]],
     render: Render,
     as_of: date,
@@ -61,39 +65,20 @@ def queue_digest(
                 sent[a.fingerprint] = SentRecord(a.fingerprint, a.episode, a.state, day)
         if not due:
             continue
-        sender, to = envelope(receiver)
-        outbox_id = enqueue(store, render(receiver.name, order(due.values())), sender=sender, to=to)
+        outbox_id = enqueue(store, render(receiver.name, order(due.values())), to=receiver.addresses())
         out.notified[receiver.name] = list(due.values())
         if outbox_id is not None:
             out.enqueued[receiver.name] = outbox_id
     return out
 
 
-def senders(config: Config, env: Mapping[str, str] | None = None) -> dict[str, Sender]:
+def senders(config: Receivers, env: Mapping[str, str] | None = None) -> dict[str, Notifier]:
     env = os.environ if env is None else env
-    out: dict[str, Sender] = {}
-    for r in config.receivers:
-        if r.kind == "file":
-            out[r.name] = FileSender(name=r.name, directory=config.resolve_path(r.directory or "exports/mail"))
-        else:
-            out[r.name] = SmtpSender(
-                name=r.name,
-                host=r.host,
-                port=r.port,
-                security=r.security,
-                username=r.username,
-                password_env=r.password_env,
-                ca_file=str(config.resolve_path(r.ca_file)) if r.ca_file else "",
-                timeout=r.timeout_seconds,
-                env=env,
-            )
-    return out
+    return {r.name: r.notifier(env, config.resolve_path) for r in config.receivers}
 
 
-def deliver_all(store: Store, config: Config, env: Mapping[str, str] | None = None) -> DeliveryReport:
-    from monitor.config import secret_values
-
+def deliver_all(store: Store, config: Receivers, env: Mapping[str, str] | None = None) -> DeliveryReport:
     env = dict(os.environ) if env is None else dict(env)
-    report = deliver(store, senders(config, env), secrets=secret_values(config, env))
-    report.refused = refused_for_good(store, {r.name: r.to for r in config.receivers})
+    report = deliver(store, senders(config, env), secrets=secret_values(config.receivers, env))
+    report.refused = refused_for_good(store, config.receivers)
     return report

@@ -1,4 +1,4 @@
-"""Deliver stored messages: by SMTP (smtplib) or, for dry runs, as .eml files.
+"""kind = "email": deliver by SMTP (smtplib), counted per recipient.
 
 SMTP: `security = "starttls"` (port 587: plain connect, then STARTTLS before anything else is said), `"ssl"`
 (port 465: TLS from the first byte) or `"none"` (a relay on localhost only). Certificates are verified against the
@@ -14,43 +14,84 @@ import os
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from email import message_from_bytes
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import getaddresses
-from pathlib import Path
-from typing import Protocol
+from typing import Literal
 
-from monitor.errors import MonitorError
+from pydantic import Field, field_validator, model_validator
+
+from monitor.notify.message import build_message
+from monitor.notify.receiver import (
+    DeliveryError,
+    Notifier,
+    ReceiverBase,
+    Refusal,
+    Resolve,
+    Stored,
+    env_name,
+    register,
+)
 from series import secrets
 
 
-class DeliveryError(MonitorError):
-    """A message could not be delivered now; it stays in the outbox and is tried again on the next run."""
+@register
+class EmailReceiver(ReceiverBase):
+    kind: Literal["email"] = "email"
+    to: list[str] = Field(default_factory=list)
+    from_: str = Field("", alias="from")
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password_env: str = ""
+    ca_file: str = ""  # PEM file of CA certificates to trust (an internal CA); default: the system store
+    timeout_seconds: float = Field(30.0, gt=0)
 
-    exit_code = 1
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, v: str) -> str:
+        return env_name(v, "MONITOR_SMTP_PASSWORD")
+
+    @model_validator(mode="after")
+    def _complete(self) -> EmailReceiver:
+        missing = [k for k, v in (("to", self.to), ("from", self.from_), ("host", self.host)) if not v]
+        if missing:
+            raise ValueError(f"an email receiver needs {', '.join(missing)}")
+        return self
+
+    def secret_envs(self) -> list[str]:
+        return [self.password_env] if self.password_env else []
+
+    def logins(self) -> list[tuple[str, str]]:
+        """(username, password_env): SMTP AUTH sends the password in forms of its own (base64 of both)."""
+        return [(self.username, self.password_env)] if self.password_env else []
+
+    def addresses(self) -> list[str]:
+        return [addr for _, addr in getaddresses(list(self.to)) if addr]
+
+    def refused_line(self, address: str) -> str:
+        return f"mail to {address} refused for good by the server"
+
+    def notifier(self, env: Mapping[str, str], resolve: Resolve) -> Notifier:
+        return SmtpSender(
+            name=self.name,
+            host=self.host,
+            port=self.port,
+            security=self.security,
+            username=self.username,
+            password_env=self.password_env,
+            ca_file=str(resolve(self.ca_file)) if self.ca_file else "",
+            timeout=self.timeout_seconds,
+            env=env,
+            sender=self.from_,
+            to=self.to,
+        )
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """The server's answer to one recipient it did not accept (RCPT TO): 4xx is for now, 5xx for good."""
-
-    code: int
-    reply: str
-
-    @property
-    def permanent(self) -> bool:
-        return self.code >= 500
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.reply}"
-
-
-class Sender(Protocol):
-    def send(self, message: bytes, to: Sequence[str]) -> dict[str, Refusal]:
-        """Deliver `message` to the envelope recipients `to` (a retry names only those still owed it); return
-        the recipients the server refused. Raises DeliveryError when nobody could be given the message."""
-        ...
+def mime(message: Stored, sender: str, to: Sequence[str]) -> bytes:
+    """The bytes e-mail sends: a stored notification packed as MIME, or a row stored as MIME by an older store."""
+    return message if isinstance(message, bytes) else build_message(message, sender, list(to)).as_bytes()
 
 
 def recipients(message: bytes) -> tuple[str, list[str]]:
@@ -84,8 +125,11 @@ class SmtpSender:
         ca_file: str = "",
         timeout: float = 30.0,
         env: Mapping[str, str] | None = None,
+        sender: str = "",
+        to: Sequence[str] = (),
     ) -> None:
         self.name, self.host, self.port, self.security = name, host, port, security
+        self.sender, self.to = sender, list(to)  # From and To of the message (the envelope is `send`'s `to`)
         self.username, self.password_env, self.ca_file, self.timeout = username, password_env, ca_file, timeout
         self._env = os.environ if env is None else env
 
@@ -109,7 +153,8 @@ class SmtpSender:
         except (OSError, ssl.SSLError) as e:
             raise DeliveryError(f"receiver {self.name}: cannot read ca_file {self.ca_file}: {e}") from None
 
-    def send(self, message: bytes, to: Sequence[str]) -> dict[str, Refusal]:
+    def send(self, stored: Stored, to: Sequence[str]) -> dict[str, Refusal]:
+        message = mime(stored, self.sender, self.to)
         sender, _ = recipients(message)
         if not to:
             raise DeliveryError(f"receiver {self.name}: the message has no recipients")
@@ -136,7 +181,10 @@ class SmtpSender:
             text = redact(str(e) or type(e).__name__, self.secrets())
             raise DeliveryError(f"receiver {self.name}: cannot deliver via {where}: {text}") from None
         # sendmail returns, rather than raises, the recipients refused when at least one was accepted.
-        return {addr: Refusal(code, redact(_reply(text), self.secrets())) for addr, (code, text) in refused.items()}
+        return {
+            addr: Refusal(code, redact(_reply(text), self.secrets()), permanent=code >= 500)
+            for addr, (code, text) in refused.items()
+        }
 
     def _send(self, message: bytes, sender: str, to: list[str]) -> dict[str, tuple[int, bytes]]:
         password = self._password()
@@ -173,24 +221,3 @@ def _reply(text: bytes | str) -> str:
     """A server reply as one line of text (multi-line replies joined)."""
     reply = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
     return " ".join(reply.split())
-
-
-class FileSender:
-    """Dry runs: write each message as an .eml file (atomically: a reader never sees half a file)."""
-
-    def __init__(self, *, name: str, directory: Path) -> None:
-        self.name, self.directory = name, directory
-
-    def send(self, message: bytes, to: Sequence[str]) -> dict[str, Refusal]:
-        msg = message_from_bytes(message, policy=SMTP_POLICY)
-        key = str(msg.get("X-KR-Monitor-Key", "message")).strip()[:16]
-        stamp = str(msg.get("X-KR-Monitor-As-Of", "")).strip() or "mail"
-        path = self.directory / f"{stamp}_{self.name}_{key}.eml"
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(message)
-            tmp.replace(path)
-        except OSError as e:
-            raise DeliveryError(f"receiver {self.name}: cannot write {path}: {e.strerror}") from None
-        return {}

@@ -1,16 +1,20 @@
 """The persisted outbox: notifications are stored before any delivery attempt and leave only when delivered.
 
-- enqueue: the MIME message and the alert states it reports go into the store in one transaction, keyed by
-  receiver + as-of + content; the same key again stores nothing (a re-run never mails twice).
-- deliver: every pending message is tried; each attempt moves the row pending -> sending -> sent, or back to
-  pending with the error (redacted), in its own transaction. An SMTP outage delays mail, never loses it.
-- Delivery is counted per recipient (`outbox_recipients`): a message is sent to the recipients still owed it, and
-  each one the server accepted is done. One refused for now (4xx) stays pending, and the next attempt names only
-  the recipients still pending, so nobody gets a second copy; one refused for good (5xx) is never retried and
-  `refused_for_good` names it to every run until the config no longer lists it. A message nobody accepted is
-  `refused`.
-- A row left in `sending` (the process died during the SMTP exchange) is tried again: delivery is at least once
-  in that one window, and the copies share a Message-ID so mail clients can fold them.
+- enqueue: the Notification (JSON, `format` notification/1), the addresses owed it (the receiver's, see
+  monitor.notify.receiver) and the alert states it reports go into the store in one transaction, keyed by
+  receiver + as-of + content; the same key again stores nothing (a re-run never notifies twice). Rows stored by
+  an older monitor hold MIME e-mail (`format` mime) and are delivered as they are.
+- deliver: every pending message is handed to its receiver's notifier; each attempt moves the row pending ->
+  sending -> sent, or back to pending with the error (redacted), in its own transaction. An outage of the mail
+  server or of a webhook delays a message, never loses it.
+- Delivery is counted per address (`outbox_recipients`): a message is sent to the addresses still owed it, and
+  each one that took it is done. One refused for now (SMTP 4xx) stays pending, and the next attempt names only
+  the addresses still pending, so nobody gets a second copy; one refused for good (SMTP 5xx, an HTTP 4xx) is
+  never retried and `refused_for_good` names it to every run until the config no longer lists it. A message
+  nobody accepted is `refused`.
+- A row left in `sending` (the process died during the exchange) is tried again: delivery is at least once in
+  that one window, and the copies share a Message-ID (e-mail) or an Idempotency-Key (webhooks) so the receiving
+  end can fold them.
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ import logging
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from email.utils import getaddresses
 
-from monitor.notify.email import DeliveryError, Refusal, Sender, recipients, redact
-from monitor.notify.message import Notification, build_message
+from monitor.notify.email import recipients, redact
+from monitor.notify.message import FORMAT, Notification
+from monitor.notify.receiver import DeliveryError, Notifier, ReceiverBase, Refusal, Stored
 from series.store import Store, utcnow
 
 log = logging.getLogger("monitor.notify")
@@ -44,19 +48,23 @@ class OutboxRow:
     sent: str | None
 
 
-def enqueue(store: Store, n: Notification, *, sender: str, to: list[str]) -> int | None:
-    """Store the notification (and which alert states it reports); None when the same one is already stored."""
-    message = build_message(n, sender, to).as_bytes()
+def enqueue(store: Store, n: Notification, *, to: Sequence[str]) -> int | None:
+    """Store the notification, the addresses owed it and which alert states it reports; None when the same one is
+    already stored."""
     now = utcnow()
     with store.transaction() as c:
         if c.execute("SELECT 1 FROM outbox WHERE key=?", (n.key,)).fetchone():
             return None
         cur = c.execute(
-            "INSERT INTO outbox(key, receiver, as_of, subject, message, status, created, updated) "
-            "VALUES (?,?,?,?,?,?,?,?)",
-            (n.key, n.receiver, n.as_of.isoformat(), n.subject, message, PENDING, now, now),
+            "INSERT INTO outbox(key, receiver, as_of, subject, message, format, status, created, updated) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (n.key, n.receiver, n.as_of.isoformat(), n.subject, n.to_json(), FORMAT, PENDING, now, now),
         )
         outbox_id = int(cur.lastrowid or 0)
+        c.executemany(
+            "INSERT OR IGNORE INTO outbox_recipients(outbox_id, address, status, updated) VALUES (?,?,?,?)",
+            [(outbox_id, addr, PENDING, now) for addr in dict.fromkeys(to)],
+        )
         c.executemany(
             "INSERT OR IGNORE INTO notifications_sent(receiver, fingerprint, episode, state, as_of, outbox_id) "
             "VALUES (?,?,?,?,?,?)",
@@ -73,9 +81,11 @@ def rows(store: Store, status: str | None = None) -> list[OutboxRow]:
     return [OutboxRow(**dict(r)) for r in store.connection.execute(sql + " ORDER BY id", args)]
 
 
-def message(store: Store, outbox_id: int) -> bytes:
-    row = store.connection.execute("SELECT message FROM outbox WHERE id=?", (outbox_id,)).fetchone()
-    return bytes(row["message"]) if row else b""
+def stored(store: Store, outbox_id: int) -> Stored:
+    """What a row holds: a Notification, or the MIME bytes of a row an older monitor stored."""
+    row = store.connection.execute("SELECT message, format FROM outbox WHERE id=?", (outbox_id,)).fetchone()
+    body = bytes(row["message"])
+    return Notification.from_json(body) if row["format"] == FORMAT else body
 
 
 @dataclass
@@ -91,7 +101,7 @@ class DeliveryReport:
 
 def deliver(
     store: Store,
-    senders: Mapping[str, Sender],
+    senders: Mapping[str, Notifier],
     *,
     secrets: Sequence[str] = (),
 ) -> DeliveryReport:
@@ -113,7 +123,7 @@ def deliver(
                 "UPDATE outbox SET status=?, attempts=attempts+1, updated=? WHERE id=?", (SENDING, utcnow(), row.id)
             )
         try:
-            refused = sender.send(message(store, row.id), owed)
+            refused = sender.send(stored(store, row.id), owed)
         except DeliveryError as e:
             _failed(store, row, str(e), secrets, report)
             continue
@@ -122,14 +132,15 @@ def deliver(
 
 
 def _owed(store: Store, outbox_id: int) -> list[str]:
-    """The recipients still pending for a message; on its first attempt (or for a message stored before
-    delivery was counted per recipient) every recipient its headers name."""
+    """The addresses still pending for a message (stored with it); for a MIME message stored before delivery was
+    counted per recipient, every recipient its headers name."""
     known = store.connection.execute(
         "SELECT address, status FROM outbox_recipients WHERE outbox_id=? ORDER BY rowid", (outbox_id,)
     ).fetchall()
     if known:
         return [r["address"] for r in known if r["status"] == PENDING]
-    _, to = recipients(message(store, outbox_id))
+    legacy = stored(store, outbox_id)
+    _, to = recipients(legacy) if isinstance(legacy, bytes) else ("", [])
     now = utcnow()
     with store.transaction() as c:
         c.executemany(
@@ -182,9 +193,9 @@ def _how(refusal: Refusal) -> str:
     return "for good (not retried)" if refusal.permanent else "for now (kept in the outbox)"
 
 
-def refused_for_good(store: Store, addresses: Mapping[str, Sequence[str]]) -> list[str]:
-    """One line per address the config still lists (receiver -> its `to`) whose last outcome was a refusal for
-    good: every run names it until the address is fixed or removed (or a later message reaches it)."""
+def refused_for_good(store: Store, receivers: Sequence[ReceiverBase]) -> list[str]:
+    """One line per address the config still lists whose last outcome was a refusal for good: every run names it
+    until the address is fixed or removed (or a later message reaches it)."""
     last: dict[tuple[str, str], sqlite3.Row] = {}
     for r in store.connection.execute(
         "SELECT o.receiver, r.address, r.status, r.code, r.reply, o.id, o.as_of FROM outbox_recipients r "
@@ -192,10 +203,9 @@ def refused_for_good(store: Store, addresses: Mapping[str, Sequence[str]]) -> li
         (SENT, REFUSED),
     ):
         last[(r["receiver"], r["address"].lower())] = r
-    # The config may give a display name ("The CIO <cio@example.com>"); the outbox keeps the bare address.
-    wanted = {(receiver, a.lower()) for receiver, to in addresses.items() for _, a in getaddresses(list(to))}
+    wanted = {(r.name, a.lower()): r for r in receivers for a in r.addresses()}
     return [
-        f"mail to {r['address']} refused for good by the server ({r['code']} {r['reply']}; outbox #{r['id']} of "
+        f"{wanted[key].refused_line(r['address'])} ({r['code']} {r['reply']}; outbox #{r['id']} of "
         f"{r['as_of']}, not retried): correct or remove it in [[receivers]] {r['receiver']}"
         for key, r in last.items()
         if r["status"] == REFUSED and key in wanted

@@ -5,40 +5,17 @@ A chart whose data are missing raises `ChartSkipped(reason)`; the report lists t
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from matplotlib.figure import Figure
 
+from reports.charts.registry import REGISTRY, Chart, ChartSkipped, chart
 from reports.context import ReportContext
 from reports.style import house_style, settle
+
+__all__ = ["FORMATS", "REGISTRY", "SECTIONS", "Chart", "ChartSkipped", "chart", "names", "render"]
 
 FORMATS = ("png", "svg", "pdf")
 # The order of the report: from the data the morning meeting starts with to the models and the alert history.
 SECTIONS = ("Rates & FX", "Markets", "Trade", "Spillovers", "Alerts")
-
-
-class ChartSkipped(Exception):
-    """The chart cannot be drawn from this context; the message says why (shown in the report)."""
-
-
-@dataclass(frozen=True)
-class Chart:
-    name: str
-    section: str
-    question: str  # the one question the chart answers (the report's caption)
-    draw: Callable[[ReportContext], Figure]
-
-
-REGISTRY: dict[str, Chart] = {}
-
-
-def chart(name: str, section: str, question: str) -> Callable[[Callable[[ReportContext], Figure]], Callable]:
-    def register(func: Callable[[ReportContext], Figure]) -> Callable[[ReportContext], Figure]:
-        REGISTRY[name] = Chart(name, section, question, func)
-        return func
-
-    return register
 
 
 def render(name: str, ctx: ReportContext) -> Figure:
@@ -54,4 +31,4 @@ def names() -> list[str]:
 
 
 def _load_all() -> None:
-    from reports.charts import alerts, markets, rates, spillovers, trade  # noqa: F401
+    from reports.charts import alerts, gap, markets, rates, spillovers, trade  # noqa: F401

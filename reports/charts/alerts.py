@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports.charts import ChartSkipped, chart
 from reports.charts.common import periods
+from reports.charts.registry import ChartSkipped, chart
 from reports.context import ReportContext
 from reports.style import MIN_TEXT_PT, ORANGE, SEVERITY_COLOURS, WIDTH, date_axis, figure, footer
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports.charts import ChartSkipped, chart
 from reports.charts.common import clip_years
+from reports.charts.registry import ChartSkipped, chart
 from reports.context import ReportContext, krw_per_usd
 from reports.overnight import rate_on
 from reports.style import BLACK, BLUE, GREY, MIN_TEXT_PT, NEGATIVE, POSITIVE, date_axis, figure, footer

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from reports.charts import ChartSkipped, chart
+from monitor.meetings import decisions
 from reports.charts.common import changes, clip_years, shade_firing
+from reports.charts.registry import ChartSkipped, chart
 from reports.context import ReportContext
 from reports.style import BLACK, BLUE, GREEN, GREY, ORANGE, SEVERITY_COLOURS, SKY, VERMILION, date_axis, figure, footer
 from reports.style import legend as draw_legend
@@ -25,7 +29,7 @@ def policy_rates(ctx: ReportContext) -> Figure:
     start = pd.Timestamp(ctx.as_of) - pd.DateOffset(years=YEARS)
     fig, (ax, ax2) = figure(
         "Policy rates: Fed, BOJ and BOK",
-        "Fed target range (band) and effective rate; BOJ and BOK policy rates; dots mark decisions (rate changes)",
+        "Fed target range (band) and effective rate; BOJ and BOK policy rates; dots: hikes and cuts (the calendar's)",
         rows=2,
         heights=(2.3, 1.0),
     )
@@ -52,12 +56,11 @@ def policy_rates(ctx: ReportContext) -> Figure:
             continue
         s = clip_years(s, start)
         ax.plot(s.index, s.values, drawstyle="steps-post", color=colour, ls=style, lw=1.6, label=label, gid=gid)
-        if gid != "fed_effective":
-            moves = changes(s, DECISION_STEP)
-            ax.scatter(moves.index, moves.values, s=14, color=colour, zorder=3, gid=f"{gid}_decisions")
-    if upper is not None:
-        moves = changes(clip_years(upper, start), DECISION_STEP)
-        ax.scatter(moves.index, moves.values, s=14, color=BLUE, zorder=3, gid="fed_decisions")
+    banks = (("Fed", upper, BLUE, "fed"), ("BOJ", boj, VERMILION, "boj"), ("BOK", bok, GREEN, "bok"))
+    for bank, rate, colour, gid in banks:
+        if rate is not None:
+            decision_markers(ax, bank, clip_years(rate, start), colour, gid, ctx.as_of)
+    ax.scatter([], [], s=16, facecolors="none", edgecolors=GREY, label="decision not confirmed by data (unverified)")
     ax.set_ylabel("% per year")
     draw_legend(ax)
     if bok is not None and upper is not None:
@@ -96,6 +99,29 @@ def policy_rates(ctx: ReportContext) -> Figure:
     date_axis(ax2)
     footer(fig, ctx.source_of("fed_upper", "fed_effective", "boj", "bok"), ctx.as_of)
     return fig
+
+
+def decision_markers(ax: Axes, bank: str, s: pd.Series, colour: str, gid: str, as_of: date) -> None:
+    """Hikes and cuts at the rate after them: from the central-bank calendar (monitor.meetings) where it covers
+    the dates, hollow when no data confirms the decision; before the calendar's first meeting, the series' own
+    moves."""
+    held = decisions(bank, as_of + timedelta(days=1))
+    first = pd.Timestamp(held[0].date) if held else pd.Timestamp.max
+    moves = changes(s, DECISION_STEP)
+    moves = moves[moves.index < first]
+    ax.scatter(moves.index, moves.values, s=14, color=colour, zorder=3, gid=f"{gid}_decisions")
+    steps = [m for m in held if m.decision != "hold" and pd.Timestamp(m.date) >= s.index[0]]
+    for verified in (True, False):
+        shown = [(pd.Timestamp(m.date), m.rate) for m in steps if m.verified == verified and m.rate is not None]
+        ax.scatter(
+            [d for d, _ in shown],
+            [r for _, r in shown],
+            s=16,
+            zorder=3,
+            facecolors=colour if verified else "none",
+            edgecolors=colour,
+            gid=f"{gid}_calendar{'' if verified else '_unverified'}",
+        )
 
 
 @chart("krw_usd", "Rates & FX", "How weak is the won, and when was it past the alert thresholds?")

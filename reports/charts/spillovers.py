@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
-from reports.charts import ChartSkipped, chart
+from reports.charts.registry import ChartSkipped, chart
 from reports.context import ReportContext
 from reports.style import (
     BLACK,

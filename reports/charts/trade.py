@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports.charts import ChartSkipped, chart
 from reports.charts.common import clip_years
+from reports.charts.registry import ChartSkipped, chart
 from reports.context import ReportContext
 from reports.style import BLUE, GREY, MIN_TEXT_PT, VERMILION, date_axis, figure, footer
 from reports.style import legend as draw_legend

@@ -6,13 +6,9 @@ from collections.abc import Iterable, Mapping
 
 from series.secrets import registry
 from series.sources.base import Request, Response, Source, Window
-
-_REGISTRY: dict[str, Source] = {}
-
-
-def register(source_cls: type[Source]) -> type[Source]:
-    _REGISTRY[source_cls.name] = source_cls()
-    return source_cls
+from series.sources.facts import Limit
+from series.sources.registration import REGISTRY as _REGISTRY
+from series.sources.registration import register
 
 
 def get(name: str) -> Source:
@@ -28,6 +24,12 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def limits() -> dict[str, Limit]:
+    """Each source's declared rate limit, by the host its requests are limited as (for series.http's policy)."""
+    _load_all()
+    return {s.host: s.limit for s in _REGISTRY.values() if s.limit is not None}
+
+
 def secret_values(
     env: Mapping[str, str], extra_names: Iterable[str] = (), logins: Iterable[tuple[str, str]] = ()
 ) -> tuple[str, ...]:
@@ -41,7 +43,7 @@ def secret_values(
 
 def _load_all() -> None:
     # Importing the modules registers them; done lazily so `import series.sources` stays cheap.
-    from series.sources import bis, boj, csvfile, customs, ecos, fred, fredgraph, krx, yahoo  # noqa: F401
+    from series.sources import bis, boj, csvfile, customs, ecos, fred, fredgraph, krx, mof, yahoo  # noqa: F401
 
 
-__all__ = ["Request", "Response", "Source", "Window", "get", "names", "register"]
+__all__ = ["Limit", "Request", "Response", "Source", "Window", "get", "limits", "names", "register"]

@@ -23,8 +23,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import EmptySeries, SourceRequestError, SourceSchemaError
-from series.sources import register
 from series.sources.base import Request, Response, Source, Window, replay_name, snippet
+from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
 
 ROOT = "https://stats.bis.org/api/v1/data/WS_CBPOL"

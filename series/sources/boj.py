@@ -29,8 +29,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import EmptySeries, SourceError, SourceRequestError, SourceSchemaError, SourceUnavailable
-from series.sources import register
 from series.sources.base import Request, Response, Source, Window, replay_name, snippet
+from series.sources.facts import Limit
+from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
 
 ROOT = "https://www.stat-search.boj.or.jp/api/v1/getDataCode"
@@ -48,6 +49,8 @@ class BojSource(Source):
     description = "Bank of Japan Time-Series Data Search API (getDataCode, JSON), keyless; key DB/CODE"
     revision_days = 31
     params_model = BojParams
+    host = HOST
+    limit = Limit(min_interval=1.0)  # BOJ: ">= 1 s between calls" or be blocked
 
     def key_problem(self, key: str) -> str:
         ok = re.fullmatch(r"[A-Za-z0-9]+/[^/'\s]+", key)

@@ -13,8 +13,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from series.errors import SourceSchemaError, SourceUnavailable
-from series.sources import register
 from series.sources.base import CallContext, Request, Response, Source, Window
+from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
 
 

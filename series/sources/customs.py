@@ -47,8 +47,8 @@ from series.errors import (
     SourceUnavailable,
 )
 from series.secrets import read as read_secret
-from series.sources import register
 from series.sources.base import Request, Response, Source, Window, replay_name, secret_forms, snippet
+from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
 
 URL = "https://apis.data.go.kr/1220000/Itemtrade/getItemtradeList"

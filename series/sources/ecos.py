@@ -37,8 +37,9 @@ from series.errors import (
     SourceUnavailable,
 )
 from series.secrets import read as read_secret
-from series.sources import register
 from series.sources.base import Request, Response, Source, Window, replay_name, secret_forms, snippet
+from series.sources.facts import Limit
+from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
 
 ROOT = "https://ecos.bok.or.kr/api/StatisticSearch"
@@ -64,6 +65,8 @@ class EcosSource(Source):
     env_keys = (KEY_ENV,)
     revision_days = 31
     params_model = EcosParams
+    host = HOST
+    limit = Limit(max_calls=300, per_seconds=180.0)  # ECOS: 300 calls per 180 s
 
     def key_problem(self, key: str) -> str:
         ok = re.fullmatch(r"[0-9A-Z]+(/[0-9A-Za-z?]+)+", key)

@@ -48,8 +48,9 @@ from series.errors import (
     SourceUnavailable,
 )
 from series.secrets import read as read_secret
-from series.sources import register
 from series.sources.base import CallContext, Request, Response, Source, Window, replay_name, secret_forms
+from series.sources.facts import Limit
+from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
 
 ROOT = "https://api.stlouisfed.org/fred"
@@ -74,6 +75,8 @@ class FredSource(Source):
     env_keys = (KEY_ENV,)
     revision_days = 30
     params_model = FredParams
+    host = HOST
+    limit = Limit(min_interval=1.0)  # FRED: 120/min published, ~2/s enforced since 2026
     gives_vintages = True
 
     def key_problem(self, key: str) -> str:

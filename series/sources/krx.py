@@ -34,8 +34,8 @@ from pydantic import BaseModel, ConfigDict
 
 from series.errors import EmptySeries, SourceSchemaError, SourceUnavailable
 from series.secrets import read as read_secret
-from series.sources import register
 from series.sources.base import CallContext, Request, Response, Source, Window, replay_name, secret_forms
+from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
 
 HOST = "data.krx.co.kr"

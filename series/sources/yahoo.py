@@ -39,8 +39,8 @@ from series.errors import (
     SourceUnreachable,
     connection_failure,
 )
-from series.sources import register
 from series.sources.base import EXACT_FLOATS, CallContext, Request, Response, Source, Window, replay_name
+from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
 
 HOST = "query2.finance.yahoo.com"

@@ -7,7 +7,9 @@ Each run faults the three sources that carry a key (FRED, ECOS, data.go.kr custo
 server on 127.0.0.1, each with a fault drawn from FAULTS: error bodies that repeat the request as sent, decoded
 or encoded again, with the key placed across the 160-character cut of an error snippet; a redirect whose
 Location carries the whole request URL percent-encoded (the key twice encoded) to a port nobody listens on; a
-server error; throttling; an answer nested too deeply to parse. The SMTP receiver logs in with a random password too.
+server error; throttling; an answer nested too deeply to parse. The SMTP receiver logs in with a random password too,
+and a webhook (signed with a random key), a Slack and a Teams receiver post to URLs with random tokens, on the same
+server, which answers 500 with the request path repeated.
 The seed is fixed (a failure reproduces) and the number of runs small (a few seconds each)."""
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ RUNS = 3
 AS_OF = date(2025, 2, 27)
 KEYS = {"fred": "FRED_API_KEY", "ecos": "ECOS_API_KEY", "customs": "DATA_GO_KR_KEY"}
 PASSWORD_ENV = "MONITOR_SMTP_PASSWORD"
+HOOKS = {"webhook": "MONITOR_WEBHOOK_URL", "slack": "MONITOR_SLACK_URL", "teams": "MONITOR_TEAMS_URL"}
+HMAC_ENV = "MONITOR_WEBHOOK_SECRET"
 SERIES = {  # source -> (key, freq)
     "fred": ("DFF", "D"),
     "ecos": ("722Y001/0101000", "D"),
     "customs": ("8542", "M"),
 }
-PATHS = {"/fred/": "fred", "/api/StatisticSearch/": "ecos", "/1220000/": "customs"}
+PATHS = {"/fred/": "fred", "/api/StatisticSearch/": "ecos", "/1220000/": "customs", "/hooks/": "hooks"}
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789" + "+/=%" * 4 + "\u00e9\u00df\ud55c\u5186"
 
 
@@ -97,6 +101,11 @@ def throttled(seen: Seen, rng: random.Random, url: str) -> Reply:
     return Reply(429, _echo_body(seen, rng, url).encode(), {"Retry-After": str(rng.choice([1, 600]))})
 
 
+def hook_echo(seen: Seen, rng: random.Random, url: str) -> Reply:
+    """A webhook endpoint that fails and says where it was asked: the path carries the URL's token."""
+    return Reply(500, f"no route for {seen.target} ({seen.path})".encode())
+
+
 def nested(seen: Seen, rng: random.Random, url: str) -> Reply:
     return Reply(200, b"[" * 50_000 + b"]" * 50_000)
 
@@ -134,6 +143,9 @@ def write_fuzz_config(folder: Path, smtp_port: int, endpoint: str) -> Path:
     text = config.read_text().replace("retries = 0\n", f"retries = 0\nendpoints = {{ {endpoints} }}\n", 1)
     text += f'username = "desk@example.com"\npassword_env = "{PASSWORD_ENV}"\n'
     text += f'\n[[receivers]]\nname = "files"\nkind = "file"\ndirectory = "{folder / "mail"}"\n'
+    for kind, env in HOOKS.items():
+        text += f'\n[[receivers]]\nname = "{kind}_hook"\nkind = "{kind}"\nurl_env = "{env}"\ntimeout_seconds = 2\n'
+        text += f'secret_env = "{HMAC_ENV}"\n' if kind == "webhook" else ""
     for source, (key, freq) in SERIES.items():
         text += (
             f'\n[[series]]\nid = "{source}_probe"\nlabel = "{source} probe"\nsource = "{source}"\nkey = "{key}"\n'
@@ -162,15 +174,20 @@ def test_no_form_of_any_random_key_reaches_any_output(
     config = write_fuzz_config(tmp_path, smtp.port, http.url)
     plan = deal(rng)
     for run, faults in enumerate(plan):
-        keys = {env: random_key(rng) for env in [*KEYS.values(), PASSWORD_ENV]}
+        keys = {env: random_key(rng) for env in [*KEYS.values(), PASSWORD_ENV, HMAC_ENV]}
         for env, value in keys.items():
             monkeypatch.setenv(env, value)
+        for env in HOOKS.values():  # the token as a URL carries it (percent-encoded), with a CR or not
+            keys[env] = quote(random_key(rng).strip(), safe="")
+            monkeypatch.setenv(env, f"{http.url}/hooks/{keys[env]}" + rng.choice(["", "\r", "\r\n"]))
         fault_rng = random.Random(rng.random())
 
         def answer(seen: Seen, faults: dict[str, Fault] = faults, fault_rng: random.Random = fault_rng) -> Reply:
             source = next((s for prefix, s in PATHS.items() if seen.path.startswith(prefix)), "")
             if not source:
                 return Reply(404, b"not here")
+            if source == "hooks":
+                return hook_echo(seen, fault_rng, http.url)
             return faults[source](seen, fault_rng, http.url)
 
         http.reset()
@@ -182,6 +199,8 @@ def test_no_form_of_any_random_key_reaches_any_output(
         statuses = {s: ran.summary["fetch"][f"{s}_probe"]["status"] for s in SERIES}
         assert statuses == {s: "ok" if faults[s] is fred_ok_echo else "failed" for s in SERIES}, ran.err
         assert len(http.requests) >= len(SERIES)  # every keyed source really asked the server
+        posted = {r.target.removeprefix("/hooks/") for r in http.requests if r.path.startswith("/hooks/")}
+        assert posted == {keys[env] for env in HOOKS.values()}, ran.err  # every HTTP receiver posted (and failed)
         for name, data in outputs(tmp_path, ran.err):
             text = data.decode("utf-8", "replace")
             for env, key in keys.items():

@@ -10,7 +10,7 @@ import pytest
 
 from monitor.align import Panel, daily_panel, model_panel, monthly_panel
 from monitor.errors import InputDataError
-from monitor.models.spec import ModelSpec, VariableSpec
+from monitor.spec import ModelSpec, VariableSpec
 
 
 def bdays(start: str, end: str, base: float) -> pd.Series:

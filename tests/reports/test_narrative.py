@@ -46,7 +46,7 @@ def test_the_paragraph_names_the_largest_moves_what_fired_and_resolved_and_the_n
     ]
     meetings = [
         NextMeeting("BOJ", date(2026, 4, 28), 32, 0.75, "hold at 0.75%", True),
-        NextMeeting("BOK", date(2026, 4, 9), 13, 2.5, "hold at 2.50%", False),
+        NextMeeting("BOK", date(2026, 4, 9), 13, 2.5, "held at 2.50% on 2026-02-26 (unverified)", False),
     ]
     short = {"krw_usd_spot": "KRW/USD", "us_10y": "UST 10y", "jpy_usd": "JPY/USD", "bok_rate": "BOK"}
     assert paragraph(AS_OF, MOVES, alerts, meetings, short) == (
@@ -55,7 +55,8 @@ def test_the_paragraph_names_the_largest_moves_what_fired_and_resolved_and_the_n
         "1 move at |z| >= 2. Stale, not overnight: BOK. "
         "Alerts: 1 firing, 1 resolved, 1 input stale or down; firing: KRW/USD 1,508 >= 1,500; "
         "resolved: KRW/USD, 5 sessions 1.31%, below 2% on 2026-03-20. "
-        "Next meeting: BOK on 2026-04-09 (in 13 days; rate 2.50%, last decision hold at 2.50%) (unverified)."
+        "Next meeting: BOK on 2026-04-09 (in 13 days; rate 2.50%, "
+        "last decision held at 2.50% on 2026-02-26 (unverified))."
     )
 
 

@@ -14,8 +14,8 @@ from monitor.alerts import engine, stats
 from monitor.alerts.backtest import Vintages, pit_histories
 from monitor.alerts.data import RuleData, SeriesInfo, health_of, load_rule_data
 from monitor.alerts.rules import DataHealthRule, DivergenceRule, EmpRule, SpreadRule
-from monitor.models.spec import ModelSpec, VariableSpec
 from monitor.pipeline import inputs_for
+from monitor.spec import ModelSpec, VariableSpec
 from monitor.transforms import transform
 from reports.context import load_context
 from series.freshness import carry_forward, expiries, freshness, known_ages

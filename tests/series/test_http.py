@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from series import sources
 from series.errors import (
     EmptySeries,
     SourceAuthError,
@@ -28,13 +29,14 @@ from series.errors import (
     SourceUnavailable,
 )
 from series.http import (
-    DEFAULT_LIMITS,
+    POLITE,
     HttpPolicy,
     Limit,
     LiveTransport,
     RateLimiter,
     RecordingTransport,
     ReplayTransport,
+    build_transport,
     retry_after_seconds,
 )
 from series.sources.base import (
@@ -73,7 +75,7 @@ def test_min_interval_spaces_calls_per_bucket_and_buckets_are_independent() -> N
 
 def test_windowed_cap_ecos_300_calls_per_180_seconds() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(DEFAULT_LIMITS, clock)
+    limiter = RateLimiter(sources.limits(), clock)
     start = clock.now
     for _ in range(300):
         assert limiter.wait("ecos.bok.or.kr") == 0.0
@@ -85,10 +87,18 @@ def test_windowed_cap_ecos_300_calls_per_180_seconds() -> None:
 
 
 def test_fred_and_boj_limits_are_one_second() -> None:
-    assert DEFAULT_LIMITS["api.stlouisfed.org"].min_interval >= 1.0
-    assert DEFAULT_LIMITS["www.stat-search.boj.or.jp"].min_interval >= 1.0
-    ecos = DEFAULT_LIMITS["ecos.bok.or.kr"]
+    """Each source declares its limit in its own module; the registry collects them by host."""
+    limits = sources.limits()
+    assert limits["api.stlouisfed.org"].min_interval >= 1.0
+    assert limits["www.stat-search.boj.or.jp"].min_interval >= 1.0
+    ecos = limits["ecos.bok.or.kr"]
     assert (ecos.max_calls, ecos.per_seconds) == (300, 180.0)
+
+
+def test_the_transport_a_command_builds_limits_each_host_as_its_source_declares() -> None:
+    transport = build_transport(timeout=1.0, retries=0, endpoints={}, limits=sources.limits())
+    assert isinstance(transport, LiveTransport)
+    assert transport.limiter.limits == sources.limits() and transport.limiter.default == POLITE
 
 
 # -- backoff ------------------------------------------------------------------------------------------------

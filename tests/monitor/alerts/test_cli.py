@@ -132,7 +132,7 @@ def stored_rolling(tmp_path) -> None:
     """What `monitor run` leaves for the spillover rules: the model's rolling results in the store."""
     import pandas as pd
 
-    from monitor.results import ModelResult, save_result
+    from monitor.models.results import ModelResult, save_result
     from series.store import Store
 
     rolling = pd.DataFrame(

@@ -229,12 +229,12 @@ def test_resolved_is_told_only_to_receivers_that_heard_the_firing():
 
 
 def test_group_by_receiver_severities_and_order():
-    from monitor.config import ReceiverBlock
+    from monitor.notify.file import FileReceiver
 
     rules = [level("w", 1450), level("c", 1500, severity="critical"), level("i", 1000, severity="info")]
     alerts, _ = make_alerts(rules, {"krw_usd": series([1510])}, date(2026, 1, 5))
-    desk = ReceiverBlock(name="desk", kind="file", severities=["warning", "critical"])
-    everyone = ReceiverBlock(name="all", kind="file", severities=["info", "warning", "critical"])
+    desk = FileReceiver(name="desk", severities=["warning", "critical"])
+    everyone = FileReceiver(name="all", severities=["info", "warning", "critical"])
     groups = engine.group(alerts, [desk, everyone])
     assert [a.rule for a in groups["desk"]] == ["c", "w"]
     assert [a.rule for a in groups["all"]] == ["c", "w", "i"]

@@ -41,7 +41,7 @@ def _rows(store: Path) -> dict[str, tuple[int, str, str]]:
 
 def test_shipped_config_is_valid_with_every_source_registered(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["check-config", "--config", str(REPO / "config.toml")]) == 0
-    assert "ok: 15 series" in capsys.readouterr().out
+    assert "ok: 21 series" in capsys.readouterr().out
 
 
 def test_endpoint_overrides_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,12 +75,12 @@ def test_acceptance_replay_of_the_real_history(
     config = _config_copy(tmp_path)
     code = run(["fetch", "--replay", str(replay), "--config", str(config)])
     out, err = capsys.readouterr()
-    # Every series but the Seoul close (ECOS 731Y001, no real file in any form) is served by the replay
-    # (tests/replay.py); that one fails in one line and the rest goes on.
+    # Every series but the Seoul close (ECOS 731Y001), the S&P 500 and the broad dollar index (no real file in
+    # any form) is served by the replay (tests/replay.py); those fail in one line each and the rest goes on.
     assert code == 1
     failed = sorted(re.findall(r"^  (\w+): failed: no replay file", err, flags=re.M))
-    assert failed == ["krw_usd_seoul"]
-    assert "fetched 14/15 series" in out
+    assert failed == ["krw_usd_seoul", "sp500", "usd_broad"]
+    assert "fetched 18/21 series" in out
 
     rows = _rows(tmp_path / "store.sqlite")
     dexkous = (replay / "fredgraph" / "DEXKOUS.csv").read_text().splitlines()[1:]

@@ -13,7 +13,7 @@ import pytest
 
 from monitor.cli import run
 from monitor.models.bands import band_columns, full_sample_bands, rolling_bands
-from monitor.models.spec import BandSpec
+from monitor.spec import BandSpec
 from series.sources.base import EXACT_FLOATS
 from tests.monitor.models.simulate import simulate_var
 from tests.tolerance import WELL_CONDITIONED

@@ -25,9 +25,9 @@ from monitor.models.bands import (
     run_chunk,
 )
 from monitor.models.estimate import estimate
-from monitor.models.spec import BandSpec, ModelSpec, VariableSpec
+from monitor.models.results import ModelResult
 from monitor.models.spillover import connectedness, connectedness_from_coefs, rolling_connectedness
-from monitor.results import ModelResult
+from monitor.spec import BandSpec, ModelSpec, VariableSpec
 from tests.monitor.models.simulate import simulate_var
 from tests.tolerance import WELL_CONDITIONED, assert_close
 

@@ -11,9 +11,9 @@ import pytest
 
 from monitor.align import Panel
 from monitor.models.estimate import estimate
-from monitor.models.spec import ModelSpec, TvpSettings, VariableSpec
+from monitor.models.results import ModelResult
 from monitor.models.spillover import connectedness, rolling_connectedness
-from monitor.results import ModelResult
+from monitor.spec import ModelSpec, TvpSettings, VariableSpec
 from tests.monitor.models.simulate import simulate_var
 from tests.tolerance import WELL_CONDITIONED, assert_close
 

@@ -19,8 +19,8 @@ from monitor.compute import Compute
 from monitor.config import ConfigError, validate_config
 from monitor.models.estimate import estimate
 from monitor.models.groups import SUMMARY_COLUMNS, estimate_groups, group_summary
-from monitor.models.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, VariableSpec
-from monitor.results import ModelResult
+from monitor.models.results import ModelResult
+from monitor.spec import BandSpec, GroupSpec, MarketModel, ModelSpec, VariableSpec
 from tests.monitor.models.simulate import simulate_var
 from tests.tolerance import WELL_CONDITIONED, assert_close
 

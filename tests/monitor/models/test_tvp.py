@@ -196,3 +196,22 @@ def test_is_a_dataframe_input_error() -> None:
     bad = pd.DataFrame({"a": [1.0, np.nan, 3.0, 4.0, 5.0, 6.0], "b": [1.0, 2.0, 0.0, 4.0, 5.0, 7.0]})
     with pytest.raises(InputDataError, match="missing value in column a at row 2"):
         tvp_connectedness(bad, 1, 5)
+
+
+def test_the_stability_check_agrees_with_the_companion_eigenvalues() -> None:
+    # The filter skips the eigenvalue problem when a norm bound already proves stability; the answer must be the
+    # eigenvalues' answer for coefficients on both sides of the unit circle and near it.
+    from monitor.models.tvp import _stable
+
+    rng = np.random.default_rng(2)
+    for lags in (1, 2, 3):
+        n = 3
+        companion = np.zeros((n * lags, n * lags))
+        companion[n:, :-n] = np.eye(n * (lags - 1))
+        for scale in (0.02, 0.1, 0.3, 0.6, 1.0):
+            for _ in range(30):
+                phi = rng.normal(scale=scale, size=(lags, n, n))
+                full = np.zeros_like(companion)
+                full[:n] = phi.swapaxes(0, 1).reshape(n, -1)
+                full[n:, :-n] = np.eye(n * (lags - 1))
+                assert _stable(phi, companion) == (np.abs(np.linalg.eigvals(full)).max() <= 1.0)

@@ -111,3 +111,75 @@ def password_checker(user: str, password: str):
         return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     return authenticator
+
+
+# -- a real HTTP server on loopback for the webhook, Slack and Teams notifiers ---------------------------------------
+@dataclass(frozen=True)
+class Posted:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Hook:
+    """What an HTTP receiver got, and what it answers: `replies` in order (status, body, delay in seconds), the
+    last one repeated."""
+
+    posts: list[Posted] = field(default_factory=list)
+    replies: list[tuple[int, bytes, float]] = field(default_factory=lambda: [(200, b"ok", 0.0)])
+
+    def answer(self) -> tuple[int, bytes, float]:
+        return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+
+
+@contextlib.contextmanager
+def hook_server(port: int, hook: Hook) -> Iterator[str]:
+    """Serve `hook` on 127.0.0.1:port (a fixed port, so a test can take the server down and bring it back)."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            hook.posts.append(Posted(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            status, reply, delay = hook.answer()
+            time.sleep(delay)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+            except OSError:
+                pass  # the client gave up (a timeout)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def receiver_config(tmp_path: Path, receiver: dict):
+    """test_email's synthetic config (KRW/USD and two level rules) with this one receiver."""
+    import tomllib
+
+    from monitor.config import validate_config
+    from tests.monitor.notify.test_email import CONFIG
+
+    raw = tomllib.loads(CONFIG.format(port=25, security="none", username="", password_env="", ca_file=""))
+    raw["receivers"] = [receiver]
+    return validate_config(raw, tmp_path / "config.toml")
+
+
+def store_bytes(store: Path) -> bytes:
+    """Every byte the store left on disk (the database and its journal files)."""
+    return b"".join(p.read_bytes() for p in sorted(store.parent.glob(store.name + "*")))

@@ -170,7 +170,6 @@ def test_starttls_with_login_and_the_password_never_appears(tmp_path, cert, monk
         outbox_id = outbox.enqueue(
             store,
             _notice(date(2026, 3, 11)),
-            sender="kr-monitor@example.com",
             to=["risk-desk@example.com"],
         )
         report = deliver_all(store, cfg)
@@ -284,7 +283,7 @@ def test_an_interrupted_delivery_is_retried(tmp_path):
     port = free_port()
     cfg = make_config(tmp_path, port)
     with Store.open(cfg.store_path(), writer="test") as store:
-        outbox_id = outbox.enqueue(store, _notice(date(2026, 3, 10)), sender="m@example.com", to=["a@example.com"])
+        outbox_id = outbox.enqueue(store, _notice(date(2026, 3, 10)), to=["a@example.com"])
         with store.transaction() as c:  # as if the process died during the SMTP exchange
             c.execute("UPDATE outbox SET status='sending', attempts=1 WHERE id=?", (outbox_id,))
         with smtp_server(port, recorder):

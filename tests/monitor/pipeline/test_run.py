@@ -18,16 +18,16 @@ import pytest
 
 from monitor.cli import run
 from monitor.config import load_config
-from monitor.results import load_results
+from monitor.models.results import load_results
 from series.store import Store
 from tests.monitor.notify.conftest import Recorder, free_port, smtp_server
 from tests.replay import build_replay_dir
 
 REPO = Path(__file__).resolve().parents[3]
 AS_OF = "2026-03-27"
-# The one series of the shipped config with no real data in any form (tests/replay.py): the Seoul close (ECOS
-# 731Y001). Its fetch fails; everything else is served.
-NO_DATA = {"krw_usd_seoul"}
+# The series of the shipped config with no real data in any form (tests/replay.py): the Seoul close (ECOS
+# 731Y001), FRED's S&P 500 and broad dollar index. Their fetches fail; everything else is served.
+NO_DATA = {"krw_usd_seoul", "sp500", "usd_broad"}
 
 
 def shipped_config(tmp: Path, receiver: str) -> Path:
@@ -83,8 +83,10 @@ def test_acceptance_replay_as_of_2026_03_27_then_a_rerun_changes_nothing(replay,
         assert str(kospi.index[0].date()) == "1990-01-03" and len(kospi) > 9000
         # Both default models estimated on the data available; stale inputs (the BOK base rate ends in 2025-12)
         # flagged and left out, not fatal.
-        assert set(results) == {"macro_monthly", "market_daily"}
+        assert set(results) == {"macro_monthly", "market_daily", "gap_flows"}
         assert all(not r.error for r in results.values())
+        # The flows' response to the US-Japan gap, stored with the run and in run.json.
+        assert summary["models"]["gap_flows"]["latest"]["date"] == "2026-03-27"
         daily = results["market_daily"]
         assert daily.rolling is not None and daily.rolling.index[-1] == daily.rolling.index.max()
         assert any(d.startswith("bok_rate: stale") for d in results["macro_monthly"].dropped)
@@ -159,7 +161,7 @@ def test_a_first_run_with_every_source_failing_reports_it_and_exits_1(tmp_path, 
     failed = {p.split(":")[0] for p in summary["failed"]}
     ids = {s["id"] for s in load_config(config).model_dump()["series"]}
     # Every series says why, each model is reported as not estimated, the rule on model results as not evaluated.
-    assert failed == ids | {"model macro_monthly", "model market_daily", "rule tci_high"}
+    assert failed == ids | {"model macro_monthly", "model market_daily", "model gap_flows", "rule tci_high"}
     firing = {a["alert"] for a in summary["alerts"] if a["state"] == "firing"}
     assert firing == {f"inputs_stale{{series={sid}}}" for sid in ids}  # one data-health alert each, nothing else
     (mail,) = (tmp_path / "mail").glob("*.eml")

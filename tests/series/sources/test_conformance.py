@@ -58,6 +58,12 @@ FIXTURES = {
         "B",
     ),
     "customs": Fixture("8542", (DATA / "customs_Itemtrade_8542_SYNTHETIC.xml").read_bytes(), {"flow": "export"}, "M"),
+    "mof": Fixture(
+        "10Y",
+        b"Interest Rate,,,(Unit : %)\r\nDate,2Y,10Y,40Y\r\n2020/3/26,1.25,2.31,-\r\n2020/3/27,1.26,-,3.6\r\n",
+        {"lang": "en"},
+        "B",
+    ),
     "csv": Fixture("/srv/data/inhouse.csv", b"date,value\n2024-01-31,1.5\n2024-02-29,\n", {}),
 }
 # Keys check-config must refuse (None: the source takes any key, e.g. a file path).
@@ -70,6 +76,7 @@ BAD_KEYS: dict[str, str | None] = {
     "yahoo": "^KS 11",
     "krx": "NASDAQ",
     "customs": "85-42",
+    "mof": "11Y",
     "csv": None,
 }
 GARBAGE = [b"", b"\x00\x01\xfe garbage", b"{}", b"<x/>", b"a,b\n1,2\n", b"<html><body>Service down</body></html>"]

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.models.spillover import SpilloverTable
+from series.dates import DateLike, as_date
 from series.store import Store, utcnow
 
 
@@ -149,17 +150,18 @@ def save_result(store: Store, result: ModelResult, run_id: int | None = None) ->
         )
 
 
-def load_result(store: Store, model: str, as_of: date | None = None) -> ModelResult | None:
-    """The result for `as_of`, or the latest one on or before it (None if the model never ran)."""
+def load_result(store: Store, model: str, as_of: DateLike | None = None) -> ModelResult | None:
+    """The result for `as_of` (a date, datetime, Timestamp or ISO string), or the latest one on or before it
+    (None if the model never ran)."""
     sql = "SELECT body FROM model_results WHERE model=?"
     args: list[Any] = [model]
     if as_of is not None:
-        sql, args = sql + " AND as_of <= ?", [*args, as_of.isoformat()]
+        sql, args = sql + " AND as_of <= ?", [*args, as_date(as_of, "as_of").isoformat()]
     row = store.connection.execute(sql + " ORDER BY as_of DESC LIMIT 1", args).fetchone()
     return ModelResult.from_dict(json.loads(zlib.decompress(row[0]))) if row else None
 
 
-def load_results(store: Store, as_of: date | None = None) -> dict[str, ModelResult]:
+def load_results(store: Store, as_of: DateLike | None = None) -> dict[str, ModelResult]:
     names = [r[0] for r in store.connection.execute("SELECT DISTINCT model FROM model_results ORDER BY model")]
     out = {}
     for name in names:

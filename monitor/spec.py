@@ -1,6 +1,7 @@
 """What a model is: the variables (with their transform, aggregation and timing) and the estimation settings.
 
-The config loader builds these from `[[models]]` blocks; the aligner, the VAR and the spillover engine read them.
+The config loader builds these from `[[models]]` blocks; the aligner, the VAR and the spillover engine read them
+(so they sit below all three, in `monitor`, not in `monitor.models`).
 They validate themselves so that a bad combination fails with one clear line wherever the spec comes from.
 """
 
@@ -11,6 +12,7 @@ from datetime import date
 
 from monitor.errors import MonitorError
 
+# The transforms a variable may name (monitor.transforms applies them); here, so a spec is checked without pandas.
 TRANSFORMS = ("level", "diff", "log", "log_diff", "pct_change", "yoy", "zscore")
 AGGREGATIONS = ("last", "mean", "sum")
 TIMINGS = ("us", "kr", "none")

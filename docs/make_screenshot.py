@@ -30,7 +30,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "report.png")
     parser.add_argument("--height", type=int, default=2600, help="Screenshot height in CSS pixels.")
     parser.add_argument("--phone-out", type=Path, default=REPO / "docs" / "report-phone.png")
-    parser.add_argument("--phone-height", type=int, default=2400, help="Phone screenshot height in CSS pixels.")
+    parser.add_argument("--phone-height", type=int, default=4800, help="Phone screenshot height in CSS pixels.")
     args = parser.parse_args()
     chromium = shutil.which("chromium")
     if chromium is None:

@@ -1,6 +1,8 @@
-"""Regenerate docs/report.png: a report built from the real history in ../shared/data, as the README shows it.
+"""Regenerate docs/report.png (desktop) and docs/report-phone.png (375 px): a report built from the real history in
+../shared/data, as the README shows it.
 
     .venv/bin/python docs/make_screenshot.py [--shared ../shared] [--out docs/report.png]
+                                             [--phone-out docs/report-phone.png]
 
 Builds a replay directory from the real files (tests/replay.py), runs the daily job offline as of 2026-08-21
 (the newest date at which the core series are fresh) with the shipped config.toml (its paths moved to a
@@ -19,6 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = "2026-08-21"
+PHONE_WIDTH = 375  # CSS px: the narrow phone the report is tested at (tests/reports/test_phone.py)
 
 
 def main() -> int:
@@ -26,6 +29,8 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "report.png")
     parser.add_argument("--height", type=int, default=2600, help="Screenshot height in CSS pixels.")
+    parser.add_argument("--phone-out", type=Path, default=REPO / "docs" / "report-phone.png")
+    parser.add_argument("--phone-height", type=int, default=4800, help="Phone screenshot height in CSS pixels.")
     args = parser.parse_args()
     chromium = shutil.which("chromium")
     if chromium is None:
@@ -63,27 +68,28 @@ def main() -> int:
             print(done.stderr, file=sys.stderr)
             return done.returncode
         report = work / "exports" / AS_OF / "report.html"
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                chromium,
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--hide-scrollbars",
-                f"--user-data-dir={work / 'chromium'}",
-                f"--window-size=1100,{args.height}",
-                f"--screenshot={args.out}",
-                report.as_uri(),
-            ],
-            check=True,
-            capture_output=True,
-        )
-    print(f"wrote {args.out}")
+        for out, width, height in ((args.out, 1100, args.height), (args.phone_out, PHONE_WIDTH, args.phone_height)):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                [
+                    chromium,
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                    "--hide-scrollbars",
+                    f"--user-data-dir={work / 'chromium'}",
+                    f"--window-size={width},{height}",
+                    f"--screenshot={out}",
+                    report.as_uri(),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            print(f"wrote {out}")
     return 0
 
 

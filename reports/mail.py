@@ -21,7 +21,7 @@ from monitor.notify.message import InlineImage, NoticeItem, Notification
 from reports.context import Brief
 from reports.html import alert_view, environment, overnight_rows
 from reports.narrative import paragraph
-from reports.style import BLUE, VERMILION, date_axis, figure, footer, house_style, legend
+from reports.style import BLUE, VERMILION, date_axis, figure, footer, house_style, legend, settle
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -102,8 +102,7 @@ def alert_figure(cd: ChartData) -> Figure:
         legend(ax)
         date_axis(ax)
         footer(fig, cd.source, cd.as_of)
-        fig.subplots_adjust(top=0.8, bottom=0.2)
-    return fig
+        return settle(fig)
 
 
 def subject_line(alerts: Sequence[Alert]) -> str:

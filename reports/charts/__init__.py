@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from reports.charts.registry import REGISTRY, Chart, ChartSkipped, chart
 from reports.context import ReportContext
-from reports.style import house_style
+from reports.style import house_style, settle
 
 __all__ = ["FORMATS", "REGISTRY", "SECTIONS", "Chart", "ChartSkipped", "chart", "names", "render"]
 
@@ -21,7 +21,7 @@ SECTIONS = ("Rates & FX", "Markets", "Trade", "Spillovers", "Alerts")
 def render(name: str, ctx: ReportContext) -> Figure:
     _load_all()
     with house_style():
-        return REGISTRY[name].draw(ctx)
+        return settle(REGISTRY[name].draw(ctx))
 
 
 def names() -> list[str]:

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from reports.charts.common import periods
 from reports.charts.registry import ChartSkipped, chart
 from reports.context import ReportContext
-from reports.style import ORANGE, SEVERITY_COLOURS, date_axis, figure, footer
+from reports.style import MIN_TEXT_PT, ORANGE, SEVERITY_COLOURS, WIDTH, date_axis, figure, footer
 
 YEARS = 3
 
@@ -25,7 +25,7 @@ def alert_timeline(ctx: ReportContext) -> Figure:
     fig, (ax,) = figure(
         "Alert timeline",
         f"Bars: periods each rule was firing over the last {YEARS} years (colour = severity)",
-        size=(10.0, max(3.2, 1.6 + 0.32 * len(rules))),
+        size=(WIDTH, max(1.8, 0.6 + 0.3 * len(rules))),
     )
     for row, rule in enumerate(rules):
         colour = SEVERITY_COLOURS.get(rule.severity, ORANGE)
@@ -38,12 +38,11 @@ def alert_timeline(ctx: ReportContext) -> Figure:
                 color=colour,
                 gid=f"episode:{rule.display}:{first:%Y-%m-%d}:{last:%Y-%m-%d}",
             )
-    ax.set_yticks(range(len(rules)), [r.display for r in rules], fontsize=8)
+    ax.set_yticks(range(len(rules)), [r.display for r in rules], fontsize=MIN_TEXT_PT)
     ax.set_ylim(-0.7, len(rules) - 0.3)
     ax.invert_yaxis()
     ax.set_xlim(start, end + pd.Timedelta(days=5))
     ax.grid(axis="y", visible=False)
     date_axis(ax)
-    fig.subplots_adjust(left=0.25)
     footer(fig, "rule evaluations on the stored series (point in time)", ctx.as_of)
     return fig

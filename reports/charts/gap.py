@@ -10,7 +10,7 @@ from monitor.models.flow_response import yield_gap
 from reports.charts.common import clip_years
 from reports.charts.registry import ChartSkipped, chart
 from reports.context import ReportContext
-from reports.style import BLACK, BLUE, GREY, SKY, date_axis, figure, footer
+from reports.style import BLACK, BLUE, GREY, MIN_TEXT_PT, SKY, date_axis, figure, footer
 from reports.style import legend as draw_legend
 
 YEARS = 2
@@ -56,7 +56,7 @@ def yield_gap_flows(ctx: ReportContext) -> Figure:
         right.plot(total.index, total.values / TRILLION, color=BLUE, lw=1.1, gid="flows_20d")
         right.grid(False)  # the left axis' grid is the one to read; two grids would cross
         # Tick labels inside the axes: the house figure leaves no right margin for a second axis.
-        right.tick_params(axis="y", colors=BLUE, labelsize=8, direction="in", pad=-6)
+        right.tick_params(axis="y", colors=BLUE, labelsize=MIN_TEXT_PT, direction="in", pad=-6)
         for tick in right.get_yticklabels():
             tick.set_horizontalalignment("right")
         ax.plot([], [], color=BLUE, lw=1.1, label=f"foreign net purchases, {CUMULATIVE} sessions (right)")
@@ -68,7 +68,7 @@ def yield_gap_flows(ctx: ReportContext) -> Figure:
         ax2.fill_between(r.index, r["beta_lo"], r["beta_hi"], color=SKY, alpha=0.4, lw=0, label=f"{level:.0%} band")
         ax2.plot(r.index, r["beta"], color=BLUE, lw=1.3, label="response", gid="flow_response")
         ax2.axhline(0, color=GREY, lw=0.8)
-        ax2.set_ylabel("bn KRW per 10 bp", fontsize=8)
+        ax2.set_ylabel("bn KRW per 10 bp", fontsize=MIN_TEXT_PT)
         draw_legend(ax2, loc="lower left")
     else:
         why = ctx.models["gap_flows"].error if "gap_flows" in ctx.models else "not estimated in this run"

@@ -49,8 +49,8 @@ def policy_rates(ctx: ReportContext) -> Figure:
         )
     for s, label, colour, style, gid in (
         (eff, "Fed effective", BLUE, "-", "fed_effective"),
-        (boj, ctx.label("boj"), VERMILION, "--", "boj"),
-        (bok, ctx.label("bok"), GREEN, "-", "bok"),
+        (boj, ctx.short(ctx.role("boj")), VERMILION, "--", "boj"),  # short: a legend the panel's width holds
+        (bok, ctx.short(ctx.role("bok")), GREEN, "-", "bok"),
     ):
         if s is None:
             continue

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
 from reports.charts.registry import ChartSkipped, chart
@@ -16,11 +17,13 @@ from reports.style import (
     BLUE,
     GREY,
     LINESTYLES,
+    MIN_TEXT_PT,
     NEGATIVE,
     ORANGE,
     PALETTE,
     POSITIVE,
     SKY,
+    WIDTH,
     date_axis,
     figure,
     footer,
@@ -28,6 +31,7 @@ from reports.style import (
 from reports.style import legend as draw_legend
 
 PERCENTILE = 0.90
+PT_PER_PP = 0.6  # network arrow width: points per percentage point of net pairwise spillover
 
 
 def _model(ctx: ReportContext, role: str = "daily_model"):  # type: ignore[no-untyped-def]
@@ -40,6 +44,20 @@ def _model(ctx: ReportContext, role: str = "daily_model"):  # type: ignore[no-un
 def _labels(ctx: ReportContext, model) -> list[str]:  # type: ignore[no-untyped-def]
     series = model.series or model.variables
     return [ctx.short(s) for s in series]
+
+
+def _round1(x: float) -> float:
+    """x to one significant digit (a legend's reference widths)."""
+    return float(f"{x:.1g}")
+
+
+def _described(ctx: ReportContext, model) -> str:  # type: ignore[no-untyped-def]
+    """'Daily market spillovers of KRW/USD and KOSPI': the variables the model was estimated on, not the configured
+    list (its label), which names inputs a run may have left out (stale, missing)."""
+    name = (model.label or model.name).split(":")[0]
+    labels = _labels(ctx, model)
+    used = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return f"{name} of {used}"
 
 
 def _method(model) -> str:  # type: ignore[no-untyped-def]
@@ -61,7 +79,7 @@ def spillover_tci(ctx: ReportContext) -> Figure:
     pct = expanding_percentile(r["TCI"], PERCENTILE)
     fig, (ax,) = figure(
         f"Total connectedness: TCI {r['TCI'].iloc[-1]:.1f}% on {r.index[-1]:%Y-%m-%d}",
-        f"{model.label or model.name}: {_method(model)}; dotted: expanding {PERCENTILE:.0%} percentile of TCI",
+        f"{_described(ctx, model)}: {_method(model)}; dotted: expanding {PERCENTILE:.0%} percentile of TCI",
     )
     ax.plot(r.index, r["TCI"], color=BLUE, lw=1.5, label="TCI", gid="tci")
     if "cTCI" in r:
@@ -164,7 +182,7 @@ def spillover_net(ctx: ReportContext) -> Figure:
         level = model.bootstrap.get("level")
         ax.set_title(
             f"shaded: {level:.0%} bootstrap bands" if isinstance(level, float) else "shaded: bootstrap bands",
-            fontsize=8.5,
+            fontsize=MIN_TEXT_PT,
             fontweight="normal",
             loc="right",
             color=GREY,
@@ -188,34 +206,34 @@ def spillover_table(ctx: ReportContext) -> Figure:
     fig, (ax,) = figure(
         f"Connectedness table: TCI {t.tci:.1f}%",
         "Row i, column j: % of i's forecast-error variance due to shocks in j (rows receive, columns transmit)",
-        size=(10.0, 6.2),
+        size=(WIDTH, 4.4),
     )
     ax.grid(False)
     matrix = np.asarray(t.matrix, dtype=float)
     shown = matrix.copy()
     np.fill_diagonal(shown, np.nan)  # own shares would swamp the colour scale
-    image = ax.imshow(shown, cmap="cividis", vmin=0, vmax=max(np.nanmax(shown), 1.0), gid="heatmap")
+    # A fixed 0-100 scale: a 3% share must not look as hot as a 90% one because it is the table's largest.
+    image = ax.imshow(shown, cmap="cividis", vmin=0, vmax=100, gid="heatmap")
     for i in range(n):
         for j in range(n):
             value = matrix[i, j]
-            colour = "white" if (i != j and value < 0.6 * np.nanmax(shown)) else BLACK
+            colour = "white" if (i != j and value < 60) else BLACK  # cividis is dark below about 60
             ax.text(
                 j,
                 i,
                 f"{value:.1f}",
                 ha="center",
                 va="center",
-                fontsize=8,
+                fontsize=MIN_TEXT_PT,
                 color=colour,
                 fontweight="bold" if i == j else "normal",
                 gid=f"cell:{i}:{j}",
             )
-    ax.set_xticks(range(n), labels, rotation=30, ha="right", fontsize=8)
-    ax.set_yticks(range(n), labels, fontsize=8)
+    ax.set_xticks(range(n), labels, rotation=30, ha="right", fontsize=MIN_TEXT_PT)
+    ax.set_yticks(range(n), labels, fontsize=MIN_TEXT_PT)
     ax.set_xlabel("transmitter (shock in)")
     ax.set_ylabel("receiver")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="% (off-diagonal)")
-    fig.subplots_adjust(left=0.22, bottom=0.22)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="% of forecast-error variance (off-diagonal, 0-100)")
     footer(fig, "model estimates from the stored series", ctx.as_of, _method(model))
     return fig
 
@@ -232,24 +250,27 @@ def spillover_network(ctx: ReportContext) -> Figure:
     n = len(labels)
     fig, (ax,) = figure(
         "Net pairwise spillovers",
-        "Arrow i -> j: i transmits more to j than it receives from j; width = net share. "
+        "Arrow i -> j: i transmits more to j than it receives from j; width proportional to the net share. "
         "Blue nodes: net transmitters, red: net receivers",
-        size=(10.0, 6.2),
+        size=(WIDTH, 4.4),
     )
     ax.set_axis_off()
     angles = [math.pi / 2 - 2 * math.pi * k / n for k in range(n)]
     pos = [(math.cos(a), math.sin(a)) for a in angles]
     biggest = max(float(np.max(npdc)), 1e-9)
+    # Width proportional to NPDC (points per percentage point), the same for every arrow: a 0.1 pp arrow is a
+    # hairline next to a 5 pp one. At most 6 pt for the largest; the legend gives the scale.
+    scale = min(PT_PER_PP, 6.0 / biggest)
     for i in range(n):
         for j in range(n):
             if i != j and npdc[i, j] > 0:
-                width = 0.5 + 5.0 * npdc[i, j] / biggest
+                width = scale * npdc[i, j]
                 ax.add_patch(
                     FancyArrowPatch(
                         pos[i],
                         pos[j],
                         arrowstyle="-|>",
-                        mutation_scale=12 + 2 * width,
+                        mutation_scale=8 + 2 * width,
                         lw=width,
                         color=GREY,
                         alpha=0.8,
@@ -269,11 +290,16 @@ def spillover_network(ctx: ReportContext) -> Figure:
             textcoords="offset points",
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=MIN_TEXT_PT,
         )
     ax.set_xlim(-1.6, 1.6)
     ax.set_ylim(-1.45, 1.45)
     ax.set_aspect("equal")
+    keys = sorted({_round1(biggest), _round1(biggest / 4)})
+    handles = [Line2D([], [], color=GREY, lw=scale * v, label=f"{v:g} pp") for v in keys if v > 0]
+    ax.legend(
+        handles=handles, title="net pairwise share", loc="upper left", fontsize=MIN_TEXT_PT, title_fontsize=MIN_TEXT_PT
+    )
     footer(fig, "model estimates from the stored series", ctx.as_of, _method(model))
     return fig
 
@@ -300,7 +326,7 @@ def spillover_groups(ctx: ReportContext) -> Figure:
         "Which market stands out today?",
         "Colour: z-score of today's value against the market's own history (red: unusually high); text: the value "
         f"(TCI in %, NET in pp) and its percentile in that history{cut}",
-        size=(10.0, min(2.2 + 0.42 * len(rows), 12.0)),
+        size=(WIDTH, min(1.2 + 0.36 * len(rows), 10.0)),
     )
     ax.grid(False)
     image = ax.imshow(
@@ -310,10 +336,16 @@ def spillover_groups(ctx: ReportContext) -> Figure:
         i, j = rows.index(row.row), columns.index(row.column)
         pct = "" if np.isnan(row.percentile) else f"\n{row.percentile:.0f}th pct"
         ax.text(
-            j, i, f"{row.value:.1f}{pct}", ha="center", va="center", fontsize=7.5, gid=f"cell:{row.model}:{row.column}"
+            j,
+            i,
+            f"{row.value:.1f}{pct}",
+            ha="center",
+            va="center",
+            fontsize=MIN_TEXT_PT,
+            gid=f"cell:{row.model}:{row.column}",
         )
-    ax.set_xticks(range(len(columns)), columns, fontsize=8)
-    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_xticks(range(len(columns)), columns, fontsize=MIN_TEXT_PT)
+    ax.set_yticks(range(len(rows)), rows, fontsize=MIN_TEXT_PT)
     fig.colorbar(image, ax=ax, shrink=0.8, label="z-score (clipped at ±3)")
     dates = sorted({d.strftime("%Y-%m-%d") for d in shown["date"]})
     footer(fig, "model estimates from the stored series", ctx.as_of, f"latest windows: {', '.join(dates)}")
@@ -334,27 +366,15 @@ def irf_grid(ctx: ReportContext) -> Figure:
     responses = [r for r in IRF_RESPONSES if ctx.role(r) in index]
     if not shocks or not responses:
         raise ChartSkipped(f"model {model.name} does not contain the Fed/BOJ shocks and KRW/KOSPI responses")
-    fig = figure("Impulse responses", "", rows=1)[0]
-    fig.clear()
-    fig.suptitle(
+    fig, flat = figure(
         "Impulse responses: Fed and BOJ shocks on the won and KOSPI",
-        x=0.01,
-        y=0.985,
-        ha="left",
-        fontsize=13,
-        fontweight="bold",
-    )
-    fig.text(
-        0.01,
-        0.925,
-        f"Orthogonalised one-s.d. shocks, {model.label or model.name}, {model.freq}-frequency "
+        f"Orthogonalised one-s.d. shocks, {_described(ctx, model)}, {model.freq}-frequency "
         f"VAR({model.lags}); shaded: 95% band. Responses in the units of the transformed variable",
-        ha="left",
-        va="top",
-        fontsize=9,
-        color="#444444",
+        rows=len(responses),
+        cols=len(shocks),
+        size=(WIDTH, 1.7 * len(responses)),
     )
-    axes = fig.subplots(len(responses), len(shocks), squeeze=False, sharex=True)
+    axes = [flat[r * len(shocks) : (r + 1) * len(shocks)] for r in range(len(responses))]
     steps = np.arange(model.irf.shape[0])
     for r, resp in enumerate(responses):
         for c, shock in enumerate(shocks):
@@ -372,9 +392,8 @@ def irf_grid(ctx: ReportContext) -> Figure:
                     gid=f"band:{resp}:{shock}",
                 )
             ax.axhline(0, color=GREY, lw=0.8)
-            ax.set_title(f"{ctx.short(ctx.role(resp))} <- {ctx.short(ctx.role(shock))} shock", fontsize=9, loc="left")
+            ax.set_title(f"{ctx.short(ctx.role(resp))} <- {ctx.short(ctx.role(shock))}", fontsize=9, loc="left")
             if r == len(responses) - 1:
                 ax.set_xlabel("months after the shock" if model.freq == "M" else "sessions after the shock")
-    fig.subplots_adjust(left=0.08, right=0.97, top=0.82, bottom=0.13, hspace=0.35, wspace=0.2)
     footer(fig, "model estimates from the stored series", ctx.as_of)
     return fig

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from reports.charts.common import clip_years
 from reports.charts.registry import ChartSkipped, chart
 from reports.context import ReportContext
-from reports.style import BLUE, GREY, VERMILION, date_axis, figure, footer
+from reports.style import BLUE, GREY, MIN_TEXT_PT, VERMILION, date_axis, figure, footer
 from reports.style import legend as draw_legend
 
 YEARS = 6
@@ -43,9 +43,12 @@ def exports(ctx: ReportContext) -> Figure:
         rows=2,
         heights=(1.6, 1.0),
     )
+    missing, young = [], []
     for role, colour, style in (("exports_total", BLUE, "-"), ("exports_semis", VERMILION, "--")):
         s = ctx.values(role)
+        name = ctx.short(ctx.role(role))  # short: the legend fits the panel's width
         if s is None:
+            missing.append(f"{name}: no data stored for {ctx.role(role)}")
             continue
         level = monthly_billions(s, ctx.units(role))
         growth = clip_years(yoy(level), start)
@@ -58,29 +61,55 @@ def exports(ctx: ReportContext) -> Figure:
             lw=1.5,
             marker="o",
             ms=2.5,
-            label=ctx.label(role),
+            label=name,
             gid=f"{role}_level",
         )
-        ax2.plot(
-            growth.index,
-            growth.values,
-            color=colour,
-            ls=style,
-            lw=1.4,
-            marker="o",
-            ms=2.5,
-            label=f"{ctx.label(role)}, YoY",
-            gid=f"{role}_yoy",
-        )
+        if growth.notna().any():
+            ax2.plot(
+                growth.index,
+                growth.values,
+                color=colour,
+                ls=style,
+                lw=1.4,
+                marker="o",
+                ms=2.5,
+                label=f"{name}, YoY",
+                gid=f"{role}_yoy",
+            )
+        else:
+            young.append(f"{name}: YoY needs 13 months ({len(level)} stored)")
     ax.set_ylabel("billion USD")
-    if not any(
-        (line.get_gid() or "").endswith("_yoy") and pd.notna(line.get_ydata()).any() for line in ax2.get_lines()
-    ):
-        # Under 13 months of history: say why the panel is empty rather than leave a blank axis to puzzle over.
-        ax2.text(0.5, 0.5, "year-on-year growth needs 13 months of data", transform=ax2.transAxes, ha="center")
-    ax2.axhline(0, color=GREY, lw=0.8)
-    ax2.set_ylabel("YoY %")
+    if missing:  # said in the chart, where the title promises the line
+        ax.text(
+            0.99,
+            0.03,
+            "\n".join(missing),
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            color=GREY,
+            fontsize=MIN_TEXT_PT,
+        )
+    if not ax2.get_lines():
+        # No growth to draw: say why on a blank panel, without the axes, ticks and zero line of an empty plot.
+        ax2.set_axis_off()
+        ax.tick_params(labelbottom=True)  # the shared date axis is the top panel's now
+        ax2.text(0.5, 0.5, "\n".join(young), transform=ax2.transAxes, ha="center", va="center", fontsize=MIN_TEXT_PT)
+    else:
+        ax2.axhline(0, color=GREY, lw=0.8)
+        ax2.set_ylabel("YoY %")
+        if young:
+            ax2.text(
+                0.01,
+                0.97,
+                "\n".join(young),
+                transform=ax2.transAxes,
+                ha="left",
+                va="top",
+                color=GREY,
+                fontsize=MIN_TEXT_PT,
+            )
     draw_legend(ax)
-    date_axis(ax2)
+    date_axis(ax2 if ax2.axison else ax)
     footer(fig, ctx.source_of("exports_total", "exports_semis"), ctx.as_of)
     return fig

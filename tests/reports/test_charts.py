@@ -3,6 +3,8 @@ shaded periods (checked against the data, never pixel by pixel)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
@@ -117,13 +119,18 @@ def test_kospi_flows_bars_and_cumulative_sum(figs, fixture):
     fig = figs["kospi_flows"]
     flows = values["foreign_net_kospi"]
     cumulative = by_gid(fig, "flows_cumulative")
-    assert cumulative.get_ydata()[-1] == pytest.approx(flows.iloc[-20:].sum())
+    trillion = 1e-4  # the fixture's flows are in 100 million KRW; the chart reads in trillion won
+    assert cumulative.get_ydata()[-1] == pytest.approx(flows.iloc[-20:].sum() * trillion)
     start = pd.Timestamp(AS_OF) - pd.DateOffset(months=12)
     bars = [p for p in fig.axes[1].patches if p.get_gid() == "flows_daily"]
     inside = flows[flows.index >= start]
     assert len(bars) == len(inside)
-    assert [b.get_height() for b in bars[-3:]] == pytest.approx(inside.iloc[-3:].tolist())
-    assert fig.axes[0].get_ylabel() == "points"
+    assert [b.get_height() for b in bars[-3:]] == pytest.approx((inside.iloc[-3:] * trillion).tolist())
+    assert fig.axes[0].get_ylabel() == "points" and "trillion KRW" in fig.axes[1].get_ylabel()
+    # The 20-session sum in dollars at the day's rate (the fixture's KRW/USD on the last session).
+    dollars = flows.iloc[-20:].sum() * 1e8 / values["krw_usd"].iloc[-1] / 1e9
+    subtitle = next(t.get_text() for t in fig.texts if t.get_gid() == "subtitle")
+    assert f"${abs(dollars):,.2f} billion" in " ".join(subtitle.split())
 
 
 def test_exports_levels_in_billions_and_yoy_against_an_independent_computation(figs, fixture):
@@ -147,7 +154,22 @@ def test_exports_under_13_months_say_why_there_is_no_growth(fixture):
     fig = charts.render("exports", replace(ctx, series=short))
     assert len(by_gid(fig, "exports_total_level").get_ydata()) == 9
     assert "needs 13 months" in " ".join(t.get_text() for t in fig.axes[1].texts)
+    # No empty axes: the growth panel shows its message without ticks or a zero line drawn through it.
+    assert not fig.axes[1].axison and not fig.axes[1].get_lines()
     assert not any("needs 13 months" in t.get_text() for t in charts.render("exports", ctx).axes[1].texts)
+
+
+def test_exports_draw_semiconductors_whenever_stored_and_say_in_the_chart_when_not(fixture):
+    ctx, _ = fixture
+    # Total exports only 9 months old while chips have years: chips keep their level and growth lines.
+    short = {k: (v.iloc[-9:] if k == "exports_total" else v) for k, v in ctx.series.items()}
+    fig = charts.render("exports", replace(ctx, series=short))
+    assert gids(fig, "exports_semis") == ["exports_semis_level", "exports_semis_yoy"]
+    assert "Exports: YoY needs 13 months (9 stored)" in [t.get_text() for t in fig.axes[1].texts]
+    without = {k: v for k, v in ctx.series.items() if k != "exports_semis"}
+    fig = charts.render("exports", replace(ctx, series=without))
+    assert gids(fig, "exports_semis") == []
+    assert "Chip exports: no data stored for exports_semis" in [t.get_text() for t in fig.axes[0].texts]
 
 
 def test_tci_chart_and_its_point_in_time_percentile(figs, fixture):
@@ -249,6 +271,33 @@ def test_table_heatmap_and_network_follow_the_table(figs, fixture):
     network = figs["spillover_network"]
     expected = sorted(f"edge:{i}:{j}" for i in range(n) for j in range(n) if i != j and table.npdc[i, j] > 0)
     assert gids(network, "edge:") == expected and expected
+    # Fixed scale: 0-100 whatever the table's largest share (it once stopped at the largest, 3% looked like 90%).
+    assert by_gid(heat, "heatmap").get_clim() == (0, 100)
+    assert "0-100" in heat.axes[-1].get_ylabel()  # the colour bar says its scale
+    # Widths proportional to NPDC: one ratio for every arrow, and a legend giving the scale.
+    ratios = {
+        by_gid(network, g).get_linewidth() / table.npdc[int(g.split(":")[1]), int(g.split(":")[2])] for g in expected
+    }
+    assert max(ratios) == pytest.approx(min(ratios), rel=1e-9)  # floating-point division only
+    legend = network.axes[0].get_legend()
+    assert legend is not None and all(t.get_text().endswith(" pp") for t in legend.get_texts())
+
+
+def test_spillover_subtitles_name_the_variables_the_model_used_not_the_configured_list(fixture):
+    ctx, _ = fixture
+    model = ctx.models["market_daily"]  # estimated on krw_usd, kospi and foreign_net_kospi
+    configured = replace(model, label="Daily market spillovers: won, KOSPI, yen, US yields, foreign flows")
+    fig = charts.render("spillover_tci", replace(ctx, models={**ctx.models, "market_daily": configured}))
+    subtitle = " ".join(next(t.get_text() for t in fig.texts if t.get_gid() == "subtitle").split())
+    assert subtitle.startswith("Daily market spillovers of KRW/USD, KOSPI and Foreign flows:")
+    assert "yen" not in subtitle
+    # Never cut off: every line of the heading lies inside the figure.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for text in fig.texts:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width, text.get_text()
 
 
 def test_irf_grid_lines_are_the_stored_responses(figs, fixture):

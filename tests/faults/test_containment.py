@@ -110,7 +110,11 @@ def test_backfill_before_a_csv_series_first_row_on_our_replay(shared, tmp_path, 
     config = shipped_config(tmp_path, "")
     # Without the models (and the rules on them): they take most of a minute here and play no part in the fault.
     blocks = config.read_text().split("\n[[")
-    kept = [b for b in blocks[1:] if not b.startswith(("models]]", "flows_at_risk]]")) and not re.search(r"^model = ", b, re.M)]
+    kept = [
+        b
+        for b in blocks[1:]
+        if not b.startswith(("models]]", "flows_at_risk]]")) and not re.search(r"^model = ", b, re.M)
+    ]
     config.write_text("\n[[".join([blocks[0], *kept]))
     days = ["--from", "2025-03-04", "--to", "2025-03-04"]
     code = run(["backfill", "--config", str(config), *days, "--replay", str(replay), "--log-format", "json"])

@@ -54,7 +54,8 @@ class Move:
 
     @property
     def flagged(self) -> bool:
-        return self.z is not None and abs(self.z) >= Z_FLAG and not self.stale
+        # On the z as shown (one decimal), so a row reading "z 2.0" is always flagged and counted.
+        return self.z is not None and abs(round(self.z, 1)) >= Z_FLAG and not self.stale
 
 
 def overnight(

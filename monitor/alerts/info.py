@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from series import numbers
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -75,3 +77,19 @@ def fmt_number(x: float | None) -> str:
         return f"{x:,.0f}"
     text = f"{x:,.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+class Shown(float):
+    """A number of a rule's series: `{value:units}` in a template shows it as every table does (series.numbers:
+    '-36.87 trillion KRW', '1,508.20 KRW per USD'); any other spec formats the float as Python does."""
+
+    units = ""
+
+    def __format__(self, spec: str) -> str:
+        return numbers.with_units(float(self), self.units) if spec == "units" else float.__format__(self, spec)
+
+
+def shown(value: float, units: str) -> Shown:
+    number = Shown(value)
+    number.units = units
+    return number

@@ -75,3 +75,15 @@ def test_flows_carry_their_dollar_value_at_that_days_rate(market):
     (m,) = overnight(market, [spec("foreign_net_kospi", "100 million KRW")], AS_OF, rate)
     dollars = market["foreign_net_kospi"].iloc[-1] * 1e8 / 1450.0
     assert m.usd == f"{'-' if dollars < 0 else ''}${abs(dollars) / 1e9:,.2f} billion"
+
+
+def test_a_move_is_flagged_as_its_z_reads():
+    from datetime import date
+
+    from reports.overnight import Move
+
+    def move(z: float) -> Move:
+        return Move("jgb_2y", "JGB 2y", "%", date(2026, 3, 27), 1.39, 0.04, z)
+
+    # 1.96 reads "2.0" in the table and the paragraph, so it is flagged; 1.94 reads "1.9" and is not.
+    assert move(1.96).flagged and move(-1.96).flagged and not move(1.94).flagged

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from monitor.alerts import wording
-from monitor.alerts.info import SeriesInfo, fingerprint
+from monitor.alerts.info import SeriesInfo, fingerprint, shown
 from monitor.alerts.ops import Transform
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ class RuleBase(BaseModel):
                     known = ", ".join(sorted(allowed))
                     problems.append((key, f"unknown field {{{name}}} in the template; use one of {known}"))
                     continue
-                sample: Any = "x" if name in _TEXT_FIELDS or name in self.labels else 1234.5
+                sample: Any = "x" if name in _TEXT_FIELDS or name in self.labels else shown(1234.5, "")
                 try:
                     format(sample, spec or "")
                     if conversion not in (None, "s", "r"):

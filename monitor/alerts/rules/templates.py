@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from monitor.alerts.info import SeriesInfo
+from monitor.alerts.info import SeriesInfo, shown
 from monitor.alerts.rules.base import Evaluation
 
 if TYPE_CHECKING:
@@ -50,7 +50,8 @@ class _NotAvailable:
 
 def render(template: str, ctx: Mapping[str, Any]) -> str:
     """Fill a validated template; field names are plain identifiers (checked at config load), never attributes."""
-    known = {k: _NotAvailable() if isinstance(v, float) and v != v else v for k, v in ctx.items()}
+    units = str(ctx.get("units", ""))
+    known = {k: (_NotAvailable() if v != v else shown(v, units)) if isinstance(v, float) else v for k, v in ctx.items()}
     return template.format_map(known)
 
 

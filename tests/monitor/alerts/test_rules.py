@@ -309,3 +309,13 @@ def test_a_value_that_is_not_known_reads_n_a_whatever_the_format() -> None:
 
     ctx = {"value": float("nan"), "threshold": -1.75}
     assert render("gap {value:+.2f} pp <= {threshold:.2f} pp", ctx) == "gap n/a pp <= -1.75 pp"
+
+
+def test_a_summary_shows_a_value_in_the_series_display_units():
+    from monitor.alerts.rules.templates import render
+
+    ctx = {"value": -368674.0, "threshold": -173315.0, "units": "100 million KRW", "label": "flows"}
+    # 368,674 x 1e8 KRW = 36.8674e12 KRW: -36.87 trillion (two decimals, as the report's tables show it).
+    text = render("{label} {value:units}, below {threshold:units}; raw {value:,.0f}", ctx)
+    assert text == "flows -36.87 trillion KRW, below -17.33 trillion KRW; raw -368,674"
+    assert render("{value:units}", {**ctx, "value": float("nan")}) == "n/a"

@@ -84,7 +84,7 @@ def test_acceptance_replay_as_of_2026_03_27_then_a_rerun_changes_nothing(replay,
         assert str(kospi.index[0].date()) == "1990-01-03" and len(kospi) > 9000
         # Both default models estimated on the data available; stale inputs (the BOK base rate ends in 2025-12)
         # flagged and left out, not fatal.
-        assert set(results) == {"macro_monthly", "market_daily", "gap_flows"}
+        assert set(results) == {"macro_monthly", "market_daily", "gap_flows", "foreign_flows_at_risk"}
         assert all(not r.error for r in results.values())
         # The flows' response to the US-Japan gap, stored with the run and in run.json.
         assert summary["models"]["gap_flows"]["latest"]["date"] == "2026-03-27"
@@ -163,7 +163,13 @@ def test_a_first_run_with_every_source_failing_reports_it_and_exits_1(tmp_path, 
     failed = {p.split(":")[0] for p in summary["failed"]}
     ids = {s["id"] for s in load_config(config).model_dump()["series"]}
     # Every series says why, each model is reported as not estimated, the rule on model results as not evaluated.
-    assert failed == ids | {"model macro_monthly", "model market_daily", "model gap_flows", "rule tci_high"}
+    assert failed == ids | {
+        "model macro_monthly",
+        "model market_daily",
+        "model gap_flows",
+        "model foreign_flows_at_risk",
+        "rule tci_high",
+    }
     firing = {a["alert"] for a in summary["alerts"] if a["state"] == "firing"}
     assert firing == {f"inputs_stale{{series={sid}}}" for sid in ids}  # one data-health alert each, nothing else
     (mail,) = (tmp_path / "mail").glob("*.eml")

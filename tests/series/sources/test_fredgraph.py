@@ -92,3 +92,26 @@ def test_unknown_series_is_a_request_error() -> None:
     request: Request = src.build_query(spec.primary, spec, Window(), {})
     with pytest.raises(SourceRequestError, match="no series 'NOPE'"):
         src.extract(Response(404, b"Not Found", request), spec.primary, spec)
+
+
+# SYNTHETIC bodies in fredgraph's current layout (`observation_date,<ID>`, an empty field on a US holiday), made
+# here: ../shared has no S&P 500 or broad-dollar download, and the real VIXCLS and DGS2 histories reach the replay
+# through tests/replay.py. What is checked is the configured route: each series' id in the request, its values.
+NEW_KEYLESS = {"vix": "VIXCLS", "us_2y": "DGS2", "sp500": "SP500", "usd_broad": "DTWEXBGS"}
+
+
+@pytest.mark.parametrize(("sid", "key"), sorted(NEW_KEYLESS.items()))
+def test_the_keyless_fred_series_of_the_config_go_through_fredgraph(sid: str, key: str) -> None:
+    from monitor.config import load_config
+
+    repo = Path(__file__).resolve().parents[3]
+    spec = next(s for s in load_config(repo / "config.toml").series_specs() if s.id == sid)
+    assert (spec.primary.source, spec.primary.key) == ("fredgraph", key)
+    body = f"observation_date,{key}\n2026-07-02,101.25\n2026-07-03,\n2026-07-06,99.5\n".encode()
+    src = sources.get("fredgraph")
+    request = src.build_query(spec.primary, spec, Window(), {})
+    assert parse_qs(urlsplit(request.url).query)["id"] == [key]
+    frame = src.parse([src.extract(Response(200, body, request), spec.primary, spec)], spec.primary, spec)
+    assert [d.strftime("%Y-%m-%d") for d in frame["date"]] == ["2026-07-02", "2026-07-03", "2026-07-06"]
+    values = frame["value"].tolist()
+    assert values[0] == 101.25 and np.isnan(values[1]) and values[2] == 99.5

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 
+CALENDAR_FILE = "monitor/data/central_banks.csv"  # as a user finds it in the repo (and the package)
 BANKS = ("Fed", "BOJ", "BOK")
 DECIDED = ("hike", "cut", "hold")
 
@@ -85,7 +86,7 @@ class CalendarError(ValueError):
 @functools.cache
 def meetings() -> tuple[Meeting, ...]:
     """Every meeting in the package's calendar file, by bank and date."""
-    text = resources.files("monitor").joinpath("data/central_banks.csv").read_text(encoding="utf-8")
+    text = resources.files("monitor").joinpath(CALENDAR_FILE.removeprefix("monitor/")).read_text(encoding="utf-8")
     return parse(text)
 
 
@@ -151,3 +152,15 @@ def next_meetings(as_of: date) -> list[NextMeeting]:
             )
         )
     return out
+
+
+def calendar_gap(as_of: date) -> str:
+    """What the calendar cannot say as of the date: the banks with no meeting listed on or after it (their next
+    schedule is not in the file yet), in one sentence for the report and the e-mail; '' when every bank has one."""
+    missing = [b for b in BANKS if not any(m.bank == b and m.date >= as_of for m in meetings())]
+    if not missing:
+        return ""
+    banks = " or ".join(missing)
+    return (
+        f"No {banks} meeting is listed on or after {as_of} in the calendar: add the next schedule to {CALENDAR_FILE}."
+    )

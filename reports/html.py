@@ -10,6 +10,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from monitor.alerts.engine import Alert, tally
+from monitor.meetings import calendar_gap
 from monitor.models.results import ModelResult
 from reports.charts import REGISTRY
 from reports.context import ReportContext, krw_per_usd, network_down, run_failures
@@ -129,6 +130,7 @@ def render_report(ctx: ReportContext, pngs: Mapping[str, bytes], skipped: Mappin
             models=list(ctx.models.values()),
             latest=latest,
             meetings=ctx.meetings,
+            calendar_gap=calendar_gap(ctx.as_of),
             response=response_text,
         )
     )

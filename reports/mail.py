@@ -16,7 +16,7 @@ import pandas as pd
 
 from monitor.alerts.engine import DATA_HEALTH, Alert, episodes, order, tally
 from monitor.alerts.rules import Evaluation
-from monitor.meetings import next_meetings
+from monitor.meetings import calendar_gap, next_meetings
 from monitor.notify.message import InlineImage, NoticeItem, Notification
 from reports.context import Brief
 from reports.html import alert_view, environment, overnight_rows
@@ -144,6 +144,7 @@ def render_notification(
         "alerts": [alert_view(a, cids.get(a.fingerprint)) for a in alerts if a.kind != DATA_HEALTH],
         "health": [alert_view(a) for a in alerts if a.kind == DATA_HEALTH],
         "meetings": brief.meetings if brief else next_meetings(as_of),
+        "calendar_gap": calendar_gap(as_of),
         "narrative": paragraph(as_of, brief.moves, alerts, brief.meetings, dict(brief.short)) if brief else "",
         "overnight": overnight_rows(brief.moves, brief.short) if brief else [],
     }

@@ -128,3 +128,15 @@ def test_a_malformed_file_is_one_clear_error() -> None:
         parse(head + "Fed,2026-01-27,2026-13-28,hold,0,3.5,3.75,true,x,data\n")
     with pytest.raises(CalendarError, match="needs the rate"):
         parse(head + "BOK,2026-01-15,2026-01-15,cut,-25,,,false,x,press\n")
+
+
+def test_the_report_says_which_bank_has_no_meeting_listed_ahead() -> None:
+    from monitor.meetings import CALENDAR_FILE, calendar_gap
+
+    last = {b: max(m.date for m in meetings() if m.bank == b) for b in ("Fed", "BOJ", "BOK")}
+    assert calendar_gap(min(last.values())) == ""  # every bank has a meeting that day or later
+    bank = min(last, key=last.__getitem__)
+    after = last[bank] + timedelta(days=1)
+    note = calendar_gap(after)
+    assert note.startswith(f"No {bank} ") and str(after) in note and CALENDAR_FILE in note
+    assert (Path(__file__).resolve().parents[2] / CALENDAR_FILE).is_file()  # the path the sentence names exists

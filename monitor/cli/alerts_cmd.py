@@ -58,7 +58,7 @@ def _stored_results(store: Store, as_of: date) -> dict[str, pd.DataFrame]:
 def _results(cfg: Config, specs: list[str] | None) -> dict[str, pd.DataFrame]:
     import pandas as pd
 
-    from series.sources.base import EXACT_FLOATS
+    from series.sources.base import exact_floats
 
     out: dict[str, pd.DataFrame] = {}
     models = set(cfg.model_names())
@@ -69,7 +69,7 @@ def _results(cfg: Config, specs: list[str] | None) -> dict[str, pd.DataFrame]:
         if model not in models:
             raise MonitorError(f"--results: unknown model {model!r}; known: {', '.join(sorted(models))}")
         try:
-            frame = pd.read_csv(path, index_col=0, parse_dates=[0], **EXACT_FLOATS)
+            frame = pd.read_csv(path, index_col=0, parse_dates=[0], **exact_floats())
         except (OSError, ValueError) as e:
             raise MonitorError(f"--results: cannot read {path}: {e}") from None
         out[model] = frame.sort_index()

@@ -46,10 +46,10 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
 
     if not path.is_file():
         raise InputDataError(f"{path}: no such file")
-    from series.sources.base import EXACT_FLOATS
+    from series.sources.base import exact_floats
 
     try:
-        raw = pd.read_csv(path, skipinitialspace=True, **EXACT_FLOATS)
+        raw = pd.read_csv(path, skipinitialspace=True, **exact_floats())
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
         raise InputDataError(f"{path}: not a readable CSV file ({str(e).splitlines()[0]})") from None
     if raw.shape[1] < 3:

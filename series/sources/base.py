@@ -20,10 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
 
-import pandas as pd
 from pydantic import BaseModel
 
 from series import secrets as _secrets
@@ -47,8 +46,12 @@ from series.wire import (
     typed,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from series.lazy import pandas as pd
+
 __all__ = [
-    "EXACT_FLOATS",
     "MAX_MESSAGE",
     "MAX_PAGES",
     "CallContext",
@@ -59,6 +62,7 @@ __all__ = [
     "Window",
     "bounded",
     "cut",
+    "exact_floats",
     "file_key",
     "key_from_file",
     "redact",
@@ -80,8 +84,9 @@ class Window:
 
 
 # pandas < 3 reads CSV floats with a fast parser that can miss the written value by an ulp; pandas 3 reads them
-# exactly by default (and deprecates the option). Pass **EXACT_FLOATS to pd.read_csv for exact values on both.
-EXACT_FLOATS: dict[str, str] = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+# exactly by default (and deprecates the option). Pass **exact_floats() to pd.read_csv for exact values on both.
+def exact_floats() -> dict[str, str]:
+    return {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
 
 
 # Characters kept as they are in replay file names: ^KS11.csv and KRW=X.csv read like the symbols.

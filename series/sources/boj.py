@@ -22,10 +22,9 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import EmptySeries, SourceError, SourceRequestError, SourceSchemaError, SourceUnavailable
@@ -33,6 +32,11 @@ from series.sources.base import Request, Response, Source, Window, replay_name, 
 from series.sources.facts import Limit
 from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from series.lazy import pandas as pd
 
 ROOT = "https://www.stat-search.boj.or.jp/api/v1/getDataCode"
 HOST = "www.stat-search.boj.or.jp"

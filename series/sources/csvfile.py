@@ -7,15 +7,19 @@ import io
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from series.errors import SourceSchemaError, SourceUnavailable
 from series.sources.base import CallContext, Request, Response, Source, Window
 from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from series.lazy import pandas as pd
 
 
 class CsvParams(BaseModel):

@@ -31,10 +31,9 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlencode
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import (
@@ -50,6 +49,11 @@ from series.secrets import read as read_secret
 from series.sources.base import Request, Response, Source, Window, replay_name, secret_forms, snippet
 from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from series.lazy import pandas as pd
 
 URL = "https://apis.data.go.kr/1220000/Itemtrade/getItemtradeList"
 HOST = "apis.data.go.kr"

@@ -22,9 +22,8 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import (
@@ -41,6 +40,11 @@ from series.sources.base import Request, Response, Source, Window, replay_name, 
 from series.sources.facts import Limit
 from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from series.lazy import pandas as pd
 
 ROOT = "https://ecos.bok.or.kr/api/StatisticSearch"
 HOST = "ecos.bok.or.kr"

@@ -32,10 +32,9 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import (
@@ -52,6 +51,11 @@ from series.sources.base import CallContext, Request, Response, Source, Window, 
 from series.sources.facts import Limit
 from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from series.lazy import pandas as pd
 
 ROOT = "https://api.stlouisfed.org/fred"
 HOST = "api.stlouisfed.org"

@@ -11,16 +11,20 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import EmptySeries, SourceRequestError, SourceSchemaError
 from series.sources.base import Request, Response, Source, Window, replay_name, snippet
 from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from series.lazy import pandas as pd
 
 URL = "https://fred.stlouisfed.org/graph/fredgraph.csv"
 HOST = "fred.stlouisfed.org"

@@ -27,9 +27,8 @@ import logging
 import os
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import EmptySeries, SourceSchemaError, SourceUnavailable
@@ -37,6 +36,11 @@ from series.secrets import read as read_secret
 from series.sources.base import CallContext, Request, Response, Source, Window, replay_name, secret_forms
 from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from series.lazy import pandas as pd
 
 HOST = "data.krx.co.kr"
 URL = "https://data.krx.co.kr/comm/bldAttendant/getJsonData.cmd"

@@ -20,15 +20,19 @@ import csv
 import io
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import EmptySeries, SourceRequestError, SourceSchemaError
 from series.sources.base import Request, Response, Source, Window, snippet
 from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from series.lazy import pandas as pd
 
 HOST = "www.mof.go.jp"
 FILES = {

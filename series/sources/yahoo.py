@@ -25,9 +25,8 @@ import re
 from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from series.errors import (
@@ -39,9 +38,14 @@ from series.errors import (
     SourceUnreachable,
     connection_failure,
 )
-from series.sources.base import EXACT_FLOATS, CallContext, Request, Response, Source, Window, replay_name
+from series.sources.base import CallContext, Request, Response, Source, Window, exact_floats, replay_name
 from series.sources.registration import register
 from series.spec import SeriesSpec, SourceRef
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from series.lazy import pandas as pd
 
 HOST = "query2.finance.yahoo.com"
 CHART_URL = "https://query2.finance.yahoo.com/v8/finance/chart/"
@@ -172,7 +176,7 @@ def read_download_csv(body: bytes, symbol: str, field: str = "Close") -> pd.Data
             index_col=0,
             skiprows=[2],
             encoding="utf-8-sig",
-            **EXACT_FLOATS,
+            **exact_floats(),
         )
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, IndexError) as e:
         raise SourceSchemaError(f"not yfinance download CSV: {e}") from None

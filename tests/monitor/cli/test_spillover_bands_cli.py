@@ -14,7 +14,7 @@ import pytest
 from monitor.cli import run
 from monitor.models.bands import band_columns, full_sample_bands, rolling_bands
 from monitor.spec import BandSpec
-from series.sources.base import EXACT_FLOATS
+from series.sources.base import exact_floats
 from tests.monitor.models.simulate import simulate_var
 from tests.tolerance import WELL_CONDITIONED
 
@@ -29,7 +29,7 @@ def path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _frame(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(path, index_col=0, parse_dates=[0], **EXACT_FLOATS)
+    frame = pd.read_csv(path, index_col=0, parse_dates=[0], **exact_floats())
     frame.index.name = "date"
     return frame
 
@@ -68,8 +68,8 @@ def test_rolling_bands_go_to_the_csv_the_same_from_every_scheduler(path: Path, t
     assert run([*base, "-o", str(tmp_path / "serial.csv")]) == 0
     assert run([*base, "-o", str(tmp_path / "pool.csv"), "--scheduler", "processes", "--workers", "2"]) == 0
     capsys.readouterr()
-    serial = pd.read_csv(tmp_path / "serial.csv", index_col=0, parse_dates=[0], **EXACT_FLOATS)
-    pool = pd.read_csv(tmp_path / "pool.csv", index_col=0, parse_dates=[0], **EXACT_FLOATS)
+    serial = pd.read_csv(tmp_path / "serial.csv", index_col=0, parse_dates=[0], **exact_floats())
+    pool = pd.read_csv(tmp_path / "pool.csv", index_col=0, parse_dates=[0], **exact_floats())
     names = ("krw", "kospi", "ust")
     assert serial.columns.tolist()[-len(band_columns(names)) :] == band_columns(names)
     expected = rolling_bands(_frame(path), 1, 8, 120, BandSpec(0.9, 40))

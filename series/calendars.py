@@ -52,8 +52,10 @@ def sessions(code: str) -> pd.DatetimeIndex:
     end = pd.Timestamp(date.today().year + 1, 12, 31)
     # importlib.metadata, not `import exchange_calendars`: a cache hit should not pay the library's import.
     path = cache_dir() / "calendars" / f"{code}-{metadata.version('exchange_calendars')}-{end.year}.txt"
+    # In nanoseconds either way, as the store's series are: pandas 3 parses the cached strings to microseconds while
+    # the library gives nanoseconds, and a frame must not depend on whether the cache was warm.
     if path.is_file():
-        return pd.DatetimeIndex(pd.to_datetime(path.read_text().split()), name="date")
+        return pd.DatetimeIndex(pd.to_datetime(path.read_text().split()), name="date").as_unit("ns")
     import exchange_calendars as xc
 
     start = max(_EARLIEST, _bound_min(code))
@@ -61,6 +63,7 @@ def sessions(code: str) -> pd.DatetimeIndex:
         warnings.simplefilter("ignore")
         cal = xc.get_calendar(code, start=start, end=end)
     index = pd.DatetimeIndex(cal.sessions.tz_localize(None) if cal.sessions.tz else cal.sessions, name="date")
+    index = pd.DatetimeIndex(index.as_unit("ns").to_numpy(), name="date")  # and without the library's freq
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

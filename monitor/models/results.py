@@ -203,7 +203,9 @@ def _frame_to_dict(frame: pd.DataFrame | None) -> dict[str, Any] | None:
 def _frame_from_dict(d: dict[str, Any] | None, *, dates: bool = False) -> pd.DataFrame | None:
     if d is None:
         return None
-    index = pd.DatetimeIndex(pd.to_datetime(d["index"])) if dates else pd.Index(d["index"])
+    # In nanoseconds, as the store's series and the calendars are: pandas 3 parses date strings to microseconds,
+    # and a frame read back must equal the one stored.
+    index = pd.DatetimeIndex(pd.to_datetime(d["index"])).as_unit("ns") if dates else pd.Index(d["index"])
     frame = pd.DataFrame(d["data"], index=index, columns=d["columns"])
     frame.index.name = d.get("index_name")
     return frame.infer_objects()

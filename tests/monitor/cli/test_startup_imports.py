@@ -1,6 +1,6 @@
 """What the quick commands import: `monitor --help` and `monitor check-config` never load the modelling and
-plotting stacks (statsmodels, scipy, matplotlib), nor pandas (the sources read it lazily: series/lazy.py). Checked on sys.modules in a fresh
-interpreter (not a timer: the machine's load must not decide the result)."""
+plotting stacks (statsmodels, scipy, matplotlib), nor pandas (the sources read it lazily: series/lazy.py). Checked
+on sys.modules in a fresh interpreter (not a timer: the machine's load must not decide the result)."""
 
 from __future__ import annotations
 

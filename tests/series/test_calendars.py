@@ -1,0 +1,22 @@
+"""The exchange calendars: the same sessions, in the same resolution, from a cold or a warm disk cache."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from series import calendars
+
+
+def test_a_warm_cache_gives_what_a_cold_one_gave(tmp_path, monkeypatch) -> None:
+    # pandas 3 parses the cached date strings to microseconds, the library gives nanoseconds: a model frame built
+    # on a cold cache then stored and read back (nanoseconds, as the store gives) differed from a warm one's.
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    calendars.sessions.cache_clear()
+    cold = calendars.sessions("XKRX")
+    assert list(tmp_path.glob("calendars/XKRX-*.txt"))  # it was written to the cache
+    calendars.sessions.cache_clear()
+    warm = calendars.sessions("XKRX")
+    calendars.sessions.cache_clear()
+    assert cold.dtype == warm.dtype == "datetime64[ns]"
+    pd.testing.assert_index_equal(cold, warm, check_freq=True)
+    assert cold[0] >= pd.Timestamp("1990-01-01") and pd.Timestamp("2026-03-27") in cold

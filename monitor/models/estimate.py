@@ -69,6 +69,10 @@ def estimate_point(
 ) -> PointEstimate:
     """Everything but the bootstrap bands (see `estimate`)."""
     frame = panel.frame[list(spec.names)]
+    if isinstance(frame.index, pd.DatetimeIndex) and frame.index.unit != "ns":
+        # Dated in nanoseconds, as the store's series, the calendars and results read back are: a rolling frame
+        # extended from a stored one must not mix resolutions (pandas 3 makes microseconds from many sources).
+        frame = frame.set_axis(frame.index.as_unit("ns"))
     if spec.start is not None:
         frame = frame[frame.index >= pd.Timestamp(spec.start)]
     notes = list(panel.notes)

@@ -157,7 +157,8 @@ def next_meetings(as_of: date) -> list[NextMeeting]:
 def calendar_gap(as_of: date) -> str:
     """What the calendar cannot say as of the date: the banks with no meeting listed on or after it (their next
     schedule is not in the file yet), in one sentence for the report and the e-mail; '' when every bank has one."""
-    missing = [b for b in BANKS if not any(m.bank == b and m.date >= as_of for m in meetings())]
+    listed = {m.bank for m in next_meetings(as_of)}
+    missing = [b for b in BANKS if b not in listed]
     if not missing:
         return ""
     banks = " or ".join(missing)

@@ -54,6 +54,7 @@ import pandas as pd
 
 from monitor.compute import Compute, Part, Runner
 from monitor.errors import InputDataError
+from monitor.models import fused
 from monitor.models.data import check_frame
 from monitor.models.fevd import fevd_shares, measures
 from monitor.models.rolling import frame_columns, var_from_moments
@@ -291,6 +292,9 @@ def _simulate_and_measure(
     """Rebuild b pseudo-samples per window from its VAR and resampled residuals, refit, measure: (K, b, M)."""
     k, b, length = idx.shape
     n, p = z.shape[-1], chunk.lags
+    if fused.enabled():  # the compiled kernel: one pass per path from its shocks to its table
+        tables = 100.0 * fused.bootstrap_shares(z, resid, slopes, intercept, idx, p, chunk.horizon, chunk.orthogonal)
+        return _measure_vectors(_drop_broken(tables)).reshape(k, b, -1)
     # Time-major while simulating, so that each step reads and writes contiguous (K, b, N) slices.
     rows = (idx + (np.arange(k) * length)[:, None, None]).transpose(2, 0, 1)  # (L, K, b) into resid's rows
     shocks = resid.reshape(k * length, n)[rows]
@@ -305,10 +309,16 @@ def _simulate_and_measure(
         step += shocks[t - p]
     coefs, sigma, _, _ = _fit(y.reshape(length + p, k * b, n), p)
     tables = _tables(coefs, sigma, chunk.horizon, chunk.orthogonal)
-    # Shares lie in [0, 100] by construction; outside it, the refit broke down numerically: drop that draw.
-    broken = ~((tables >= -1e-6) & (tables <= 100.0 + 1e-6)).all(axis=(-2, -1))
+    return _measure_vectors(_drop_broken(tables)).reshape(k, b, -1)
+
+
+def _drop_broken(tables: np.ndarray) -> np.ndarray:
+    """Shares lie in [0, 100] by construction; outside it (or NaN), the refit broke down numerically: that draw's
+    table becomes NaN."""
+    with np.errstate(invalid="ignore"):
+        broken = ~((tables >= -1e-6) & (tables <= 100.0 + 1e-6)).all(axis=(-2, -1))
     tables[broken] = np.nan
-    return _measure_vectors(tables).reshape(k, b, -1)
+    return tables
 
 
 # -- planning and assembly -----------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.errors import InputDataError
+from monitor.models import fused
 from monitor.models.fevd import measures
 from monitor.models.kernel import fit_from_moments, ma_matrices, shares_from_ma
 
@@ -98,9 +99,12 @@ def _label(ends: pd.Index, w: int) -> str:
 
 
 def _check_windows(sums: np.ndarray, cross: np.ndarray, length: int, names: Sequence[str], ends: pd.Index) -> None:
+    _check_variances((np.diagonal(cross, axis1=1, axis2=2) - sums**2 / length) / length, names, ends)
+
+
+def _check_variances(var: np.ndarray, names: Sequence[str], ends: pd.Index) -> None:
     # A column that does not move inside a window makes that window's regression singular: say which and where.
     n = len(names)
-    var = (np.diagonal(cross, axis1=1, axis2=2) - sums**2 / length) / length
     if var.min() < 1e-10:
         bad = np.argwhere(var < 1e-10)
         w, col = (int(v) for v in bad[0])
@@ -180,11 +184,20 @@ def window_tables(
     starts=None: every window, sliding; otherwise only the windows starting at those raw rows (computed directly,
     for incremental updates). `ends` holds each window's last date, for error messages.
     """
-    ma, sigma, _ = _standardised_windows(values, names, ends, lags, horizon, window, starts)
-    try:
-        shares = shares_from_ma(ma, sigma, orthogonal=orthogonal)
-    except np.linalg.LinAlgError as e:
-        raise InputDataError(_SINGULAR) from e
+    if starts is None and fused.enabled():  # the compiled kernel: one pass per window, sliding sums to shares
+        length = window - lags
+        shares, var, status = fused.rolling_tables(
+            embed(standardise(values), lags), length, len(names), lags, horizon, orthogonal, BLOCK
+        )
+        _check_variances(var, names, ends)
+        if status.any():
+            raise InputDataError(_SINGULAR)
+    else:
+        ma, sigma, _ = _standardised_windows(values, names, ends, lags, horizon, window, starts)
+        try:
+            shares = shares_from_ma(ma, sigma, orthogonal=orthogonal)
+        except np.linalg.LinAlgError as e:
+            raise InputDataError(_SINGULAR) from e
     if not np.isfinite(shares).all():
         w = int(np.argwhere(~np.isfinite(shares))[0][0])
         raise InputDataError(

@@ -16,7 +16,9 @@ from monitor.spec import BandSpec
 from tests.monitor.models.simulate import simulate_var
 from tests.tolerance import WELL_CONDITIONED, assert_close
 
-pytest.importorskip("numba", reason="the compiled kernels need numba: pip install -e '.[fast]'")
+fused_kernels = pytest.importorskip(
+    "monitor.models.fused_kernels", reason="numba is not installed: pip install -e '.[fast]' to test the kernels"
+)
 
 # The draws are simulated paths (rounding compounds along them, see test_bands.BOOTSTRAP) and the two kernels sum
 # in different orders: they agree to ~5e-15 of the bands' scale; 1e-9 still catches a wrong lag, stream or residual.
@@ -38,7 +40,7 @@ def test_rolling_tables_equal_the_numpy_kernel(monkeypatch: pytest.MonkeyPatch, 
     # 361 windows: three restarts of the sliding sums (every BLOCK = 128 windows) and a last, partial lane group.
     data = simulate_var(n_obs=400, n_vars=4, lags=2, seed=3)
     window = 40
-    assert len(data) - window + 1 > 2 * BLOCK and (len(data) - window + 1) % fused.LANES
+    assert len(data) - window + 1 > 2 * BLOCK and (len(data) - window + 1) % fused_kernels.LANES
     values, names, ends = data.to_numpy(), tuple(data.columns), data.index[window - 1 :]
     slow, fast = _both(monkeypatch, lambda: window_tables(values, names, ends, 2, 8, window, orthogonal=orthogonal))
     assert_close(fast, slow, WELL_CONDITIONED)

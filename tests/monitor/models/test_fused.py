@@ -16,9 +16,8 @@ from monitor.spec import BandSpec
 from tests.monitor.models.simulate import simulate_var
 from tests.tolerance import WELL_CONDITIONED, assert_close
 
-fused_kernels = pytest.importorskip(
-    "monitor.models.fused_kernels", reason="numba is not installed: pip install -e '.[fast]' to test the kernels"
-)
+pytest.importorskip("numba", reason="numba is not installed: pip install -e '.[fast]' to test the compiled kernels")
+from monitor.models import fused_kernels  # after the skip: it imports numba
 
 # The draws are simulated paths (rounding compounds along them, see test_bands.BOOTSTRAP) and the two kernels sum
 # in different orders: they agree to ~5e-15 of the bands' scale; 1e-9 still catches a wrong lag, stream or residual.

@@ -12,7 +12,10 @@ venv, the checkout first on PYTHONPATH), the checkouts interleaved so that a sha
 
 Each process also saves its results; the largest difference between the checkouts, relative to the size of the
 results, is printed (identical to rounding: below 1e-10). The calibration line is one core's float64 matmul rate.
-The rolling engine's ratio to the per-window statsmodels loop is bench/spillover.py's.
+The rolling engine's ratio to the per-window statsmodels loop is bench/spillover.py's. "this [numba]" or
+"[numpy]" names the kernel this checkout ran (monitor/models/fused.py: numba when installed; MONITOR_KERNEL=numpy in
+the environment measures the numpy kernel). The compiled kernels load from numba's disk cache in each process (the
+first process after a change compiles them, ~10 s); best-of-N within a process leaves that first call out.
 """
 
 from __future__ import annotations
@@ -62,7 +65,12 @@ else:
     res = np.concatenate([phis.ravel(), qs.ravel()])
     units = len(data)
 np.save(out, res)
-print("BENCH " + json.dumps({"seconds": t, "units": units, "source": rolling.__file__}))
+try:
+    from monitor.models.fused import enabled
+    kernel = "numba" if enabled() else "numpy"
+except ImportError:  # a checkout from before the compiled kernels
+    kernel = "numpy"
+print("BENCH " + json.dumps({"seconds": t, "units": units, "source": rolling.__file__, "kernel": kernel}))
 """
 
 WORKS = {"rolling": "windows", "bootstrap": "regressions", "tvp": "steps"}
@@ -80,7 +88,7 @@ def calibration() -> float:
     return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout)
 
 
-def run(checkout: Path, work: str, out: Path) -> tuple[float, int]:
+def run(checkout: Path, work: str, out: Path) -> tuple[float, int, str]:
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, work, str(out), str(ROOT / "bench")],
@@ -94,7 +102,7 @@ def run(checkout: Path, work: str, out: Path) -> tuple[float, int]:
             got = json.loads(line[6:])
             if not Path(got["source"]).is_relative_to(checkout):
                 raise SystemExit(f"the {work} run meant for {checkout} imported another checkout")
-            return float(got["seconds"]), int(got["units"])
+            return float(got["seconds"]), int(got["units"]), str(got["kernel"])
     raise SystemExit(f"{work} in {checkout} failed: {proc.stderr.strip()[-2000:]}")
 
 
@@ -115,24 +123,24 @@ def main() -> None:
             checkouts = {"baseline": tree, "this": ROOT}
             for work in works:
                 best = {tag: float("inf") for tag in checkouts}
-                units = 0
+                units, kernels = 0, {}
                 for _ in range(args.repeat):
                     for tag, path in checkouts.items():  # interleaved
-                        seconds, units = run(path, work, base / f"{work}-{tag}.npy")
+                        seconds, units, kernels[tag] = run(path, work, base / f"{work}-{tag}.npy")
                         best[tag] = min(best[tag], seconds)
                 old, new = np.load(base / f"{work}-baseline.npy"), np.load(base / f"{work}-this.npy")
                 diff = float(np.nanmax(np.abs(new - old)) / np.nanmax(np.abs(old)))
                 same_nan = bool((np.isnan(old) == np.isnan(new)).all())
-                rows.append((work, units, best["baseline"], best["this"], diff, same_nan))
+                rows.append((work, units, best["baseline"], best["this"], diff, same_nan, kernels["this"]))
             after = calibration()
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
     print(f"model kernels, this checkout vs {args.baseline}, best of {args.repeat} processes each, interleaved")
     print(f"machine: one-core matmul {before:.1f} GFLOP/s before, {after:.1f} after")
-    for work, units, old, new, diff, same_nan in rows:
+    for work, units, old, new, diff, same_nan, kernel in rows:
         what = WORKS[work]
         print(
-            f"{work:<10} baseline {old:8.3f}s ({units / old:10.0f} {what}/s)   this {new:8.3f}s "
+            f"{work:<10} baseline {old:8.3f}s ({units / old:10.0f} {what}/s)   this [{kernel}] {new:8.3f}s "
             f"({units / new:10.0f} {what}/s)   ratio {old / new:5.2f}x   max rel diff {diff:.1e}"
             + ("" if same_nan else "   (NaN patterns differ!)")
         )

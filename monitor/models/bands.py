@@ -57,7 +57,7 @@ from monitor.errors import InputDataError
 from monitor.models import fused
 from monitor.models.data import check_frame
 from monitor.models.fevd import fevd_shares, measures
-from monitor.models.rolling import frame_columns, var_from_moments
+from monitor.models.rolling import frame_columns, upper_pairs, var_from_moments
 from monitor.spec import BandSpec
 
 __all__ = [
@@ -77,6 +77,9 @@ CHUNK_ROWS = 2_500_000  # simulated regression rows (windows x draws x rows) per
 # Simulated regression rows held in memory at once inside a chunk: ~2.5 MB per array for N = 6, so that two
 # workers' working sets stay in the shared cache (larger batches gain nothing on one core, and lose on two).
 BATCH_ROWS = 50_000
+# The compiled kernel (monitor.models.fused) holds one window's paths at a time whatever the batch, so its batches
+# are larger (fewer calls): only the residual indices (8 bytes a row) grow with them.
+FUSED_BATCH_ROWS = 500_000
 FULL, ROLLING = 0, 1  # stream kinds: a full sample and a rolling window ending on the same date draw differently
 
 
@@ -95,7 +98,7 @@ def _measure_vectors(tables: np.ndarray) -> np.ndarray:
     """Percent tables (..., N, N) -> measures (..., M) in `band_measures` order."""
     n = tables.shape[-1]
     m = measures(tables)
-    iu, ju = np.triu_indices(n, k=1)
+    iu, ju = upper_pairs(n)
     return np.concatenate(
         [m.tci[..., None], m.ctci[..., None], m.to, m.from_, m.net, m.npdc[..., iu, ju]],
         axis=-1,
@@ -240,9 +243,10 @@ def run_chunk(chunk: BandChunk) -> np.ndarray:
     total = sum(_draw_count(chunk.spec, j) for j in range(first, last))
     out = np.empty((k_all, total, 2 + 3 * n + n * (n - 1) // 2))  # the banded measures, see band_measures
     col = 0
+    rows = FUSED_BATCH_ROWS if fused.enabled() else BATCH_ROWS
     for j in range(first, last):
         b = _draw_count(chunk.spec, j)
-        per_batch = max(1, BATCH_ROWS // (b * length))
+        per_batch = max(1, rows // (b * length))
         for k0 in range(0, k_all, per_batch):
             sl = slice(k0, min(k0 + per_batch, k_all))
             keys = chunk.keys[sl]

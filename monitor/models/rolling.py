@@ -209,7 +209,7 @@ def window_tables(
 
 
 @lru_cache(maxsize=16)
-def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+def upper_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     iu, ju = np.triu_indices(n, k=1)
     return iu, ju
 
@@ -236,7 +236,7 @@ def measures_frame(
 
     columns: `frame_columns(names)` as an Index when the caller has it (saves building it again)."""
     m = measures(tables)
-    iu, ju = _pairs(len(names))
+    iu, ju = upper_pairs(len(names))
     block = np.concatenate(
         [m.tci[:, None], m.ctci[:, None], m.to, m.from_, m.net, m.npt.astype(float), m.npdc[:, iu, ju]], axis=1
     )

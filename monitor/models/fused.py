@@ -89,7 +89,7 @@ def bootstrap_shares(
         np.ascontiguousarray(resid),
         np.ascontiguousarray(slopes),
         np.ascontiguousarray(intercept),
-        np.ascontiguousarray(idx.transpose(0, 2, 1), dtype=np.int64),  # (K, L, b): a step's rows contiguous
+        np.ascontiguousarray(idx, dtype=np.int64),
         lags,
         horizon,
         orthogonal,

@@ -199,7 +199,7 @@ def rolling(emb, length, n, p, horizon, orthogonal, block, shares, var, status):
 
 @_jit
 def bootstrap(z, resid, slopes_in, intercept, idx, p, horizon, orthogonal, out):  # type: ignore[no-untyped-def]
-    k_all, length, b_all = idx.shape
+    k_all, b_all, length = idx.shape
     n = z.shape[2]
     t_all = length + p
     # Path-minor layout: every step of the simulation, the products and the solve is a loop over a window's
@@ -209,7 +209,11 @@ def bootstrap(z, resid, slopes_in, intercept, idx, p, horizon, orthogonal, out):
     total = np.empty((n, b_all))
     sums = np.empty((n * (p + 1), b_all))
     c, chol, slopes, resp, wts, tmp, bad, table = scratch(n, p, horizon, b_all)
+    steps = np.empty((length, b_all), dtype=np.int64)  # a window's residual rows, step-major
     for k in range(k_all):
+        for j in range(b_all):
+            for t in range(length):
+                steps[t, j] = idx[k, j, t]
         # Simulate y_t = c + sum_l Phi_l y_{t-l} + u*_t from the window's first p rows, and accumulate each
         # path's sums and lag products while its rows are in cache (lag 0 is symmetric: lower triangle only).
         lagged[:] = 0.0
@@ -219,7 +223,7 @@ def bootstrap(z, resid, slopes_in, intercept, idx, p, horizon, orthogonal, out):
                 for i in range(n):
                     y[t, i, :] = z[k, t, i]
             else:
-                rows = idx[k, t - p]
+                rows = steps[t - p]
                 for i in range(n):
                     yt = y[t, i]
                     ci = intercept[k, i]

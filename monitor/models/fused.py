@@ -18,6 +18,14 @@ Results equal the numpy kernel's to rounding (tests/monitor/models/test_fused.py
 whose normal equations or residual covariance are not positive definite gets status 1 (rolling) or a NaN table
 (bootstrap), as the numpy path raises LinAlgError or gives NaN there.
 
+Measured and not kept (tests/monitor/models/test_fused.py green, timed against the kept kernel in one process): four
+paths per scalar accumulator group instead of lane loops (2x slower: the compiler does not vectorise it), four
+terms or products per pass over the lanes (no gain), flat 1-D indexing instead of row views (2.5x slower), every
+window of a batch as one lane set (10% faster, memory grows with the batch), fused multiply-add (fastmath
+"contract", within the noise). The lane loops run at about the rate of a bare `acc[j] += a[j] * b[j]` loop on
+this machine, so what is left is arithmetic; the bootstrap's remaining Python time is drawing the indices
+(the random streams, unchanged) and the quantiles.
+
 Selection: `enabled()` is True when numba imports and MONITOR_KERNEL is not "numpy" (MONITOR_KERNEL=numpy forces
 the numpy kernel, e.g. to compare the two). The kernels compile on first use and are cached on disk (numba's
 cache=True: next to monitor/models/fused_kernels.py, or in the user's cache folder when that is read-only).

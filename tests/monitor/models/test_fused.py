@@ -5,7 +5,10 @@ whichever kernel is active, so with numba installed they check the compiled kern
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from monitor.errors import InputDataError
@@ -45,14 +48,28 @@ def test_rolling_tables_equal_the_numpy_kernel(monkeypatch: pytest.MonkeyPatch, 
     assert_close(fast, slow, WELL_CONDITIONED)
 
 
-def test_rolling_errors_are_the_numpy_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
-    data = simulate_var(n_obs=200, n_vars=3, lags=1, seed=4)
+def _constant_inside(data: pd.DataFrame) -> pd.DataFrame:
     data.iloc[90:150, 1] = 2.5  # y2 constant inside the windows that end in 149..
+    return data
+
+
+def _collinear(data: pd.DataFrame) -> pd.DataFrame:
+    data["y3"] = data["y1"] + data["y2"]  # an exact combination in every window
+    return data
+
+
+@pytest.mark.parametrize(
+    ("make", "message"), [(_constant_inside, "column y2 is constant"), (_collinear, "regression is singular")]
+)
+def test_rolling_errors_are_the_numpy_kernels(
+    monkeypatch: pytest.MonkeyPatch, make: Callable[[pd.DataFrame], pd.DataFrame], message: str
+) -> None:
+    data = make(simulate_var(n_obs=200, n_vars=3, lags=1, seed=4))
     values, names, ends = data.to_numpy(), tuple(data.columns), data.index[49:]
     messages = []
     for kernel in ("numpy", "numba"):
         monkeypatch.setenv(fused.ENV, kernel)
-        with pytest.raises(InputDataError, match="column y2 is constant") as err:
+        with pytest.raises(InputDataError, match=message) as err:
             window_tables(values, names, ends, 1, 5, 50)
         messages.append(str(err.value))
     assert messages[0] == messages[1]

@@ -25,6 +25,8 @@ operation costs more in call overhead than in arithmetic, so a step is a dozen c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from scipy.linalg import blas, lapack
@@ -75,6 +77,18 @@ def kalman_forgetting(
     return run.coefs, run.qs
 
 
+@dataclass(frozen=True)
+class _State:
+    """What a step reads from the steps before it (the arrays are never modified in place, except cov: a copy)."""
+
+    q: np.ndarray
+    beta: np.ndarray
+    cov: np.ndarray
+    last: np.ndarray
+    accepted: bool
+    q_floor: float
+
+
 class _Run:
     """The filter's state between steps and one step of it."""
 
@@ -108,14 +122,22 @@ class _Run:
         self.beta = beta0
         self.cov = np.array(self.v0, order="F")  # only the upper triangle is kept up to date
         self.last = beta0.reshape(n, k)  # coefficients behind the next step's error (before the stability check)
+        self.accepted = True  # whether the last step kept its coefficients (then they are `last`)
+        self.q_floor = 0.0  # a lower bound of Q's smallest eigenvalue
         self.error: np.linalg.LinAlgError | None = None
 
-    def save(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return self.q, self.beta, self.cov.copy(order="F"), self.last
+    def save(self) -> _State:
+        return _State(self.q, self.beta, self.cov.copy(order="F"), self.last, self.accepted, self.q_floor)
 
-    def restore(self, saved: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> None:
-        self.q, self.beta, cov, self.last = saved
-        self.cov = cov.copy(order="F")
+    def restore(self, saved: _State) -> None:
+        self.q, self.beta, self.last, self.accepted, self.q_floor = (
+            saved.q,
+            saved.beta,
+            saved.last,
+            saved.accepted,
+            saved.q_floor,
+        )
+        self.cov = saved.cov.copy(order="F")
         self.error = None
 
     def speculate(self, start: int, end: int) -> int:
@@ -134,11 +156,12 @@ class _Run:
         if t > 0:
             if t <= lags:
                 err = x[t]
-                shock = 0.1 * np.outer(err, err)
+                shock = 0.1 * (err[:, None] * err)
             else:
                 err = x[t] - self.last @ self.z[t]
-                shock = np.outer(err, err)
+                shock = err[:, None] * err
             self.q = self.kappa2 * self.q + (1.0 - self.kappa2) * shock
+            self.q_floor *= self.kappa2  # Q_t >= kappa2 Q_{t-1}: the shock adds a positive semi-definite term
         if t < lags:
             new_beta = self.beta0
         else:
@@ -149,17 +172,17 @@ class _Run:
             self.diag[...] = z
             r = blas.dsymm(inflate, self.cov, self.design_t)  # P F', P = the predicted covariance
             s = self.q + self.design_t.T @ r
-            innovation = x[t] - pred.reshape(self.last.shape) @ z
+            # After an accepted step the predicted coefficients are the ones behind err: the same product.
+            innovation = err if t > lags and self.accepted else x[t] - pred.reshape(self.last.shape) @ z
             chol, info = lapack.dpotrf(s, lower=1, clean=1)
-            if info == 0:  # the reciprocal condition number, with the trace (sum of C's squares) for the norm
-                rcond, info = lapack.dpocon(chol, np.vdot(chol, chol), uplo="L")
-            if info != 0 or rcond < NEAR_SINGULAR:
+            if info != 0 or not self._well_conditioned(chol):
                 new_beta = self._generalized(pred, inflate, r, s, innovation)
             else:
                 w_t = blas.dtrsm(1.0, chol, r, side=1, lower=1, trans_a=1, overwrite_b=1)  # (C^-1 F P)'
                 new_beta = pred + w_t @ blas.dtrsv(chol, innovation, lower=1)
                 self.cov = blas.dsyrk(-1.0, w_t, beta=inflate, c=self.cov, overwrite_c=1)
         new = new_beta.reshape(self.last.shape)
+        self.accepted = not reject
         if reject:
             self.coefs[t] = self.coefs[t - 1]
             self.beta = SHRINK * self.beta
@@ -168,6 +191,20 @@ class _Run:
             self.beta = new_beta
         self.qs[t] = self.q
         self.last = new
+
+    def _well_conditioned(self, chol: np.ndarray) -> bool:
+        """Whether S = C C' is far from where the pseudo-inverse would drop a direction: its condition number is
+        at most trace(S) / lambda_min(Q) (S = Q + F P F'), the trace is the sum of C's squares, and q_floor is a
+        lower bound of lambda_min(Q) kept up to date for free, its eigenvalues taken again only when the bound
+        cannot decide; LAPACK's condition estimate decides the rest."""
+        trace = float(np.vdot(chol, chol))
+        if trace < self.q_floor / NEAR_SINGULAR:
+            return True
+        self.q_floor = max(self.q_floor, float(np.linalg.eigvalsh(self.q)[0]))
+        if trace < self.q_floor / NEAR_SINGULAR:
+            return True
+        rcond, info = lapack.dpocon(chol, trace, uplo="L")
+        return info == 0 and rcond >= NEAR_SINGULAR
 
     def _generalized(
         self, pred: np.ndarray, inflate: float, r: np.ndarray, s: np.ndarray, innovation: np.ndarray

@@ -106,7 +106,7 @@ class _Run:
         k = n * lags
         m = n * k
         self.x, self.lags, self.kappa1, self.kappa2 = x, lags, kappa1, kappa2
-        self.beta0, self.v0 = beta0, np.asfortranarray(v0)
+        self.beta0 = beta0
         # z_t for every t >= p, the regressors of step t: y_{t-1}, ..., y_{t-p} side by side.
         self.z = np.zeros((t_all, k))
         for lag in range(1, lags + 1):
@@ -120,7 +120,7 @@ class _Run:
         self.qs = np.empty((t_all, n, n))
         self.q = q0
         self.beta = beta0
-        self.cov = np.array(self.v0, order="F")  # only the upper triangle is kept up to date
+        self.cov = np.array(v0, order="F")  # only the upper triangle is kept up to date
         self.last = beta0.reshape(n, k)  # coefficients behind the next step's error (before the stability check)
         self.accepted = True  # whether the last step kept its coefficients (then they are `last`)
         self.q_floor = 0.0  # a lower bound of Q's smallest eigenvalue

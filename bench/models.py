@@ -58,7 +58,7 @@ if work == "rolling":
 elif work == "bootstrap":
     data = stable_var(310, 4, 2, scale=0.18, intercept=0.1)
     spec = BandSpec(level=0.9, draws=200, seed=1)
-    t, frame = best(lambda: rolling_bands(data, 2, 10, 250, spec), 2)
+    t, frame = best(lambda: rolling_bands(data, 2, 10, 250, spec), 3)
     res = frame.to_numpy(dtype=float)
     units = 61 * 200
 else:

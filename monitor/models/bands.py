@@ -76,10 +76,7 @@ DRAW_BLOCK = 50  # draws per random stream: part of what the draws depend on (li
 CHUNK_ROWS = 2_500_000  # simulated regression rows (windows x draws x rows) per chunk: ~1 s of work
 # Simulated regression rows held in memory at once inside a chunk: ~2.5 MB per array for N = 6, so that two
 # workers' working sets stay in the shared cache (larger batches gain nothing on one core, and lose on two).
-BATCH_ROWS = 50_000
-# The compiled kernel (monitor.models.fused) holds one window's paths at a time whatever the batch, so its batches
-# are larger (fewer calls): only the residual indices (8 bytes a row) grow with them.
-FUSED_BATCH_ROWS = 500_000
+BATCH_ROWS = 50_000  # (the compiled kernel takes one window at a time: it holds that window's paths only)
 FULL, ROLLING = 0, 1  # stream kinds: a full sample and a rolling window ending on the same date draw differently
 
 
@@ -243,10 +240,29 @@ def run_chunk(chunk: BandChunk) -> np.ndarray:
     total = sum(_draw_count(chunk.spec, j) for j in range(first, last))
     out = np.empty((k_all, total, 2 + 3 * n + n * (n - 1) // 2))  # the banded measures, see band_measures
     col = 0
-    rows = FUSED_BATCH_ROWS if fused.enabled() else BATCH_ROWS
+    compiled = fused.enabled()
     for j in range(first, last):
         b = _draw_count(chunk.spec, j)
-        per_batch = max(1, rows // (b * length))
+        if compiled:  # the compiled kernel: window by window, straight from each stream (no batch to stack)
+            tables = np.empty((k_all, b, n, n))
+            for kk, key in enumerate(chunk.keys):
+                idx = _indices(_stream(chunk, key, j), b, length, chunk.spec.block_length)
+                one = slice(kk, kk + 1)
+                fused.bootstrap_shares(
+                    z[one],
+                    resid[one],
+                    slopes[one],
+                    intercept[one],
+                    idx[None],
+                    p,
+                    chunk.horizon,
+                    chunk.orthogonal,
+                    out=tables[one],
+                )
+            out[:, col : col + b] = _measure_vectors(_drop_broken(100.0 * tables))
+            col += b
+            continue
+        per_batch = max(1, BATCH_ROWS // (b * length))
         for k0 in range(0, k_all, per_batch):
             sl = slice(k0, min(k0 + per_batch, k_all))
             keys = chunk.keys[sl]
@@ -296,9 +312,6 @@ def _simulate_and_measure(
     """Rebuild b pseudo-samples per window from its VAR and resampled residuals, refit, measure: (K, b, M)."""
     k, b, length = idx.shape
     n, p = z.shape[-1], chunk.lags
-    if fused.enabled():  # the compiled kernel: one pass per path from its shocks to its table
-        tables = 100.0 * fused.bootstrap_shares(z, resid, slopes, intercept, idx, p, chunk.horizon, chunk.orthogonal)
-        return _measure_vectors(_drop_broken(tables)).reshape(k, b, -1)
     # Time-major while simulating, so that each step reads and writes contiguous (K, b, N) slices.
     rows = (idx + (np.arange(k) * length)[:, None, None]).transpose(2, 0, 1)  # (L, K, b) into resid's rows
     shocks = resid.reshape(k * length, n)[rows]

@@ -86,12 +86,15 @@ def bootstrap_shares(
     lags: int,
     horizon: int,
     orthogonal: bool,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Shares (K, b, N, N) of the b bootstrap paths of each of K windows: path (k, j) starts from z[k, :p] and adds
-    intercept[k] + resid[k, idx[k, j, t]] at step t to the VAR with slopes[k] (Np, N); NaN where degenerate."""
+    intercept[k] + resid[k, idx[k, j, t]] at step t to the VAR with slopes[k] (Np, N); NaN where degenerate.
+    out: a C-contiguous (K, b, N, N) array to write them in (default: a new one)."""
     k, b, _ = idx.shape
     n = z.shape[-1]
-    out = np.empty((k, b, n, n))
+    if out is None:
+        out = np.empty((k, b, n, n))
     _kernels().bootstrap(
         np.ascontiguousarray(z),
         np.ascontiguousarray(resid),

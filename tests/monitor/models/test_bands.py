@@ -193,7 +193,6 @@ def test_bands_do_not_depend_on_chunk_sizes_and_a_window_only_on_its_rows(monkey
     full = full_sample_bands(data, 2, 8, spec, key="m")
     monkeypatch.setattr(bands_mod, "CHUNK_ROWS", 20_000)  # many small chunks and batches instead of a few
     monkeypatch.setattr(bands_mod, "BATCH_ROWS", 3_000)
-    monkeypatch.setattr(bands_mod, "FUSED_BATCH_ROWS", 3_000)
     assert len(bands_mod.rolling_job(data, 2, 8, 120, spec).chunks) > 50
     assert np.array_equal(rolling_bands(data, 2, 8, 120, spec, key="m").to_numpy(), rolling.to_numpy())
     assert np.array_equal(full_sample_bands(data, 2, 8, spec, key="m").to_numpy(), full.to_numpy())

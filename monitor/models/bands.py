@@ -25,9 +25,12 @@ the model changes). Generating one long pseudo-series from a full-sample VAR and
 the windows. The per-window bootstrap costs draws x windows small regressions, batched: all draws of a block of
 windows are simulated together (one matmul per time step across windows and draws) and re-estimated together
 (one batched cross-product, solve and decomposition), so the Python overhead is per time step and per chunk, not
-per regression. Each window's data and VAR are taken from its own rows (standardised per window, which changes
-nothing: the decompositions are invariant to rescaling a variable), so a window's band depends on its own rows
-only: an incremental update computes the bands of the new windows alone and gets what a full recompute would.
+per regression. With numba installed (the `fast` extra), the compiled kernel (monitor.models.fused) does a
+window's draws of a block in one pass instead, its paths side by side as vector lanes, from the same streams (the
+numpy kernel gives the same draws to rounding). Each window's data and VAR are taken from its own rows
+(standardised per window, which changes nothing: the decompositions are invariant to rescaling a variable), so a
+window's band depends on its own rows only: an incremental update computes the bands of the new windows alone and
+gets what a full recompute would.
 
 Randomness and reproducibility: the residual indices of window w, draws j*DRAW_BLOCK .. (j+1)*DRAW_BLOCK - 1, come
 from their own stream, `SeedSequence(seed, spawn_key=(model, kind, w, j))` with w the window's last date (its

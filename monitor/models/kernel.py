@@ -4,7 +4,9 @@ operation over the whole stack, so that the Python overhead is per stack, not pe
 
 Both the rolling engine (monitor.models.rolling) and the bootstrap (monitor.models.bands) call these, and
 `monitor.models.rolling.window_ma` returns each window's MA matrices and residual covariance, the inputs of any
-decomposition (e.g. a frequency-domain one) of the rolling windows.
+decomposition (e.g. a frequency-domain one) of the rolling windows. With numba installed (the `fast` extra), the
+compiled kernels of monitor.models.fused do the rolling engine's sliding pass and the bootstrap's draws instead;
+these stay the reference they are tested against, and the path without numba.
 
 Measured and not kept (bench/models.py, interleaved against the previous commit, results equal to 1e-15): a
 Cholesky factor with triangular solves written as batched numpy loops (more numpy calls than the one batched LU

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import socket
@@ -37,6 +38,11 @@ def _is_loopback(address: object) -> bool:
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    guard(monkeypatch)
+
+
+def guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No socket but loopback, no key from the shell: for each test, and for the session fixtures that run."""
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
 
@@ -65,6 +71,41 @@ def shared() -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return SHARED
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def replay_dir(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The replay directory of the real history (tests/replay.py), built once per session: tests only read it,
+    and its teardown fails the session if one wrote into it."""
+    from tests.replay import build_replay_dir
+
+    dest = build_replay_dir(shared, tmp_path_factory.mktemp("replay"))
+    before = _digests(dest)
+    yield dest
+    assert _digests(dest) == before, f"a test changed the shared replay directory {dest}"
+
+
+@pytest.fixture(scope="session")
+def replayed_run(replay_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The folder of one `monitor run --as-of 2026-03-27 --replay` with the shipped config (tests/replayed.py):
+    config.toml, data/monitor.sqlite, exports/, mail/. Read-only, checked like the replay directory; a test
+    that writes (`monitor report`, a second run) works on `tests.replayed.copy_run`."""
+    from tests.replayed import run_replay
+
+    folder = tmp_path_factory.mktemp("replayed")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        guard(monkeypatch)
+        code = run_replay(folder, replay_dir)
+    assert code == 1, f"the replay run exited {code}"  # 1: the series with no real data in any form fail
+    before = _digests(folder)
+    yield folder
+    assert _digests(folder) == before, f"a test changed the shared replayed run {folder}"
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,8 @@ read it share it (each test derives variants with dataclasses.replace, never cha
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -17,7 +19,9 @@ def report_fixture(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportCont
 
 
 @pytest.fixture(scope="session")
-def report_exported(report_fixture, tmp_path_factory) -> tuple[ReportContext, ExportResult, object]:
+def report_exported(
+    report_fixture: tuple[ReportContext, dict[str, pd.Series]], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[ReportContext, ExportResult, Path]:
     """The fixture exported in every format, as `monitor run` does: (context, export result, exports root)."""
     ctx, _ = report_fixture
     root = tmp_path_factory.mktemp("exports")

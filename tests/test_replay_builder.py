@@ -18,13 +18,12 @@ from tests.replay import (
     LEGACY,
     TONA,
     VIXCLS,
-    build_replay_dir,
 )
 
 
-@pytest.fixture(scope="module")
-def replay(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_replay_dir(shared, tmp_path_factory.mktemp("replay"))
+@pytest.fixture
+def replay(replay_dir: Path) -> Path:
+    return replay_dir  # built once per session by tests/conftest.py
 
 
 def _csv(path: Path, skip: int = 1) -> list[list[str]]:

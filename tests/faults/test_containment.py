@@ -18,7 +18,6 @@ from series.sources.csvfile import CsvSource
 from tests.faults.conftest import Smtp
 from tests.faults.support import Probe, Ran, mails, outbox, run_in_process, write_config
 from tests.monitor.pipeline.test_run import shipped_config
-from tests.replay import build_replay_dir
 
 # A daily csv series beside the always-healthy `won` series of the fault suite's config.
 PROBE = Probe("csv", "probe_SYNTHETIC.csv", "D", ("2024-03-04", "2024-03-05", "2024-03-06"), start="2024-01-01")
@@ -103,10 +102,10 @@ def test_report_as_of_a_date_before_a_rules_inputs_start(tmp_path, smtp, capsys)
 
 
 @pytest.mark.slow
-def test_backfill_before_a_csv_series_first_row_on_our_replay(shared, tmp_path, capsys):
+def test_backfill_before_a_csv_series_first_row_on_our_replay(replay_dir, tmp_path, capsys):
     """`exports_total` starts in 2025-06 in the replay: on 2025-03-04 its fetch has no row (it was a TypeError
     that ended the backfill before any model, alert or report)."""
-    replay = build_replay_dir(shared, tmp_path / "replay")
+    replay = replay_dir
     config = shipped_config(tmp_path, "")
     # Without the models (and the rules on them): they take most of a minute here and play no part in the fault.
     blocks = config.read_text().split("\n[[")

@@ -14,12 +14,12 @@ from monitor.meetings import decisions
 from reports import charts
 from reports.html import render_report
 from reports.mail import render_notification
-from tests.reports.fixture import AS_OF, context
+from tests.reports.fixture import AS_OF
 
 
 @pytest.fixture(scope="module")
-def fixture(tmp_path_factory):
-    return context(tmp_path_factory.mktemp("store") / "m.sqlite")
+def fixture(report_fixture):
+    return report_fixture  # built once per session (tests/reports/conftest.py)
 
 
 def _artist(fig, gid):

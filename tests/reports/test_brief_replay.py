@@ -6,8 +6,6 @@ from __future__ import annotations
 import email
 import html
 import re
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -19,26 +17,12 @@ from reports.context import load_brief
 from reports.overnight import WINDOW
 from series.store import Store
 
-REPO = Path(__file__).resolve().parents[2]
 AS_OF = date(2026, 3, 27)
 
 
-@pytest.fixture(scope="module")
-def replayed(shared, tmp_path_factory) -> Path:
-    from tests.replay import build_replay_dir
-
-    work = tmp_path_factory.mktemp("brief")
-    replay = build_replay_dir(shared, work / "replay")
-    config = (REPO / "config.toml").read_text()
-    config = config.replace('store = "data/monitor.sqlite"', f'store = "{work / "monitor.sqlite"}"')
-    config = config.replace('exports = "exports"', f'exports = "{work / "exports"}"')
-    config = config.replace('directory = "exports/mail"', f'directory = "{work / "mail"}"')
-    (work / "config.toml").write_text(config)
-    run = [sys.executable, "-m", "monitor", "run", "--config", str(work / "config.toml"), "--as-of"]
-    run += [AS_OF.isoformat(), "--replay", str(replay), "--format", "png"]
-    done = subprocess.run(run, cwd=REPO, capture_output=True, text=True)
-    assert done.returncode in (0, 1), done.stderr  # 1: krw_usd_seoul has no real data to replay
-    return work
+@pytest.fixture
+def replayed(replayed_run: Path) -> Path:
+    return replayed_run  # the session's run of the shipped config on the replay (tests/replayed.py)
 
 
 def us_10y_from_the_raw_file(replay: Path) -> tuple[pd.Timestamp, float, float, float]:
@@ -50,12 +34,12 @@ def us_10y_from_the_raw_file(replay: Path) -> tuple[pd.Timestamp, float, float, 
     return s.index[-1], float(s.iloc[-1]), float(d.iloc[-1]), float((d.iloc[-1] - before.mean()) / before.std())
 
 
-def test_the_overnight_moves_match_the_raw_files(replayed):
+def test_the_overnight_moves_match_the_raw_files(replayed, replay_dir):
     config = load_config(replayed / "config.toml")
-    with Store.open(replayed / "monitor.sqlite") as store:
+    with Store.open(replayed / "data" / "monitor.sqlite") as store:
         brief = load_brief(store, config.series_specs(), AS_OF, preferred=config.preferred_specs())
     moves = {m.series_id: m for m in brief.moves}
-    day, value, change, z = us_10y_from_the_raw_file(replayed / "replay")
+    day, value, change, z = us_10y_from_the_raw_file(replay_dir)
     m = moves["us_10y"]
     assert (pd.Timestamp(m.date), m.value) == (day, value)
     assert m.change == pytest.approx(change, rel=1e-9) and m.z == pytest.approx(z, rel=1e-9)  # float noise only
@@ -69,7 +53,7 @@ def test_the_report_and_the_email_open_with_the_paragraph(replayed):
     assert found, "no narrative paragraph in the report"
     text = html.unescape(found.group(1))
     config = load_config(replayed / "config.toml")
-    with Store.open(replayed / "monitor.sqlite") as store:
+    with Store.open(replayed / "data" / "monitor.sqlite") as store:
         brief = load_brief(store, config.series_specs(), AS_OF, preferred=config.preferred_specs())
     # The paragraph leads with the largest move by |z| (each move's z is checked against the raw files above).
     top = max((m for m in brief.moves if m.z is not None and not m.stale), key=lambda m: abs(m.z))

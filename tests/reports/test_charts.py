@@ -14,12 +14,12 @@ from reports import charts
 from reports.charts.common import periods
 from reports.context import load_context
 from series.store import Store
-from tests.reports.fixture import AS_OF, context, make_series
+from tests.reports.fixture import AS_OF, make_series
 
 
 @pytest.fixture(scope="module")
-def fixture(tmp_path_factory):
-    return context(tmp_path_factory.mktemp("store") / "m.sqlite")
+def fixture(report_fixture):
+    return report_fixture  # built once per session (tests/reports/conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ import pytest
 from matplotlib.text import Text
 
 from reports import charts
-from reports.export import export_all
-from tests.reports.fixture import AS_OF, context
 
 PHONE = 375
 MIN_TEXT_PX = 8.0  # CSS px: about the smallest text a phone shows legibly (the report once had 5 px chart text)
@@ -34,10 +32,9 @@ return out;
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    ctx, _ = context(tmp_path_factory.mktemp("store") / "m.sqlite")
-    root = tmp_path_factory.mktemp("exports")
-    return ctx, export_all(ctx, root, ("png",), run={"status": "ok", "as_of": AS_OF.isoformat(), "fired": []})
+def exported(report_exported):
+    ctx, result, _ = report_exported  # exported once per session, in every format (tests/reports/conftest.py)
+    return ctx, result
 
 
 def smallest_text_pt(fig) -> float:

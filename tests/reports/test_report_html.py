@@ -12,14 +12,12 @@ import pytest
 
 from reports import charts
 from reports.export import export_all
-from tests.reports.fixture import AS_OF, XSS, context
+from tests.reports.fixture import AS_OF, XSS
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    ctx, _ = context(tmp_path_factory.mktemp("store") / "m.sqlite")
-    root = tmp_path_factory.mktemp("exports")
-    return ctx, export_all(ctx, root, run={"status": "ok", "as_of": AS_OF.isoformat(), "fired": []}), root
+def exported(report_exported):
+    return report_exported  # exported once per session (tests/reports/conftest.py)
 
 
 @pytest.mark.slow

@@ -25,8 +25,7 @@ from monitor.cli.common import today
 from monitor.config import load_config
 from monitor.pipeline import RunRequest, run_daily
 from series.store import Store
-from tests.monitor.pipeline.test_run import AS_OF, shipped_config
-from tests.replay import build_replay_dir
+from tests.replayed import AS_OF, run_replay, shipped_run_config
 
 TODAY = date(2026, 11, 26)  # any day after the data: every run below is a point-in-time run
 # SYNTHETIC KRW per USD on the KRX sessions of March 2026 (rises through 1,450, falls back, rises again).
@@ -239,25 +238,22 @@ def without_ids(summary: dict) -> dict:
 
 
 @pytest.mark.slow
-def test_a_later_day_run_first_leaks_nothing_into_an_earlier_day(shared, tmp_path, capsys):
+def test_a_later_day_run_first_leaks_nothing_into_an_earlier_day(replay_dir, replayed_run, tmp_path, capsys):
     """The offline quick start (`monitor run` today, every source down), then the replay as of 2026-03-27 in
-    the same folder, says what the replay alone says. The offline run is made with an empty replay directory:
-    every fetch fails as without a network, and no test may reach one."""
-    replay, nothing = build_replay_dir(shared, tmp_path / "replay"), tmp_path / "no-network"
-    nothing.mkdir()
+    the same folder, says what the replay alone says (the session's shared run, tests/replayed.py, made the same
+    way in a folder of its own). The offline run is made with an empty replay directory: every fetch fails as
+    without a network, and no test may reach one."""
+    nothing, folder = tmp_path / "no-network", tmp_path / "after_today"
+    nothing.mkdir(), folder.mkdir()
+    config = str(shipped_run_config(folder))
+    now = today()
+    assert run(["run", "--config", config, "--as-of", now.isoformat(), "--replay", str(nothing)]) == 1
+    down = json.loads((folder / "exports" / now.isoformat() / "run.json").read_text())
+    assert {f["status"] for f in down["fetch"].values()} == {"failed"}  # every source was down
     outputs = []
-    for name, first in (("after_today", True), ("alone", False)):
-        folder = tmp_path / name
-        folder.mkdir()
-        receiver = f'[[receivers]]\nname = "desk"\nkind = "file"\ndirectory = "{folder / "mail"}"\n'
-        config = str(shipped_config(folder, receiver))
-        if first:
-            now = today()
-            assert run(["run", "--config", config, "--as-of", now.isoformat(), "--replay", str(nothing)]) == 1
-            down = json.loads((folder / "exports" / now.isoformat() / "run.json").read_text())
-            assert {f["status"] for f in down["fetch"].values()} == {"failed"}  # every source was down
-        code = run(["run", "--config", config, "--as-of", AS_OF, "--replay", str(replay)])
-        out = folder / "exports" / AS_OF
+    # The shared run exited 1 (its fixture checks): the series with no real data in any form fail.
+    for code, done in ((run_replay(folder, replay_dir), folder), (1, replayed_run)):
+        out = done / "exports" / AS_OF
         outputs.append((code, headline(out / "report.html"), without_ids(json.loads((out / "run.json").read_text()))))
     (after_code, after_head, after_run), (alone_code, alone_head, alone_run) = outputs
     assert after_code == alone_code

@@ -11,7 +11,6 @@ import pytest
 
 from monitor.cli import run
 from tests.fault_server import FaultServer, Reply
-from tests.replay import build_replay_dir
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -70,9 +69,9 @@ def test_malformed_keys_are_config_errors(tmp_path: Path, capsys: pytest.Capture
 
 @pytest.mark.slow
 def test_acceptance_replay_of_the_real_history(
-    shared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    replay_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    replay = build_replay_dir(shared, tmp_path / "replay")
+    replay = replay_dir
     config = _config_copy(tmp_path)
     code = run(["fetch", "--replay", str(replay), "--config", str(config)])
     out, err = capsys.readouterr()

@@ -13,10 +13,7 @@ import pytest
 
 from monitor.cli import run
 from series.store import Store
-from tests.monitor.pipeline.test_run import AS_OF, shipped_config
-from tests.replay import build_replay_dir
-
-FILE_RECEIVER = '[[receivers]]\nname = "files"\nkind = "file"\ndirectory = "{dir}"\n'
+from tests.replayed import AS_OF, copy_run
 
 
 def _headline_firing(html: str) -> int:
@@ -28,13 +25,11 @@ def _headline_firing(html: str) -> int:
 
 @pytest.mark.shared
 @pytest.mark.slow
-def test_run_report_and_backtest_agree_on_what_is_fresh(shared, tmp_path, capsys) -> None:
-    replay = build_replay_dir(shared, tmp_path / "replay")
-    assert (replay / "yahoo" / "KRW=X.csv").is_file()  # tests/replay.py serves Yahoo KRW=X
-    config = shipped_config(tmp_path, FILE_RECEIVER.format(dir=tmp_path / "mail"))
-    run(["run", "--config", str(config), "--as-of", AS_OF, "--replay", str(replay), "--log-format", "json"])
-    capsys.readouterr()
-    out = tmp_path / "exports" / AS_OF
+def test_run_report_and_backtest_agree_on_what_is_fresh(replay_dir, replayed_run, tmp_path, capsys) -> None:
+    assert (replay_dir / "yahoo" / "KRW=X.csv").is_file()  # tests/replay.py serves Yahoo KRW=X
+    # The session's run of the replay (tests/replayed.py), copied: `monitor report` below writes into it.
+    config = copy_run(replayed_run, tmp_path / "run")
+    out = tmp_path / "run" / "exports" / AS_OF
     summary = json.loads((out / "run.json").read_text())
     firing = _risk_firing(summary)
     html = (out / "report.html").read_text()
@@ -58,7 +53,7 @@ def test_run_report_and_backtest_agree_on_what_is_fresh(shared, tmp_path, capsys
     # No episode runs on a stale leg: each ends by the day after its legs' last observations pass their limits
     # (the replay's BOK base rate is a month-end value under a 14-day limit, so an episode that lasts a month
     # breaks on the 15th and starts again with the next value; the Fed range is daily, with a 7-day limit).
-    with Store.open(tmp_path / "data" / "monitor.sqlite") as store:
+    with Store.open(tmp_path / "run" / "data" / "monitor.sqlite") as store:
         legs = {sid: store.latest(sid).index for sid in ("bok_rate", "fed_upper")}
     limits = {"bok_rate": 14, "fed_upper": 7}
     for signal in report["signals"]:

@@ -21,7 +21,6 @@ from monitor.config import load_config
 from monitor.models.results import load_results
 from series.store import Store
 from tests.monitor.notify.conftest import Recorder, free_port, smtp_server
-from tests.replay import build_replay_dir
 
 REPO = Path(__file__).resolve().parents[3]
 AS_OF = "2026-03-27"
@@ -55,9 +54,9 @@ def email_receiver(port: int) -> str:
         """)
 
 
-@pytest.fixture(scope="module")
-def replay(shared, tmp_path_factory) -> Path:
-    return build_replay_dir(shared, tmp_path_factory.mktemp("replay"))
+@pytest.fixture
+def replay(replay_dir) -> Path:
+    return replay_dir
 
 
 @pytest.mark.slow

@@ -8,8 +8,10 @@ exchange_calendars version and year and kept as a small text file in the cache f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import tempfile
 import warnings
 from datetime import date
 from importlib import metadata
@@ -64,13 +66,20 @@ def sessions(code: str) -> pd.DatetimeIndex:
         cal = xc.get_calendar(code, start=start, end=end)
     index = pd.DatetimeIndex(cal.sessions.tz_localize(None) if cal.sessions.tz else cal.sessions, name="date")
     index = pd.DatetimeIndex(index.as_unit("ns").to_numpy(), name="date")  # and without the library's freq
+    # A temporary file of this process's own, renamed into place: two commands building the same calendar at once
+    # (a run and a report) must not write through one shared name and leave the other's file half-written.
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("\n".join(index.strftime("%Y-%m-%d")))
-        tmp.replace(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError:
-        pass  # a read-only home still works, only slower
+        return index  # a read-only home still works, only slower
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(index.strftime("%Y-%m-%d")))
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
     return index
 
 

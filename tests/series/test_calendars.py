@@ -21,3 +21,22 @@ def test_a_warm_cache_gives_what_a_cold_one_gave(tmp_path, monkeypatch) -> None:
     pd.testing.assert_index_equal(cold, warm)
     assert cold.freq is None and warm.freq is None  # not the library's business-day freq on one path only
     assert cold[0] >= pd.Timestamp("1990-01-01") and pd.Timestamp("2026-03-27") in cold
+
+
+def test_building_a_calendar_leaves_another_writers_file_alone(tmp_path, monkeypatch) -> None:
+    # Two commands building the same calendar at once wrote through one shared `<name>.tmp`: the second truncated
+    # the first's file mid-write and the first renamed a half-written calendar into place. Here another process's
+    # file is mid-write under that old shared name: it must be untouched, and no temporary file of ours remains.
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    calendars.sessions.cache_clear()
+    calendars.sessions("XTKS")
+    (cached,) = tmp_path.glob("calendars/XTKS-*.txt")
+    cached.unlink()
+    other = cached.with_suffix(".tmp")
+    other.write_text("1990-01-04\n1990-01-05")  # the other writer's first lines
+    calendars.sessions.cache_clear()
+    index = calendars.sessions("XTKS")
+    calendars.sessions.cache_clear()
+    assert other.read_text() == "1990-01-04\n1990-01-05"
+    assert cached.read_text().split() == list(index.strftime("%Y-%m-%d"))
+    assert sorted(p.name for p in cached.parent.iterdir()) == sorted([cached.name, other.name])

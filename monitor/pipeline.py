@@ -336,7 +336,10 @@ def flows_at_risk(config: Config, store: Store, as_of: date) -> dict[str, ModelR
                 else store.as_of(sid, as_of)
                 for sid in ids
             }
-            out[name] = far_result(name, label, data, settings, as_of)
+            # The latest stored result (the date's own when it runs again): its forecasts are kept only where the
+            # data they were made on are unchanged, so the answer is that of a fit of every origin.
+            previous = load_result(store, name, as_of)
+            out[name] = far_result(name, label, data, settings, as_of, previous)
         except StoreError:
             raise
         except MonitorError as e:

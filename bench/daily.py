@@ -4,7 +4,9 @@
 
 Builds the replay directory of `../shared` (tests/replay.py) once, then for each checkout runs one cold
 `monitor run --replay` (fills its own store) followed by N warm runs of the same date, the checkouts interleaved
-(A, B, A, B, ...) so that the load of a shared machine hits both alike. Each run is a fresh process (same venv,
+(A, B, A, B, ...) so that the load of a shared machine hits both alike. Each checkout runs its own config.toml
+(the series and models it shipped with; an older checkout cannot read newer keys), with the store and exports in
+the bench's folder; a run refused outright (exit 2 or 3) stops the bench. Each run is a fresh process (same venv,
 the checkout first on PYTHONPATH); the process times its steps by wrapping the pipeline's step functions:
 
 - fetch:   fetching and parsing the replayed responses (monitor.pipeline.fetch less the store's share)
@@ -100,10 +102,11 @@ def calibration() -> float:
         return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)
 
 
-def config_for(base: Path, tag: str) -> Path:
-    """A copy of the checkout's config.toml whose store and exports live in the bench's own folder."""
+def config_for(checkout: Path, base: Path, tag: str) -> Path:
+    """A copy of the checkout's own config.toml (a baseline may not read today's keys, and runs the models it
+    shipped with) whose store and exports live in the bench's own folder."""
     lines = []
-    for line in (ROOT / "config.toml").read_text().splitlines():
+    for line in (checkout / "config.toml").read_text().splitlines():
         if line.startswith("store = "):
             line = f'store = "{base / tag / "monitor.sqlite"}"'
         elif line.startswith("exports = "):
@@ -121,6 +124,8 @@ def run_once(checkout: Path, config: Path, replay: Path, as_of: str) -> dict[str
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH "):
             result = json.loads(line[6:])
+            if result["exit"] not in (0, 1):  # 2: the config or arguments were refused; the run did nothing
+                raise SystemExit(f"bench run in {checkout} exited {result['exit']}: {proc.stderr.strip()[-2000:]}")
             if not Path(result.pop("source")).is_relative_to(checkout):  # the venv's editable copy won
                 raise SystemExit(f"bench run meant for {checkout} imported another checkout")
             return {k: float(v) for k, v in result.items()}
@@ -150,7 +155,7 @@ def main() -> None:
             checkouts = {"baseline": tree, "this": ROOT}
         try:
             gflops_before = calibration()
-            configs = {tag: config_for(base, tag) for tag in checkouts}
+            configs = {tag: config_for(checkout, base, tag) for tag, checkout in checkouts.items()}
             for tag, checkout in checkouts.items():  # cold runs: fill each store
                 run_once(checkout, configs[tag], replay, args.as_of)
             best: dict[str, dict[str, float]] = {tag: {} for tag in checkouts}

@@ -1,13 +1,15 @@
 """Benchmark: the warm daily replay run, broken down by step, for this checkout and optionally a baseline commit.
 
-    python bench/daily.py [--baseline COMMIT] [--repeat N] [--as-of 2026-08-21]
+    python bench/daily.py [--baseline COMMIT] [--config own|baseline] [--repeat N] [--as-of 2026-08-21]
 
 Builds the replay directory of `../shared` (tests/replay.py) once, then for each checkout runs one cold
 `monitor run --replay` (fills its own store) followed by N warm runs of the same date, the checkouts interleaved
 (A, B, A, B, ...) so that the load of a shared machine hits both alike. Each checkout runs its own config.toml
-(the series and models it shipped with; an older checkout cannot read newer keys), with the store and exports in
-the bench's folder; a run refused outright (exit 2 or 3) stops the bench. Each run is a fresh process (same venv,
-the checkout first on PYTHONPATH); the process times its steps by wrapping the pipeline's step functions:
+(the series and models it shipped with; an older checkout cannot read newer keys), or with `--config baseline`
+both run the baseline's (the same work: what the daily run cost before, against what it costs now), with the
+store and exports in the bench's folder; a run refused outright (exit 2 or 3) stops the bench. Each run is a
+fresh process (same venv, the checkout first on PYTHONPATH); the process times its steps by wrapping the
+pipeline's step functions:
 
 - fetch:   fetching and parsing the replayed responses (monitor.pipeline.fetch less the store's share)
 - store:   Store.save_fetch (archiving payloads, building and inserting observation rows)
@@ -137,6 +139,12 @@ def main() -> None:
     parser.add_argument("--baseline", help="a commit to compare with (e.g. 9f74baa)")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs per checkout (best of N is reported)")
     parser.add_argument("--as-of", default="2026-08-21")
+    parser.add_argument(
+        "--config",
+        choices=("own", "baseline"),
+        default="own",
+        help="own: each checkout its config.toml; baseline: both the baseline's (the same series and models)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench_daily_") as tmp:
@@ -155,7 +163,8 @@ def main() -> None:
             checkouts = {"baseline": tree, "this": ROOT}
         try:
             gflops_before = calibration()
-            configs = {tag: config_for(checkout, base, tag) for tag, checkout in checkouts.items()}
+            shared = checkouts.get("baseline") if args.config == "baseline" else None
+            configs = {tag: config_for(shared or checkout, base, tag) for tag, checkout in checkouts.items()}
             for tag, checkout in checkouts.items():  # cold runs: fill each store
                 run_once(checkout, configs[tag], replay, args.as_of)
             best: dict[str, dict[str, float]] = {tag: {} for tag in checkouts}
@@ -173,6 +182,7 @@ def main() -> None:
                 subprocess.run(["git", "worktree", "remove", "--force", str(base / "baseline")], cwd=ROOT)
 
     print(f"warm daily replay run as of {args.as_of}, best of {args.repeat} per checkout, interleaved")
+    print("config: " + ("the baseline's for both" if args.baseline and args.config == "baseline" else "each its own"))
     print(f"machine: one-core matmul {gflops_before:.1f} GFLOP/s before, {gflops_after:.1f} after")
     tags = list(checkouts)
     header = f"{'step':<10}" + "".join(f"{tag:>12}" for tag in tags)

@@ -131,7 +131,11 @@ def _chars(points: float, width: float, bold: bool = False) -> int:
 def settle(fig: Figure) -> Figure:
     """Lay the finished figure out once and keep that layout: constrained layout would run again at every save,
     each run starting from the last one's positions, so the PNG, SVG and PDF (and a re-export) could differ."""
-    fig.draw_without_rendering()
+    # Only the layout, as the first step of a draw does it (drawing the rest without output, as
+    # `draw_without_rendering` would, cost as much again and changes nothing the saves do not redo).
+    engine = fig.get_layout_engine()
+    if fig.axes and engine is not None:
+        engine.execute(fig)
     fig.set_layout_engine("none")
     # The solver's last digits vary with what was drawn before in the process (text extents are cached), and
     # the SVG names clip paths by their exact bounds: positions to 1e-6 of the figure keep re-exports identical.

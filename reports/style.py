@@ -136,7 +136,10 @@ def settle(fig: Figure) -> Figure:
     engine = fig.get_layout_engine()
     if fig.axes and engine is not None:
         engine.execute(fig)
-    fig.set_layout_engine("none")
+    # No layout engine at all, not "none" (a placeholder engine): with any engine, savefig first draws the whole
+    # figure without output to lay it out again, about a third of every save.
+    with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
     # The solver's last digits vary with what was drawn before in the process (text extents are cached), and
     # the SVG names clip paths by their exact bounds: positions to 1e-6 of the figure keep re-exports identical.
     for ax in fig.axes:

@@ -567,16 +567,19 @@ class Store:
 
     def _read_values(self, series_id: str, as_of: str | None) -> pd.Series:
         where, args = ("AND realtime_start <= ?", (series_id, as_of)) if as_of else ("", (series_id,))
-        rows = self._conn.execute(
-            f"""SELECT date, value FROM (
-                    SELECT date, value, ROW_NUMBER() OVER (
-                        PARTITION BY date ORDER BY realtime_start DESC, id DESC) AS rn
-                    FROM observations WHERE series_id=? {where})
-                WHERE rn = 1 ORDER BY date""",
-            args,
-        ).fetchall()
-        index = pd.DatetimeIndex(pd.to_datetime([r[0] for r in rows]), name="date").as_unit("ns")
-        return pd.Series([r[1] for r in rows], index=index, name=series_id, dtype="float64")
+        # Every row known by then in the index's order; the value in effect on a date is its last row (newest
+        # vintage, then latest written), picked here: half the time of a ROW_NUMBER() window in SQLite.
+        cursor = self._conn.execute(
+            f"SELECT date, value FROM observations WHERE series_id=? {where} ORDER BY date, realtime_start, id", args
+        )
+        cursor.row_factory = None  # plain tuples
+        rows = cursor.fetchall()
+        dates = np.array([r[0] for r in rows], dtype=str)
+        last = np.ones(len(dates), dtype=bool)
+        last[:-1] = dates[1:] != dates[:-1]
+        index = pd.DatetimeIndex(pd.to_datetime(dates[last].tolist()), name="date").as_unit("ns")
+        values = np.array([r[1] for r in rows], dtype="float64")[last]
+        return pd.Series(values, index=index, name=series_id, dtype="float64")
 
     def vintages(self, series_id: str) -> pd.DataFrame:
         """Every stored row of a series: date, value, realtime_start, fetched_at, source, run_id."""

@@ -11,7 +11,8 @@ evidence behind the row (`../shared/data/real/incoming/INCOMING.md`, section 4).
 WS_CBPOL D.JP, ECOS 722Y001); a row confirmed only by press or third-party notes, and every meeting not held yet,
 is false. An unverified row is never a test's truth, and the report says "unverified" when it shows one.
 
-Keep the file current: `tests/monitor/test_meetings.py` fails once any bank's last listed meeting is in the past.
+Keep the file current: once a bank's last listed meeting is in the past, `monitor check-config` warns and the
+report and e-mail say so (`calendar_gap`), naming this file.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from monitor.models.data import min_observations
+from monitor.models.tvp_filter import kalman_forgetting
 
 PACKAGE_WINDOW = 200  # ConnectednessApproach's window.size in its documented TVP-VAR examples
 
@@ -74,83 +75,11 @@ def tvp_var(
     means: what the data are centred by; None = the prior window's means (no look-ahead); the package's own
     choice is values.mean(axis=0).
     """
-    t_all, n = values.shape
-    m = lags * n * n
+    n = values.shape[1]
     beta0, v0, q0 = bayes_prior(values, lags, prior_window)
     x = values - (values[:prior_window].mean(axis=0) if means is None else means)
-
-    # F_t maps the state to the conditional mean: row i holds the lags (y_{t-1}, ..., y_{t-p}) at columns
-    # l N^2 + i N + j.
-    lag_of = np.repeat(np.arange(lags), n)
-    var_of = np.tile(np.arange(n), lags)
-    rows = np.repeat(np.arange(n), lags * n).reshape(n, lags * n)
-    cols = lag_of[None, :] * n * n + np.arange(n)[:, None] * n + var_of[None, :]
-    design = np.zeros((n, m))
-    companion = np.zeros((n * lags, n * lags))
-    if lags > 1:
-        companion[n:, :-n] = np.eye(n * (lags - 1))
-
-    phis = np.empty((t_all, lags, n, n))
-    qs = np.empty((t_all, n, n))
-    q = q0
-    beta = beta0
-    cov = np.zeros((m, m))
-    last_phi = beta0.reshape(lags, n, n)  # coefficients behind the next step's error (pre stability check)
-    rhs = np.empty((n, m + 1))
-    for t in range(t_all):
-        if t > 0:
-            if t <= lags:
-                err = x[t]
-                shock = 0.1 * np.outer(err, err)
-            else:
-                lagged = x[t - lags : t][::-1]  # (p, N): y_{t-1}, ..., y_{t-p}
-                err = x[t] - np.einsum("lij,lj->i", last_phi, lagged)
-                shock = np.outer(err, err)
-            q = kappa2 * q + (1.0 - kappa2) * shock
-        if t <= lags:
-            pred, prior_cov = beta0, v0
-        else:
-            pred, prior_cov = beta, cov / kappa1
-        if t >= lags:
-            design[rows, cols] = x[t - lags : t][::-1].reshape(-1)[None, :]
-            # The Kalman update through the Cholesky factor C of the innovation covariance S = Q + F P F'
-            # (positive definite: Q is): with R = P F', W = C^-1 R' and v = C^-1 (y - F beta), the gain times the
-            # error is W'v and the covariance update W'W (symmetric by construction). One triangular solve for
-            # both, instead of a pseudo-inverse (an SVD) of S.
-            rx = prior_cov @ design.T
-            chol = np.linalg.cholesky(q + design @ rx)
-            rhs[:, :m] = rx.T
-            rhs[:, m] = x[t] - design @ pred
-            solved = np.linalg.solve(chol, rhs)  # scipy's solve_triangular costs ~100x more per call here
-            w = solved[:, :m]
-            new_beta = pred + w.T @ solved[:, m]
-            cov = prior_cov - w.T @ w
-        else:
-            new_beta = pred
-        phi = new_beta.reshape(lags, n, n)
-        if t == 0 or _stable(phi, companion):
-            phis[t] = phi
-            beta = new_beta
-        else:
-            phis[t] = phis[t - 1]
-            beta = 0.99 * beta
-        qs[t] = q
-        last_phi = phi
-    return phis, qs
-
-
-def _stable(phi: np.ndarray, companion: np.ndarray) -> bool:
-    """Whether the VAR's companion matrix C has no root above 1 in modulus.
-
-    The eigenvalues are computed only when a bound cannot decide: the spectral radius is at most ||C^k||^(1/k)
-    for every k and induced norm, so ||C^k||_inf <= 1 for k = 1, 2, 4, 8 or 16 (repeated squaring) means no root
-    above 1, the check's answer, without an eigenvalue problem. An explosive VAR never passes the bound
-    (||C^k|| >= rho^k > 1), so it always reaches the eigenvalues: the bound changes the cost, never the result."""
-    n = phi.shape[-1]
-    companion[:n, :] = phi.swapaxes(0, 1).reshape(n, -1)
-    power = companion
-    for _ in range(5):
-        if np.abs(power).sum(axis=1).max() <= 1.0:
-            return True
-        power = power @ power
-    return bool(np.max(np.abs(np.linalg.eigvals(companion))) <= 1.0)
+    # The filter orders the state by equation (monitor.models.tvp_filter): position i N p + l N + j holds
+    # Phi_{l+1}[i, j], lag-major index l N^2 + i N + j.
+    order = np.arange(lags * n * n).reshape(lags, n, n).swapaxes(0, 1).reshape(-1)
+    coefs, qs = kalman_forgetting(x, lags, beta0[order], v0[np.ix_(order, order)], q0, kappa1, kappa2)
+    return coefs.reshape(-1, n, lags, n).swapaxes(1, 2), qs

@@ -201,17 +201,69 @@ def test_is_a_dataframe_input_error() -> None:
 def test_the_stability_check_agrees_with_the_companion_eigenvalues() -> None:
     # The filter skips the eigenvalue problem when a norm bound already proves stability; the answer must be the
     # eigenvalues' answer for coefficients on both sides of the unit circle and near it.
-    from monitor.models.tvp import _stable
+    from monitor.models.tvp_filter import _explosive
 
     rng = np.random.default_rng(2)
+    n = 3
     for lags in (1, 2, 3):
-        n = 3
-        companion = np.zeros((n * lags, n * lags))
-        companion[n:, :-n] = np.eye(n * (lags - 1))
-        for scale in (0.02, 0.1, 0.3, 0.6, 1.0):
-            for _ in range(30):
-                phi = rng.normal(scale=scale, size=(lags, n, n))
-                full = np.zeros_like(companion)
-                full[:n] = phi.swapaxes(0, 1).reshape(n, -1)
-                full[n:, :-n] = np.eye(n * (lags - 1))
-                assert _stable(phi, companion) == (np.abs(np.linalg.eigvals(full)).max() <= 1.0)
+        phis = rng.normal(size=(150, lags, n, n)) * np.repeat([0.02, 0.1, 0.3, 0.6, 1.0], 30)[:, None, None, None]
+        full = np.zeros((150, n * lags, n * lags))
+        full[:, :n] = phis.swapaxes(1, 2).reshape(150, n, -1)  # [Phi_1, ..., Phi_p], the filter's layout
+        full[:, n:, :-n] = np.eye(n * (lags - 1))
+        expected = np.abs(np.linalg.eigvals(full)).max(axis=1) > 1.0
+        assert 10 < expected.sum() < 140  # both answers are asked for
+        np.testing.assert_array_equal(_explosive(full[:, :n]), expected)
+
+
+def test_a_long_sample_matches_the_transcription_to_rounding() -> None:
+    # Over 1,500 steps the filter must stay where the pseudo-inverse form is. An update that lets P drift from
+    # symmetry fails this: P's antisymmetric part is then carried forward times 1 / kappa1 a step, undamped, and
+    # grew from rounding (1e-16) to 1.2e-9 here in an earlier version.
+    data = simulate_var(n_obs=1500, n_vars=4, lags=2, seed=7).to_numpy()
+    phis, qs = tvp_var(data, 2, prior_window=198, means=data.mean(axis=0))
+    ref_phis, ref_qs = r_style_tvp(data, 2, 0.99, 0.99, 198)
+    assert_close(qs, ref_qs, WELL_CONDITIONED)
+    assert_close(phis, ref_phis, WELL_CONDITIONED)
+
+
+def explosive_episode(seed: int) -> np.ndarray:
+    """Three series with a root of 1.04 for 80 rows: the filtered VAR turns explosive again and
+    again, and every such step must keep the previous coefficients and shrink the state."""
+    rng = np.random.default_rng(seed)
+    shocks = rng.normal(size=(300, 3))
+    y = np.zeros((300, 3))
+    for t in range(1, 300):
+        y[t] = (1.04 if 150 <= t < 230 else 0.5) * y[t - 1] + shocks[t]
+    return y
+
+
+@pytest.mark.parametrize(("nlag", "seed"), [(1, 0), (2, 1), (3, 2)])
+def test_explosive_steps_are_rejected_as_the_sequential_filter_does(nlag: int, seed: int) -> None:
+    # The filter checks stability for runs of steps at once and goes back when one is explosive; the result must be
+    # the step-by-step filter's, including rejections a few steps apart and the prior's own (lags 3: steps 1, 2).
+    data = explosive_episode(seed)
+    phis, qs = tvp_var(data, nlag, prior_window=100, means=data.mean(axis=0))
+    ref_phis, ref_qs = r_style_tvp(data, nlag, 0.99, 0.99, 100)
+    rejected = [t for t in range(1, 300) if np.array_equal(ref_phis[t], ref_phis[t - 1])]
+    assert len(rejected) >= 8 and min(np.diff(rejected)) <= 8  # several inside one checked run (64 steps)
+    assert_close(qs, ref_qs, WELL_CONDITIONED)
+    assert_close(phis, ref_phis, WELL_CONDITIONED)
+
+
+def test_a_near_singular_innovation_covariance_takes_the_pseudo_inverse(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two series equal over the prior window make Q_0 and the innovation covariance singular: the package's
+    # generalized inverse goes on where a Cholesky factor fails (an earlier version raised LinAlgError).
+    data = simulate_var(n_obs=300, n_vars=3, lags=1, seed=1).to_numpy().copy()
+    data[:100, 2] = data[:100, 1]
+    phis, qs = tvp_var(data, 1, prior_window=99)
+    assert np.isfinite(phis).all() and np.isfinite(qs).all()
+    # That branch is the transcription's update: with every step sent through it, well-conditioned data give the
+    # transcription's result.
+    import monitor.models.tvp_filter as tvp_filter
+
+    monkeypatch.setattr(tvp_filter, "NEAR_SINGULAR", np.inf)
+    data = simulate_var(n_obs=300, n_vars=3, lags=2, seed=4).to_numpy()
+    phis, qs = tvp_var(data, 2, prior_window=100, means=data.mean(axis=0))
+    ref_phis, ref_qs = r_style_tvp(data, 2, 0.99, 0.99, 100)
+    assert_close(qs, ref_qs, WELL_CONDITIONED)
+    assert_close(phis, ref_phis, WELL_CONDITIONED)

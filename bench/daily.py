@@ -1,11 +1,15 @@
 """Benchmark: the warm daily replay run, broken down by step, for this checkout and optionally a baseline commit.
 
-    python bench/daily.py [--baseline COMMIT] [--repeat N] [--as-of 2026-08-21]
+    python bench/daily.py [--baseline COMMIT] [--config own|baseline] [--repeat N] [--as-of 2026-08-21]
 
 Builds the replay directory of `../shared` (tests/replay.py) once, then for each checkout runs one cold
 `monitor run --replay` (fills its own store) followed by N warm runs of the same date, the checkouts interleaved
-(A, B, A, B, ...) so that the load of a shared machine hits both alike. Each run is a fresh process (same venv,
-the checkout first on PYTHONPATH); the process times its steps by wrapping the pipeline's step functions:
+(A, B, A, B, ...) so that the load of a shared machine hits both alike. Each checkout runs its own config.toml
+(the series and models it shipped with; an older checkout cannot read newer keys), or with `--config baseline`
+both run the baseline's (the same work: what the daily run cost before, against what it costs now), with the
+store and exports in the bench's folder; a run refused outright (exit 2 or 3) stops the bench. Each run is a
+fresh process (same venv, the checkout first on PYTHONPATH); the process times its steps by wrapping the
+pipeline's step functions:
 
 - fetch:   fetching and parsing the replayed responses (monitor.pipeline.fetch less the store's share)
 - store:   Store.save_fetch (archiving payloads, building and inserting observation rows)
@@ -100,10 +104,11 @@ def calibration() -> float:
         return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)
 
 
-def config_for(base: Path, tag: str) -> Path:
-    """A copy of the checkout's config.toml whose store and exports live in the bench's own folder."""
+def config_for(checkout: Path, base: Path, tag: str) -> Path:
+    """A copy of the checkout's own config.toml (a baseline may not read today's keys, and runs the models it
+    shipped with) whose store and exports live in the bench's own folder."""
     lines = []
-    for line in (ROOT / "config.toml").read_text().splitlines():
+    for line in (checkout / "config.toml").read_text().splitlines():
         if line.startswith("store = "):
             line = f'store = "{base / tag / "monitor.sqlite"}"'
         elif line.startswith("exports = "):
@@ -121,6 +126,8 @@ def run_once(checkout: Path, config: Path, replay: Path, as_of: str) -> dict[str
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH "):
             result = json.loads(line[6:])
+            if result["exit"] not in (0, 1):  # 2: the config or arguments were refused; the run did nothing
+                raise SystemExit(f"bench run in {checkout} exited {result['exit']}: {proc.stderr.strip()[-2000:]}")
             if not Path(result.pop("source")).is_relative_to(checkout):  # the venv's editable copy won
                 raise SystemExit(f"bench run meant for {checkout} imported another checkout")
             return {k: float(v) for k, v in result.items()}
@@ -132,6 +139,12 @@ def main() -> None:
     parser.add_argument("--baseline", help="a commit to compare with (e.g. 9f74baa)")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs per checkout (best of N is reported)")
     parser.add_argument("--as-of", default="2026-08-21")
+    parser.add_argument(
+        "--config",
+        choices=("own", "baseline"),
+        default="own",
+        help="own: each checkout its config.toml; baseline: both the baseline's (the same series and models)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench_daily_") as tmp:
@@ -150,7 +163,8 @@ def main() -> None:
             checkouts = {"baseline": tree, "this": ROOT}
         try:
             gflops_before = calibration()
-            configs = {tag: config_for(base, tag) for tag in checkouts}
+            shared = checkouts.get("baseline") if args.config == "baseline" else None
+            configs = {tag: config_for(shared or checkout, base, tag) for tag, checkout in checkouts.items()}
             for tag, checkout in checkouts.items():  # cold runs: fill each store
                 run_once(checkout, configs[tag], replay, args.as_of)
             best: dict[str, dict[str, float]] = {tag: {} for tag in checkouts}
@@ -168,6 +182,7 @@ def main() -> None:
                 subprocess.run(["git", "worktree", "remove", "--force", str(base / "baseline")], cwd=ROOT)
 
     print(f"warm daily replay run as of {args.as_of}, best of {args.repeat} per checkout, interleaved")
+    print("config: " + ("the baseline's for both" if args.baseline and args.config == "baseline" else "each its own"))
     print(f"machine: one-core matmul {gflops_before:.1f} GFLOP/s before, {gflops_after:.1f} after")
     tags = list(checkouts)
     header = f"{'step':<10}" + "".join(f"{tag:>12}" for tag in tags)

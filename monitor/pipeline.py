@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from monitor.alerts import engine, state
@@ -336,7 +337,10 @@ def flows_at_risk(config: Config, store: Store, as_of: date) -> dict[str, ModelR
                 else store.as_of(sid, as_of)
                 for sid in ids
             }
-            out[name] = far_result(name, label, data, settings, as_of)
+            # The latest stored result (the date's own when it runs again): its forecasts are kept only where the
+            # data they were made on are unchanged, so the answer is that of a fit of every origin.
+            previous = load_result(store, name, as_of)
+            out[name] = far_result(name, label, data, settings, as_of, previous)
         except StoreError:
             raise
         except MonitorError as e:
@@ -576,10 +580,7 @@ def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -
 def trace(ev: engine.Evaluation) -> RuleTrace:
     """A rule's history for the charts: when it was firing (the state machine replayed over its history)."""
     frame = ev.frame
-    firing = pd.Series(False, index=frame.index)
-    for ep in engine.episodes(ev):
-        end = pd.Timestamp(ep.end) if ep.end is not None else frame.index[-1] + pd.Timedelta(days=1)
-        firing[(frame.index >= pd.Timestamp(ep.start)) & (frame.index < end)] = True
+    firing = pd.Series(firing_mask(ev), index=frame.index)
     thresholds = frame["threshold"].dropna().unique() if "threshold" in frame else []
     return RuleTrace(
         name=ev.rule.name,
@@ -592,6 +593,28 @@ def trace(ev: engine.Evaluation) -> RuleTrace:
         kind=str(getattr(ev.rule, "kind", "")),
         instance=", ".join(ev.instance.values()),
     )
+
+
+def firing_mask(ev: engine.Evaluation) -> np.ndarray:
+    """Where the rule was firing over its history: from each episode's start up to its end (excluded; still
+    firing: to the last observation). The episodes of `engine.episodes`, without their peaks, which the charts
+    do not show and which cost more than the replay itself."""
+    frame = ev.frame
+    transitions = engine.replay(
+        engine.AlertState(ev.fingerprint, ev.rule.name, ev.labels), frame, ev.rule.for_, ev.rule.keep_firing_for
+    )
+    ends = sorted(t.obs_date for t in transitions if t.to_state == engine.RESOLVED)
+    days = frame.index.to_numpy(dtype="datetime64[ns]")
+    firing = np.zeros(len(days), dtype=bool)
+    for t in transitions:
+        if t.to_state != engine.FIRING:
+            continue
+        end = next((d for d in ends if d > t.obs_date), None)
+        during = days >= np.datetime64(t.obs_date, "ns")
+        if end is not None:
+            during &= days < np.datetime64(end, "ns")
+        firing |= during
+    return firing
 
 
 # ------------------------------------------------------------------------------------------------------------

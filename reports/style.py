@@ -131,8 +131,15 @@ def _chars(points: float, width: float, bold: bool = False) -> int:
 def settle(fig: Figure) -> Figure:
     """Lay the finished figure out once and keep that layout: constrained layout would run again at every save,
     each run starting from the last one's positions, so the PNG, SVG and PDF (and a re-export) could differ."""
-    fig.draw_without_rendering()
-    fig.set_layout_engine("none")
+    # Only the layout, as the first step of a draw does it (drawing the rest without output, as
+    # `draw_without_rendering` would, cost as much again and changes nothing the saves do not redo).
+    engine = fig.get_layout_engine()
+    if fig.axes and engine is not None:
+        engine.execute(fig)
+    # No layout engine at all, not "none" (a placeholder engine): with any engine, savefig first draws the whole
+    # figure without output to lay it out again, about a third of every save.
+    with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
     # The solver's last digits vary with what was drawn before in the process (text extents are cached), and
     # the SVG names clip paths by their exact bounds: positions to 1e-6 of the figure keep re-exports identical.
     for ax in fig.axes:

@@ -9,14 +9,21 @@ BOK-Fed policy-rate gap) plus a constant. At each origin t the quantile regressi
 forecast is the fitted quantile at X_t. So no forecast uses data from after its origin. `refit_every` > 1 keeps a
 fit for that many origins (older fits only use older data: still point in time); the last origin is always
 refitted, so the stored coefficients are those behind the latest forecast.
+
+A past origin's forecast depends only on the model frame's rows up to that origin, so a run given the result an
+earlier run stored (its forecasts and the frame they were made on) keeps the forecasts of the origins before the
+first row that is new or revised since, and fits only from there (from the fit in force there, with
+`refit_every` > 1); the answer is the same as a fit of every origin, whatever the order of the runs.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -149,6 +156,8 @@ class FarResult:
     forecasts: pd.DataFrame
     params: pd.DataFrame
     settings: FarSettings = field(default_factory=FarSettings)
+    panel: pd.DataFrame | None = None  # the model frame the forecasts were made on (what a later run compares)
+    computed: pd.DatetimeIndex | None = None  # the origins forecast in this call (the others were kept)
 
     def coverage(self, quantile: float = 0.05) -> tuple[float, int]:
         """Share of realised targets below the forecast `quantile`, and how many forecasts were realised."""
@@ -163,45 +172,114 @@ def quantile_column(q: float) -> str:
     return f"q{round(100 * q):02d}"
 
 
-def flows_at_risk(panel: pd.DataFrame, settings: FarSettings | None = None) -> FarResult:
-    """Point-in-time flows-at-risk forecasts for every origin with at least `min_obs` realised pairs."""
+def flows_at_risk(
+    panel: pd.DataFrame, settings: FarSettings | None = None, stored: FarResult | None = None
+) -> FarResult:
+    """Point-in-time flows-at-risk forecasts for every origin with at least `min_obs` realised pairs.
+
+    stored: an earlier result with the same settings and its `panel`; the forecasts of origins before the first
+    row of `panel` that differs from the stored frame are kept from it (see the module's docstring)."""
     settings = settings or FarSettings()
     target, x = design(panel, settings)
     h = settings.horizon
     complete = x.notna().all(axis=1).to_numpy()
-    last = int(np.flatnonzero(complete)[-1]) if complete.any() else -1  # always refitted: `params` is current
     y_all = target.to_numpy()
     x_all = x.to_numpy()
-    rows = []
-    params = np.empty(0)
-    used = 0
-    fitted_at = -(10**9)
-    for i in range(len(panel)):
-        if not complete[i]:
-            continue
-        # Pairs realised by origin i: s + h <= i, with complete drivers.
-        usable = np.flatnonzero(complete[: max(i - h + 1, 0)])
-        if settings.window is not None:
-            usable = usable[-settings.window :]
-        if len(usable) < settings.min_obs:
-            continue
-        if not params.size or i - fitted_at >= settings.refit_every or i == last:
-            params = fit_quantiles(y_all[usable], x_all[usable], settings.quantiles)
-            fitted_at, used = i, len(usable)
-        # Sorted: separately fitted quantiles can cross; rearranging them is the usual fix (Chernozhukov,
-        # Fernandez-Val & Galichon 2010) and keeps the 5th percentile the lowest forecast.
-        forecast = np.sort(params @ x_all[i])
-        rows.append((panel.index[i], *forecast, y_all[i], used))
-    if not rows:
+    origins, fits = _schedule(complete, settings)
+    if not origins:
         raise InputDataError(
             f"flows-at-risk needs at least {settings.min_obs} realised {h}-session targets with every driver "
             f"present; the data have fewer (lengthen the history or lower min_obs)"
         )
     order = np.argsort(settings.quantiles)
-    columns = [*(quantile_column(settings.quantiles[k]) for k in order), "realised", "nobs"]
-    forecasts = pd.DataFrame.from_records(rows, columns=["date", *columns]).set_index("date")
+    columns = [quantile_column(settings.quantiles[k]) for k in order]
+    dates = panel.index[origins]
+    keep = _kept(stored, panel, origins, fits, settings)
+    forecasts = np.empty((len(origins), len(columns)))
+    used = np.empty(len(origins), dtype=np.int64)
+    if keep:
+        assert stored is not None
+        kept = stored.forecasts.loc[dates[:keep]]
+        forecasts[:keep] = kept[columns].to_numpy(dtype=float)
+        used[:keep] = kept["nobs"].to_numpy(dtype=np.int64)
+    params, nobs = np.empty(0), 0
+    for k in range(keep, len(origins)):
+        i = origins[k]
+        if fits[k]:
+            # Pairs realised by origin i: s + h <= i, with complete drivers.
+            usable = np.flatnonzero(complete[: max(i - h + 1, 0)])
+            if settings.window is not None:
+                usable = usable[-settings.window :]
+            params = fit_quantiles(y_all[usable], x_all[usable], settings.quantiles)
+            nobs = len(usable)
+        # Sorted: separately fitted quantiles can cross; rearranging them is the usual fix (Chernozhukov,
+        # Fernandez-Val & Galichon 2010) and keeps the 5th percentile the lowest forecast.
+        forecasts[k] = np.sort(params @ x_all[i])
+        used[k] = nobs
+    frame = pd.DataFrame(forecasts, index=dates, columns=columns)
+    frame["realised"] = y_all[origins]  # known only later: never kept from a stored result
+    frame["nobs"] = used
+    frame.index.name = "date"
     table = pd.DataFrame(params, index=[quantile_column(q) for q in settings.quantiles], columns=x.columns)
-    return FarResult(forecasts=forecasts, params=table, settings=settings)
+    return FarResult(frame, table, settings, panel=panel, computed=pd.DatetimeIndex(dates[keep:]))
+
+
+def _schedule(complete: np.ndarray, settings: FarSettings) -> tuple[list[int], list[bool]]:
+    """The origins (rows with complete drivers and at least min_obs realised pairs) and, for each, whether its
+    forecast comes from a fit of its own (every `refit_every` rows, and always at the last complete row) or
+    from the last fit before it. Depends only on which rows are complete, so it costs no fitting."""
+    h = settings.horizon
+    last = int(np.flatnonzero(complete)[-1]) if complete.any() else -1  # always refitted: `params` is current
+    realised = np.concatenate([[0], np.cumsum(complete)])  # realised[j]: complete rows before row j
+    origins: list[int] = []
+    fits: list[bool] = []
+    fitted_at: int | None = None
+    for i in map(int, np.flatnonzero(complete)):
+        n = int(realised[max(i - h + 1, 0)])
+        if settings.window is not None:
+            n = min(n, settings.window)
+        if n < settings.min_obs:
+            continue
+        fit = fitted_at is None or i - fitted_at >= settings.refit_every or i == last
+        if fit:
+            fitted_at = i
+        origins.append(i)
+        fits.append(fit)
+    return origins, fits
+
+
+def _kept(
+    stored: FarResult | None, panel: pd.DataFrame, origins: list[int], fits: list[bool], settings: FarSettings
+) -> int:
+    """How many of the first origins keep their stored forecasts: those before the first row that is new or
+    revised, before the stored result's last origin (refitted then whatever the schedule, so perhaps not as a
+    fit of today's would have it) and before the fit in force there."""
+    if stored is None or stored.panel is None or stored.settings != settings or not len(stored.forecasts):
+        return 0
+    changed = first_change(stored.panel, panel)
+    stored_last = stored.panel.index.get_indexer([stored.forecasts.index[-1]])[0]
+    if stored_last < 0:
+        return 0
+    boundary = min(changed, int(stored_last))
+    k = int(np.searchsorted(origins, boundary))  # the first origin to forecast again
+    if k == len(origins):
+        return 0  # nothing to keep; cannot happen with the last origin always refitted, but stay safe
+    while not fits[k]:  # its forecast comes from an earlier fit: start from that fit
+        k -= 1
+    if not panel.index[origins[:k]].isin(stored.forecasts.index).all():
+        return 0  # the stored forecasts do not cover what they should: fit everything
+    return k
+
+
+def first_change(old: pd.DataFrame, new: pd.DataFrame) -> int:
+    """The first row of `new` that differs from `old`: another date, a value revised, appearing or gone (compared
+    exactly: a stored frame reads back bit-identical), or the first row past `old`'s end."""
+    if list(old.columns) != list(new.columns):
+        return 0
+    n = min(len(old), len(new))
+    a, b = old.to_numpy(dtype=float)[:n], new.to_numpy(dtype=float)[:n]
+    same = np.asarray(old.index[:n] == new.index[:n]) & ((a == b) | (np.isnan(a) & np.isnan(b))).all(axis=1)
+    return n if same.all() else int(np.argmin(same))
 
 
 def far_panel(data: Mapping[str, pd.Series], settings: FarSettings) -> pd.DataFrame:
@@ -223,11 +301,20 @@ def far_panel(data: Mapping[str, pd.Series], settings: FarSettings) -> pd.DataFr
     return pd.DataFrame(columns, index=index)
 
 
-def far_result(name: str, label: str, data: Mapping[str, pd.Series], settings: FarSettings, as_of: date) -> ModelResult:
+def far_result(
+    name: str,
+    label: str,
+    data: Mapping[str, pd.Series],
+    settings: FarSettings,
+    as_of: date,
+    previous: ModelResult | None = None,
+) -> ModelResult:
     """The forecasts as a stored model result: `rolling` holds q05, q50, q95, realised and nobs per origin date,
-    `extra["flows_at_risk"]` the latest coefficients and the settings (what the rule, chart and backtest read)."""
+    `extra["flows_at_risk"]` the latest coefficients and the settings (what the rule, chart and backtest read),
+    `inputs` the model frame. previous: a result stored by an earlier run, whose forecasts are kept where the data
+    they were made on are unchanged."""
     panel = far_panel(data, settings)
-    result = flows_at_risk(panel, settings)
+    result = flows_at_risk(panel, settings, stored_far(previous, settings))
     share, count = result.coverage(0.05)
     extra = {
         "flows_at_risk": {
@@ -238,6 +325,7 @@ def far_result(name: str, label: str, data: Mapping[str, pd.Series], settings: F
             "drivers": [d.name for d in settings.drivers],
             "coverage_q05": None if count == 0 else share,
             "realised_forecasts": count,
+            "settings": settings_dict(settings),
         }
     }
     note = (
@@ -258,6 +346,22 @@ def far_result(name: str, label: str, data: Mapping[str, pd.Series], settings: F
         sample_end=panel.index[-1].date(),
         nobs=len(panel),
         rolling=result.forecasts,
+        inputs=panel,
         notes=(note,),
         extra=extra,
     )
+
+
+def settings_dict(settings: FarSettings) -> dict[str, Any]:
+    """The settings as stored with a result (JSON: lists for tuples)."""
+    return json.loads(json.dumps(asdict(settings)))
+
+
+def stored_far(previous: ModelResult | None, settings: FarSettings) -> FarResult | None:
+    """A stored flows-at-risk result as `flows_at_risk` can keep forecasts from: None unless it was made with the
+    same settings and stored its model frame (a result of an earlier version did not)."""
+    if previous is None or previous.error or previous.rolling is None or previous.inputs is None:
+        return None
+    if previous.extra.get("flows_at_risk", {}).get("settings") != settings_dict(settings):
+        return None
+    return FarResult(previous.rolling, pd.DataFrame(), settings, panel=previous.inputs)

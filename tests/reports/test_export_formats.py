@@ -31,3 +31,22 @@ def test_every_format_is_byte_identical_when_saved_again_from_the_same_figure():
     fig = _figure()
     for fmt in ("png", "svg", "pdf"):
         assert figure_bytes(fig, fmt) == figure_bytes(fig, fmt), fmt
+
+
+def test_a_settled_figure_is_drawn_once_per_save(monkeypatch):
+    """settle() leaves no layout engine: savefig then draws once, not once without output and once for real."""
+    from matplotlib.figure import Figure
+
+    from reports.export import figure_bytes
+    from reports.style import figure, house_style, settle
+
+    with house_style():
+        fig, [ax] = figure("A question", "a subtitle")
+        ax.plot([0, 1, 2], [1, 3, 2], label="x")
+        settle(fig)
+    draws = []
+    original = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(1) or original(self, renderer))
+    for fmt in ("png", "svg", "pdf"):
+        figure_bytes(fig, fmt)
+    assert len(draws) == 3

@@ -12,7 +12,7 @@ import pytest
 from statsmodels.regression.quantile_regression import QuantReg
 
 from monitor.errors import InputDataError
-from monitor.models.flows_at_risk import DriverSpec, FarSettings, flows_at_risk
+from monitor.models.flows_at_risk import DEFAULT_DRIVERS, DriverSpec, FarResult, FarSettings, flows_at_risk
 from tests.tolerance import assert_close
 
 
@@ -172,3 +172,82 @@ def test_stored_result_round_trips_and_names_missing_driver_series() -> None:
     }
     with pytest.raises(InputDataError, match="no data for the driver series vix"):
         far_result("far", "", {k: v for k, v in data.items() if k != "vix"}, settings, date(2018, 12, 31))
+
+
+def _frame(panel: pd.DataFrame, settings: FarSettings) -> pd.DataFrame:
+    """The model frame a run builds from the store's series (`far_panel`: flows first, then the inputs)."""
+    from monitor.models.flows_at_risk import far_panel
+
+    return far_panel({c: panel[c] for c in panel.columns}, settings)
+
+
+def _stored(panel: pd.DataFrame, settings: FarSettings) -> FarResult | None:
+    """What a run on `panel` stores, read back as the next run reads it (the store's JSON round trip)."""
+    from datetime import date
+
+    from monitor.models.flows_at_risk import far_result, stored_far
+    from monitor.models.results import ModelResult
+
+    data = {c: panel[c] for c in panel.columns}
+    result = far_result("far", "Flows at risk", data, settings, date(2019, 12, 31))
+    return stored_far(ModelResult.from_dict(json.loads(json.dumps(result.to_dict()))), settings)
+
+
+@pytest.mark.parametrize("refit_every", [1, 7])
+def test_a_warm_run_fits_only_new_origins_and_equals_a_cold_run(refit_every: int) -> None:
+    settings = FarSettings(horizon=5, quantiles=(0.05, 0.5), min_obs=60, refit_every=refit_every)
+    panel = _frame(_panel(300, seed=6), settings)
+    stored = _stored(panel.iloc[:260], settings)
+    assert stored is not None
+    warm = flows_at_risk(panel, settings, stored)
+    cold = flows_at_risk(panel, settings)
+    # Exactly the same forecasts, realised values, pair counts and latest coefficients as fitting every origin.
+    pd.testing.assert_frame_equal(warm.forecasts, cold.forecasts, check_exact=True)
+    pd.testing.assert_frame_equal(warm.params, cold.params, check_exact=True)
+    assert warm.computed is not None and cold.computed is not None
+    assert len(cold.computed) == len(cold.forecasts)
+    # Forecast again: from the stored last origin (refitted then whatever the schedule), or from the fit in force
+    # there; the 40 new origins and at most refit_every - 1 before.
+    stored_last = panel.index[259]
+    assert warm.computed[0] <= stored_last and len(warm.computed) <= 41 + refit_every - 1
+    assert warm.computed.equals(cold.forecasts.index[cold.forecasts.index >= warm.computed[0]])
+
+
+def test_a_revision_inside_an_old_origins_window_refits_that_origin() -> None:
+    settings = FarSettings(horizon=5, quantiles=(0.05,), min_obs=60, refit_every=1)
+    panel = _frame(_panel(300, seed=7), settings)
+    stored = _stored(panel, settings)
+    assert stored is not None
+    revised = panel.copy()
+    day = panel.index[200]
+    revised.loc[day, "foreign_net_kospi"] += 5e6  # a large revision: the targets of origins 195..199 move
+    warm = flows_at_risk(revised, settings, stored)
+    cold = flows_at_risk(revised, settings)
+    pd.testing.assert_frame_equal(warm.forecasts, cold.forecasts, check_exact=True)
+    # Origins before the revised row keep their stored forecasts; the origin on it and every later one is fitted
+    # again, and their forecasts did change (so keeping them would have been wrong).
+    assert warm.computed is not None and warm.computed[0] == day
+    assert warm.computed.equals(cold.forecasts.index[cold.forecasts.index >= day])
+    before = stored.forecasts.loc[warm.computed, "q05"].to_numpy()
+    assert not np.array_equal(before, warm.forecasts.loc[warm.computed, "q05"].to_numpy())
+    # The same run in the other order (the revised data first, the original after) gives each its own answer.
+    again = flows_at_risk(panel, settings, _stored(revised, settings))
+    pd.testing.assert_frame_equal(again.forecasts, flows_at_risk(panel, settings).forecasts, check_exact=True)
+
+
+def test_stored_forecasts_of_other_settings_or_an_older_version_are_not_kept() -> None:
+    from datetime import date
+
+    from monitor.models.flows_at_risk import far_result, stored_far
+    from monitor.models.results import ModelResult
+
+    panel = _panel(260, seed=8)
+    settings = FarSettings(horizon=5, quantiles=(0.05,), min_obs=60)
+    other = FarSettings(horizon=5, quantiles=(0.05,), min_obs=60, drivers=DEFAULT_DRIVERS[:3])
+    data = {c: panel[c] for c in panel.columns}
+    body = json.loads(json.dumps(far_result("far", "", data, other, date(2019, 1, 2)).to_dict()))
+    assert stored_far(ModelResult.from_dict(body), other) is not None
+    assert stored_far(ModelResult.from_dict(body), settings) is None  # other drivers: fit every origin
+    body["inputs"] = None  # a result stored before the model frame was
+    assert stored_far(ModelResult.from_dict(body), other) is None
+    assert stored_far(None, settings) is None

@@ -17,6 +17,35 @@ LANES = 32  # windows solved together by the rolling kernel
 
 
 @_jit
+def cholesky_lanes(a, out, size, nl, bad):  # type: ignore[no-untyped-def]
+    """Lower Cholesky factor of the leading (size, size) block of `a` (lanes last) into `out`'s lower triangle,
+    lanes 0..nl-1; `out` may be `a` (in place: only the lower triangle is read and written). bad[q] = 1 where lane
+    q is not positive definite."""
+    for j in range(size):
+        ojj = out[j, j]
+        for q in range(nl):
+            ojj[q] = a[j, j, q]
+        for m in range(j):
+            ojm = out[j, m]
+            for q in range(nl):
+                ojj[q] -= ojm[q] * ojm[q]
+        for q in range(nl):
+            if not ojj[q] > 0.0:
+                bad[q] = 1
+            ojj[q] = np.sqrt(ojj[q])
+        for i in range(j + 1, size):
+            oij = out[i, j]
+            for q in range(nl):
+                oij[q] = a[i, j, q]
+            for m in range(j):
+                oim, ojm = out[i, m], out[j, m]
+                for q in range(nl):
+                    oij[q] -= oim[q] * ojm[q]
+            for q in range(nl):
+                oij[q] /= ojj[q]
+
+
+@_jit
 def solve_lanes(c, nl, length, n, p, horizon, orthogonal, chol, slopes, resp, wts, tmp, bad, table):  # type: ignore[no-untyped-def]
     """Shares table (N, N, lanes) of lanes 0..nl-1 from their centred cross-products c (D, D, lanes) over `length`
     rows; bad[q] = 1 where the normal equations (or S, orthogonal) are not positive definite (that lane's table is
@@ -24,29 +53,7 @@ def solve_lanes(c, nl, length, n, p, horizon, orthogonal, chol, slopes, resp, wt
     (lanes,) are scratch."""
     kx = n * p
     bad[:nl] = 0
-    # Cholesky factor of C_xx (lower).
-    for j in range(kx):
-        cjj = chol[j, j]
-        for q in range(nl):
-            cjj[q] = c[j, j, q]
-        for m in range(j):
-            cjm = chol[j, m]
-            for q in range(nl):
-                cjj[q] -= cjm[q] * cjm[q]
-        for q in range(nl):
-            if not cjj[q] > 0.0:
-                bad[q] = 1
-            cjj[q] = np.sqrt(cjj[q])
-        for i in range(j + 1, kx):
-            cij = chol[i, j]
-            for q in range(nl):
-                cij[q] = c[i, j, q]
-            for m in range(j):
-                cim, cjm = chol[i, m], chol[j, m]
-                for q in range(nl):
-                    cij[q] -= cim[q] * cjm[q]
-            for q in range(nl):
-                cij[q] /= cjj[q]
+    cholesky_lanes(c, chol, kx, nl, bad)  # C_xx = L L' (lower)
     # Slopes B = C_xx^-1 C_xy: forward then back substitution, column by column.
     for e in range(n):
         for i in range(kx):
@@ -88,24 +95,8 @@ def solve_lanes(c, nl, length, n, p, horizon, orthogonal, chol, slopes, resp, wt
         for q in range(nl):
             wts[j, q] = 1.0 if orthogonal else 1.0 / resp[0, j, j, q]
     if orthogonal:  # B = chol(S): factor resp[0] in place (lower), zero above the diagonal
+        cholesky_lanes(resp[0], resp[0], n, nl, bad)
         for j in range(n):
-            rjj = resp[0, j, j]
-            for m in range(j):
-                rjm = resp[0, j, m]
-                for q in range(nl):
-                    rjj[q] -= rjm[q] * rjm[q]
-            for q in range(nl):
-                if not rjj[q] > 0.0:
-                    bad[q] = 1
-                rjj[q] = np.sqrt(rjj[q])
-            for i in range(j + 1, n):
-                rij = resp[0, i, j]
-                for m in range(j):
-                    rim, rjm = resp[0, i, m], resp[0, j, m]
-                    for q in range(nl):
-                        rij[q] -= rim[q] * rjm[q]
-                for q in range(nl):
-                    rij[q] /= rjj[q]
             for i in range(j):
                 resp[0, i, j, :nl] = 0.0
     # Responses A_h B = sum_{l <= min(h, p)} Phi_l (A_{h-l} B), Phi_l[i, m] = slopes[(l - 1) N + m, i].

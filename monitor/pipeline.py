@@ -597,20 +597,11 @@ def trace(ev: engine.Evaluation) -> RuleTrace:
 
 def firing_mask(ev: engine.Evaluation) -> np.ndarray:
     """Where the rule was firing over its history: from each episode's start up to its end (excluded; still
-    firing: to the last observation). The episodes of `engine.episodes`, without their peaks, which the charts
-    do not show and which cost more than the replay itself."""
-    frame = ev.frame
-    transitions = engine.replay(
-        engine.AlertState(ev.fingerprint, ev.rule.name, ev.labels), frame, ev.rule.for_, ev.rule.keep_firing_for
-    )
-    ends = sorted(t.obs_date for t in transitions if t.to_state == engine.RESOLVED)
-    days = frame.index.to_numpy(dtype="datetime64[ns]")
+    firing: to the last observation)."""
+    days = ev.frame.index.to_numpy(dtype="datetime64[ns]")
     firing = np.zeros(len(days), dtype=bool)
-    for t in transitions:
-        if t.to_state != engine.FIRING:
-            continue
-        end = next((d for d in ends if d > t.obs_date), None)
-        during = days >= np.datetime64(t.obs_date, "ns")
+    for fired, end in engine.firing_periods(ev):
+        during = days >= np.datetime64(fired, "ns")
         if end is not None:
             during &= days < np.datetime64(end, "ns")
         firing |= during

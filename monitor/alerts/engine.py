@@ -173,18 +173,28 @@ def episode(ev: Evaluation, values: pd.Series, pending_since: date, start: date,
 def episodes(ev: Evaluation, frame: pd.DataFrame | None = None) -> list[Episode]:
     """Replay the whole history of an evaluation through the state machine and list its firing episodes."""
     frame = ev.frame if frame is None else frame
-    st = AlertState(ev.fingerprint, ev.rule.name, ev.labels)
-    transitions = replay(st, frame, ev.rule.for_, ev.rule.keep_firing_for)
-    ends = sorted(t.obs_date for t in transitions if t.to_state == RESOLVED)
+    transitions = _replay_history(ev, frame)
     pendings = [t.obs_date for t in transitions if t.to_state == PENDING]
     out = []
-    for t in transitions:
-        if t.to_state != FIRING:
-            continue
-        end = next((d for d in ends if d > t.obs_date), None)
-        since = max((d for d in pendings if d <= t.obs_date), default=t.obs_date)
-        out.append(episode(ev, frame["value"], since, t.obs_date, end))
+    for fired, end in _periods(transitions):
+        since = max((d for d in pendings if d <= fired), default=fired)
+        out.append(episode(ev, frame["value"], since, fired, end))
     return out
+
+
+def firing_periods(ev: Evaluation) -> list[tuple[date, date | None]]:
+    """The episodes' (fired on, resolved on; None while still firing), without `episodes`' peaks and values (the
+    charts shade these periods and need nothing more)."""
+    return _periods(_replay_history(ev, ev.frame))
+
+
+def _replay_history(ev: Evaluation, frame: pd.DataFrame) -> list[Transition]:
+    return replay(AlertState(ev.fingerprint, ev.rule.name, ev.labels), frame, ev.rule.for_, ev.rule.keep_firing_for)
+
+
+def _periods(transitions: Sequence[Transition]) -> list[tuple[date, date | None]]:
+    ends = sorted(t.obs_date for t in transitions if t.to_state == RESOLVED)
+    return [(t.obs_date, next((d for d in ends if d > t.obs_date), None)) for t in transitions if t.to_state == FIRING]
 
 
 # ------------------------------------------------------------------------------------------------------------

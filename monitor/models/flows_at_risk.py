@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.errors import InputDataError
+from monitor.models.incremental import revised
 from monitor.models.results import ModelResult
 
 TRANSFORMS = ("level", "diff", "log_diff")
@@ -272,13 +273,13 @@ def _kept(
 
 
 def first_change(old: pd.DataFrame, new: pd.DataFrame) -> int:
-    """The first row of `new` that differs from `old`: another date, a value revised, appearing or gone (compared
-    exactly: a stored frame reads back bit-identical), or the first row past `old`'s end."""
+    """The first row of `new` that differs from `old`: another date, a value revised (`incremental.revised`),
+    appearing or gone, or the first row past `old`'s end."""
     if list(old.columns) != list(new.columns):
         return 0
     n = min(len(old), len(new))
-    a, b = old.to_numpy(dtype=float)[:n], new.to_numpy(dtype=float)[:n]
-    same = np.asarray(old.index[:n] == new.index[:n]) & ((a == b) | (np.isnan(a) & np.isnan(b))).all(axis=1)
+    same_dates = np.asarray(old.index[:n] == new.index[:n])
+    same = same_dates & ~revised(old.to_numpy(dtype=float)[:n], new.to_numpy(dtype=float)[:n])
     return n if same.all() else int(np.argmin(same))
 
 

@@ -73,6 +73,15 @@ def full_plan(frame: pd.DataFrame, window: int, why: str, *, stored: bool = True
     return UpdatePlan(ends, np.ones(len(ends), dtype=bool), len(ends), 0, None, True, why, stored)
 
 
+def revised(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Per row of two frames' values on the same dates: True where a value moved by more than REVISED of its
+    column's size, or appeared or went missing (the one reading of "revised" of every model that reuses stored
+    work)."""
+    scale = np.maximum(np.nanmax(np.abs(old), axis=0, initial=0.0), np.finfo(float).tiny)
+    moved = np.abs(new - old) > REVISED * scale
+    return np.asarray((moved | (np.isnan(old) != np.isnan(new))).any(axis=1))
+
+
 def plan_update(stored: pd.DataFrame | None, frame: pd.DataFrame, window: int, stored_ends: pd.Index) -> UpdatePlan:
     """Plan today's rolling windows of `frame` against the `stored` model frame whose windows ended at
     `stored_ends` (the stored rolling result's dates)."""
@@ -94,10 +103,7 @@ def plan_update(stored: pd.DataFrame | None, frame: pd.DataFrame, window: int, s
         what = "ends" if k == len(frame) else "has other dates"
         first = stored.index[k]
         return full(f"today's data {what} from {first:%Y-%m-%d} on, inside the stored windows")
-    old = stored.to_numpy(dtype=float)
-    new = frame.to_numpy(dtype=float)[: len(stored)]
-    scale = np.maximum(np.abs(old).max(axis=0), np.finfo(float).tiny)
-    revised_rows = (np.abs(new - old) > REVISED * scale).any(axis=1)
+    revised_rows = revised(stored.to_numpy(dtype=float), frame.to_numpy(dtype=float)[: len(stored)])
     dirty = np.zeros(len(frame), dtype=bool)
     dirty[: len(stored)] = revised_rows
     dirty[len(stored) :] = True  # new rows

@@ -42,6 +42,7 @@ from monitor.notify.outbox import DeliveryReport
 from monitor.spec import ModelSpec
 from reports.charts import FORMATS
 from reports.context import RuleTrace, load_brief, load_context
+from reports.drawing import Painters
 from reports.export import DRY_RUN, REPORT_ONLY, ExportResult, export_all, export_dir
 from reports.mail import renderer
 from series import calendars, sources
@@ -165,10 +166,13 @@ def run_daily(
     env: Mapping[str, str],
     log: logging.Logger,
     started: Callable[[int], None] | None = None,
+    painters: Painters | None = None,
 ) -> RunOutcome:
     """One run as of a date: every step, the run recorded in the store. Raises only for the lock and config.
-    `started` is told the run's id once it is recorded."""
-    with _store_for(config, request, log) as store:
+    `started` is told the run's id once it is recorded. painters: the chart-drawing processes to use (a
+    backfill shares one pool across its dates); without, the run starts its own before it fetches, so that they
+    are ready when the charts are drawn."""
+    with _store_for(config, request, log) as store, _drawing(config, painters) as drawing:
         run_id = store.begin_run(request.kind, request.as_of, command=f"monitor {request.kind}")
         if started is not None:
             started(run_id)
@@ -183,7 +187,7 @@ def run_daily(
                 with contained(out, "notify", log):
                     out.dispatch, out.delivery = notify(config, store, out.daily, out.rules, request, env, log)
             with contained(out, "export", log):
-                out.exports = export(config, store, request, out, log)
+                out.exports = export(config, store, request, out, log, drawing)
         except BaseException as e:
             # Best effort: when the disk is what failed, recording the failure fails too, and the first error is
             # the one to report.
@@ -508,7 +512,14 @@ def dry_run_mail(config: Config, as_of: date) -> Path:
     return export_dir(config.exports_dir(), as_of, DRY_RUN) / "mail"
 
 
-def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, log: logging.Logger) -> ExportResult:
+def export(
+    config: Config,
+    store: Store,
+    request: RunRequest,
+    out: RunOutcome,
+    log: logging.Logger,
+    painters: Painters | None = None,
+) -> ExportResult:
     """Charts (PNG, SVG, PDF), CSV tables, run.json and report.html in exports/<as_of>/ (a dry run's in
     exports/<as_of>/dry-run/)."""
     run = out.rules
@@ -534,7 +545,7 @@ def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, l
         preferred=config.preferred_specs(),
     )
     variant = DRY_RUN if request.dry_run else ""  # a dry run never replaces the run's own report
-    result = export_all(ctx, config.exports_dir(), request.formats, run=summary, variant=variant)
+    result = export_all(ctx, config.exports_dir(), request.formats, run=summary, variant=variant, painters=painters)
     event(
         log,
         "export",
@@ -549,7 +560,7 @@ def export(config: Config, store: Store, request: RunRequest, out: RunOutcome, l
 def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -> ExportResult:
     """`monitor report`: the exports for a date from what the store holds, without fetching or stepping any
     alert state (the rules are evaluated for their history; current alerts come from the stored state)."""
-    with Store.open(config.store_path()) as store:
+    with Store.open(config.store_path()) as store, painters_for(config) as painters:
         results = load_results(store, as_of)
         data = load_rule_data(store, config.series_infos().values(), as_of, results=rolling_results(results))
         evaluations = []
@@ -574,7 +585,7 @@ def report_only(config: Config, as_of: date, formats: Sequence[str] = FORMATS) -
             run={"as_of": as_of.isoformat(), "status": "report only"},
             preferred=config.preferred_specs(),
         )
-        return export_all(ctx, config.exports_dir(), formats, variant=REPORT_ONLY)
+        return export_all(ctx, config.exports_dir(), formats, variant=REPORT_ONLY, painters=painters)
 
 
 def trace(ev: engine.Evaluation) -> RuleTrace:
@@ -639,6 +650,20 @@ def failed_series(fetches: Sequence[FetchOutcome]) -> dict[str, str]:
 def rolling_results(results: Mapping[str, ModelResult]) -> dict[str, pd.DataFrame]:
     """Model name -> its per-date (rolling or TVP) results, for the spillover rules."""
     return {name: r.rolling for name, r in results.items() if r.rolling is not None and not r.error}
+
+
+def painters_for(config: Config) -> Painters:
+    """The pool of chart-drawing processes `[run] chart_workers` asks for (default: one per core, at most 4)."""
+    return Painters(config.run.chart_workers)
+
+
+@contextlib.contextmanager
+def _drawing(config: Config, painters: Painters | None) -> Iterator[Painters]:
+    if painters is not None:  # the caller's, for several runs: it closes them
+        yield painters
+        return
+    with painters_for(config) as own:
+        yield own
 
 
 @contextlib.contextmanager

@@ -13,19 +13,16 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from matplotlib import rc_context
-from matplotlib.figure import Figure
 
 from monitor.models.groups import group_summary
 from reports import charts
 from reports.context import ReportContext
+from reports.drawing import Painters, draw_all
 from reports.html import render_report
-from reports.style import DPI, house_style
 from series import numbers
 
 
@@ -63,33 +60,29 @@ def export_all(
     formats: Sequence[str] = charts.FORMATS,
     run: Mapping[str, Any] | None = None,
     variant: str = "",
+    painters: Painters | None = None,
 ) -> ExportResult:
+    """painters: processes to share the drawing with (reports.drawing); without, every chart is drawn here."""
     out = export_dir(root, ctx.as_of, variant)
     (out / "charts").mkdir(parents=True, exist_ok=True)
     drawn: dict[str, list[Path]] = {}
     pngs: dict[str, bytes] = {}
     skipped: dict[str, str] = {}
     failed: dict[str, str] = {}
-    for name in charts.names():
-        try:
-            fig = charts.render(name, ctx)
-            images = {fmt: figure_bytes(fig, fmt) for fmt in dict.fromkeys(("png", *formats))}
-        except charts.ChartSkipped as e:
-            skipped[name] = str(e)
-            continue
-        except Exception as e:
-            # A chart that fails (a bug, data nobody foresaw) costs that chart only; the run reports it.
-            text = " ".join(str(e).split())
-            failed[name] = f"draw: unexpected {type(e).__name__}" + (f": {text}" if text else "")
-            skipped[name] = f"failed: {failed[name]}"
-            continue
-        pngs[name] = images["png"]
-        files: list[Path] = []
-        for fmt in formats:
-            path = out / "charts" / f"{name}.{fmt}"
-            _write_bytes(path, images[fmt])
-            files.append(path)
-        drawn[name] = files
+    for chart in draw_all(ctx, charts.names(), formats, painters):
+        if chart.failed:
+            failed[chart.name] = chart.failed
+            skipped[chart.name] = f"failed: {chart.failed}"
+        elif chart.skipped:
+            skipped[chart.name] = chart.skipped
+        else:
+            pngs[chart.name] = chart.images["png"]
+            files: list[Path] = []
+            for fmt in formats:
+                path = out / "charts" / f"{chart.name}.{fmt}"
+                _write_bytes(path, chart.images[fmt])
+                files.append(path)
+            drawn[chart.name] = files
     if failed:
         # run.json and the report's problem list name the failed charts too.
         run = _with_problems(run if run is not None else ctx.run, chart_problems(failed))
@@ -109,26 +102,6 @@ def _with_problems(run: Mapping[str, Any], problems: list[str]) -> dict[str, Any
     if "exit_code" in run:  # a daily run's summary: now done with errors
         out.update(status="errors", exit_code=1)
     return out
-
-
-# No timestamps in the files: re-running a date rewrites byte-identical charts.
-_METADATA = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
-# PDF text as Type 3 fonts: the same DejaVu glyphs, embedded as drawing procedures for the characters used. Type 42
-# made matplotlib subset the whole TrueType font with fontTools for every file, about 0.7 s a chart and half of a
-# warm daily run (bench/daily.py); Type 3 costs about a fifth of that and looks the same. The 14 core fonts would
-# be cheaper still but cannot draw the labels' non-Latin-1 characters (the won sign).
-_SAVE_RC = {"pdf": {"pdf.fonttype": 3}}
-# PNG: zlib level 1 instead of Pillow's 6: a third less encoding time (the largest single cost of a PNG export)
-# for files about 13% larger (measured on the replay's charts: 1.39 MB against 1.24 MB for all of them).
-_SAVE_KWARGS: dict[str, dict[str, Any]] = {"png": {"pil_kwargs": {"compress_level": 1}}}
-
-
-def figure_bytes(fig: Figure, fmt: str) -> bytes:
-    """The figure saved in one format; export_all saves every format from the one figure each chart draws."""
-    buffer = BytesIO()
-    with house_style(), rc_context(_SAVE_RC.get(fmt, {})):  # type: ignore[arg-type]
-        fig.savefig(buffer, format=fmt, dpi=DPI, metadata=_METADATA.get(fmt, {}), **_SAVE_KWARGS.get(fmt, {}))
-    return buffer.getvalue()
 
 
 def _write_tables(ctx: ReportContext, out: Path) -> None:

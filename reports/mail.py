@@ -64,7 +64,7 @@ def chart_data(alert: Alert, ev: Evaluation, as_of: date) -> ChartData:
 
 def alert_chart(cd: ChartData) -> bytes:
     """The chart as PNG (for mail)."""
-    from reports.export import figure_bytes
+    from reports.drawing import figure_bytes
 
     return figure_bytes(alert_figure(cd), "png")
 

@@ -30,7 +30,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from series import calendars, sources
-from series.calendars import period_end
+from series.calendars import period_ends
 from series.errors import SourceError, StoreError
 from series.failures import LOCAL_SOURCES, failure_lines, no_network, no_network_line
 from series.http import ReplayTransport, Transport, host_of
@@ -154,8 +154,7 @@ def to_observations(
         out["realtime_start"] = pd.to_datetime(out["realtime_start"]).dt.normalize()
     else:
         lag = pd.Timedelta(days=spec.release_lag_days)
-        # to_datetime: an empty fetch (a header-only file, a date before the first row) still gets a date column.
-        out["realtime_start"] = pd.to_datetime([period_end(d, spec.freq) + lag for d in out["date"]])
+        out["realtime_start"] = period_ends(pd.DatetimeIndex(out["date"]), spec.freq) + lag
         if not point_in_time:
             # A live fetch proves the value is known today, whatever the usual publication lag says.
             out["realtime_start"] = out["realtime_start"].clip(upper=cutoff)

@@ -45,6 +45,17 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     guard(monkeypatch)
 
 
+@pytest.fixture(autouse=True)
+def _charts_drawn_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run started in the test process draws its charts there, unless its config or the test asks for more
+    processes: a drawing process spawned for each of the suite's runs would cost seconds of the two cores that
+    pytest-xdist already keeps busy. tests/reports/test_drawing.py tests the pool itself, and the acceptance
+    run in tests/monitor/pipeline/test_run.py re-runs its date with `chart_workers = 2`."""
+    import reports.drawing
+
+    monkeypatch.setattr(reports.drawing, "default_workers", lambda: 1)
+
+
 def guard(monkeypatch: pytest.MonkeyPatch) -> None:
     """No socket but loopback, no key from the shell: for each test, and for the session fixtures that run."""
     real_connect = socket.socket.connect

@@ -27,6 +27,7 @@ from monitor.errors import MonitorError
 if TYPE_CHECKING:
     from monitor.config import Config
     from monitor.pipeline import RunOutcome, RunRequest
+    from reports.drawing import Painters
 
 LogFormatOpt = Annotated[
     str, typer.Option("--log-format", help="human (a terminal), json (one object per line) or auto.")
@@ -111,7 +112,7 @@ def backfill(
     log_format: LogFormatOpt = "auto",
 ) -> None:
     """Run every KRX session in a range as of its own date (models, rules, exports); sends no e-mail."""
-    from monitor.pipeline import RunRequest
+    from monitor.pipeline import RunRequest, painters_for
     from series import calendars
 
     cfg = load(config)
@@ -127,17 +128,20 @@ def backfill(
     log = _log(log_format, cfg)
     now = today(cfg.run.timezone)
     worst = 0
-    for day in days:
-        request = RunRequest(
-            as_of=day, today=now, replay=_replay_dir(replay), catch_up=False, notify=False, kind="backfill"
-        )
-        worst = max(worst, _run_daily(cfg, request, dict(os.environ), log).exit_code)
+    with painters_for(cfg) as painters:  # one pool of chart-drawing processes for every date
+        for day in days:
+            request = RunRequest(
+                as_of=day, today=now, replay=_replay_dir(replay), catch_up=False, notify=False, kind="backfill"
+            )
+            worst = max(worst, _run_daily(cfg, request, dict(os.environ), log, painters).exit_code)
     log.info("backfilled %d sessions from %s to %s", len(days), days[0], days[-1])
     if worst:
         raise typer.Exit(worst)
 
 
-def _run_daily(cfg: Config, request: RunRequest, env: dict[str, str], log: logging.Logger) -> RunOutcome:
+def _run_daily(
+    cfg: Config, request: RunRequest, env: dict[str, str], log: logging.Logger, painters: Painters | None = None
+) -> RunOutcome:
     """One run, stopped cleanly by SIGTERM or SIGINT: the pipeline records the run as interrupted and releases
     the lock on the way out; here the stop is logged and said in one line, with exit 128 + the signal."""
     from monitor.logs import event
@@ -146,7 +150,7 @@ def _run_daily(cfg: Config, request: RunRequest, env: dict[str, str], log: loggi
     started: list[int] = []
     try:
         with stop_on_signals():
-            return run_daily(cfg, request, env, log, started=started.append)
+            return run_daily(cfg, request, env, log, started=started.append, painters=painters)
     except Interrupted as e:
         which = f"run {started[0]} as of {request.as_of}" if started else f"run as of {request.as_of} (not begun)"
         message = (

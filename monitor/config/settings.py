@@ -22,6 +22,8 @@ class RunBlock(Block):
     calendar: str = "XKRX"  # the session calendar of the daily run
     catch_up_days: int = Field(5, ge=0, le=31)
     heartbeat_url: str = ""
+    # Processes drawing the charts, the run's own included; absent: one per core, at most 4. 1: all in the run.
+    chart_workers: int | None = Field(None, ge=1, le=64)
 
     @field_validator("timezone")
     @classmethod

@@ -20,6 +20,7 @@ import csv
 import io
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -130,7 +131,7 @@ def decode(body: bytes) -> str:
         raise SourceSchemaError("the MOF file is neither UTF-8 nor Shift-JIS text") from None
 
 
-def jgb_date(text: str) -> pd.Timestamp:
+def jgb_date(text: str) -> datetime:
     """`2026/3/27` or the era form `R8.3.27` (Reiwa 8) -> Timestamp; anything else is a schema error."""
     text = text.strip()
     if m := WESTERN_DATE.fullmatch(text):
@@ -141,7 +142,7 @@ def jgb_date(text: str) -> pd.Timestamp:
     else:
         raise SourceSchemaError(f"unreadable date {text[:20]!r} in the MOF file (expected 2026/3/27 or R8.3.27)")
     try:
-        return pd.Timestamp(year, month, day)
+        return datetime(year, month, day)  # a plain datetime: a Timestamp per row was half of reading the file
     except ValueError:
         raise SourceSchemaError(f"impossible date {text!r} in the MOF file") from None
 

@@ -360,7 +360,7 @@ def test_labels_are_drawn_as_written_never_as_mathtext(fixture):
     """`US$_$` between two dollars used to be parsed as mathtext, and failed the figure (and the run)."""
     from dataclasses import replace
 
-    from reports.export import figure_bytes
+    from reports.drawing import figure_bytes
 
     ctx, _ = fixture
     label = "KRW per US$_$ (noon, $x^2$)"

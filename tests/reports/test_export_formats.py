@@ -6,7 +6,7 @@ import re
 
 from matplotlib.figure import Figure
 
-from reports.export import figure_bytes
+from reports.drawing import figure_bytes
 
 
 def _figure() -> Figure:
@@ -37,7 +37,7 @@ def test_a_settled_figure_is_drawn_once_per_save(monkeypatch):
     """settle() leaves no layout engine: savefig then draws once, not once without output and once for real."""
     from matplotlib.figure import Figure
 
-    from reports.export import figure_bytes
+    from reports.drawing import figure_bytes
     from reports.style import figure, house_style, settle
 
     with house_style():

@@ -108,6 +108,9 @@ def test_acceptance_replay_as_of_2026_03_27_then_a_rerun_changes_nothing(replay,
         events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
         assert {"fetch", "model", "alert", "export", "run.done"} <= {e["event"] for e in events}
 
+        # The re-run shares its charts with a second drawing process (the first drew them all in this one).
+        written = {p.name: p.read_bytes() for p in [*(out / "charts").iterdir(), out / "report.html"]}
+        config.write_text(config.read_text().replace("[run]\n", "[run]\nchart_workers = 2\n", 1))
         again = run(args)
         capsys.readouterr()
         with Store.open(tmp_path / "data" / "monitor.sqlite") as store:
@@ -116,6 +119,8 @@ def test_acceptance_replay_as_of_2026_03_27_then_a_rerun_changes_nothing(replay,
             assert [r["status"] for r in store.runs(2)] == ["errors", "errors"]
         assert again == first
         assert len(recorder.messages) == 1  # nothing sent again
+        # The same files, byte for byte, whichever process drew each chart.
+        assert {p.name: p.read_bytes() for p in [*(out / "charts").iterdir(), out / "report.html"]} == written
 
 
 @pytest.mark.slow

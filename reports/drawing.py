@@ -120,6 +120,8 @@ class Painters:
 
     def close(self) -> None:
         if self._pool is not None:
+            if self._claims is not None:  # an export stopped halfway (Ctrl-C, SIGTERM): workers take no next chart
+                self._claims.reset(0)
             self._pool.shutdown(wait=True)
             self._pool = None
 

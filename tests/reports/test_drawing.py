@@ -103,3 +103,14 @@ def test_chart_workers_out_of_range_is_a_config_error(workers, tmp_path):
     path.write_text((repo / "config.toml").read_text().replace("[run]\n", f"[run]\nchart_workers = {workers}\n", 1))
     with pytest.raises(MonitorError, match="chart_workers"):
         load_config(path)
+
+
+def test_closing_the_pool_mid_export_stops_its_workers_after_their_current_chart(report_fixture):
+    """Ctrl-C or SIGTERM during the export: the run closes the pool, whose workers take no further chart (and the
+    run does not wait for them to draw the rest)."""
+    ctx, _ = report_fixture
+    names = charts.names()
+    with Painters(2) as painters:
+        [drain] = painters._hand_out(ctx, names, ("png", "svg", "pdf"))
+    # Closed the moment the charts were handed out: the worker drew the one it had begun, if any.
+    assert len(drain.result(timeout=120)) <= 1 < len(names)

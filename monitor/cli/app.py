@@ -11,6 +11,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rich's formatter was a third of `monitor --help` (README, Performance)
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -31,6 +31,8 @@ def imported(*args: str) -> set[str]:
 def test_help_imports_no_modelling_plotting_or_pandas() -> None:
     mods = imported("--help")
     assert not mods & {*HEAVY, "pandas"}, mods & {*HEAVY, "pandas"}
+    # Plain help: rich's help formatter (and the markdown parser it loads) was a third of `--help`.
+    assert not mods & {"rich", "markdown_it"}, mods & {"rich", "markdown_it"}
 
 
 def test_check_config_imports_no_modelling_plotting_or_pandas() -> None:

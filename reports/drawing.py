@@ -16,9 +16,9 @@ drawn here.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import gc
 import itertools
+import logging
 import multiprocessing
 import os
 import pickle
@@ -36,6 +36,8 @@ from reports import charts
 from reports.context import ReportContext
 from reports.png import figure_png
 from reports.style import DPI, house_style
+
+log = logging.getLogger(__name__)
 
 MAX_WORKERS = 4  # beyond a few cores the charts left for each are too few to pay for starting a process
 
@@ -107,15 +109,26 @@ class Painters:
         self._claims: _Claims | None = None
 
     def start(self) -> Painters:
-        """Start the processes now (they import the chart code while the caller goes on)."""
-        if self.extra and self._pool is None:
+        """Start the processes now (they import the chart code while the caller goes on). When they cannot start
+        (no shared-memory semaphores in a container, a process limit), every chart is drawn in this process and a
+        warning says why: the run never depends on the pool."""
+        if not self.extra or self._pool is not None:
+            return self
+        pool = None
+        try:
             context = multiprocessing.get_context("spawn")
-            self._claims = _Claims(context.Lock(), context.RawValue("i", 0), context.RawValue("i", 0))
-            self._pool = ProcessPoolExecutor(
-                self.extra, mp_context=context, initializer=_worker_start, initargs=(self._claims,)
-            )
+            claims = _Claims(context.Lock(), context.RawValue("i", 0), context.RawValue("i", 0))
+            pool = ProcessPoolExecutor(self.extra, mp_context=context, initializer=_worker_start, initargs=(claims,))
             for _ in range(self.extra):  # a pool spawns a process per task submitted while none is idle
-                self._pool.submit(_ready)
+                pool.submit(_ready)
+        except (OSError, RuntimeError) as e:
+            if pool is not None:
+                pool.shutdown(wait=False)
+            why = " ".join(str(e).split()) or type(e).__name__
+            log.warning("charts drawn in the run's process only: the drawing processes could not start (%s)", why)
+            self.extra = 0
+            return self
+        self._claims, self._pool = claims, pool
         return self
 
     def close(self) -> None:
@@ -141,8 +154,13 @@ class Painters:
         while drains and claims is not None and (i := claims.take_last()) is not None:
             done[shared[i]] = draw(shared[i], ctx, formats)
         for drain in drains:
-            with contextlib.suppress(Exception):  # a worker died (killed, out of memory): its claims are drawn below
+            try:
                 done.update(drain.result())
+            except Exception as e:  # a worker died (killed, out of memory): what it claimed is drawn below
+                log.warning(
+                    "a chart-drawing process stopped (%s): its charts are drawn in the run's process",
+                    type(e).__name__,
+                )
         for name in shared:
             if name not in done:
                 done[name] = draw(name, ctx, formats)
@@ -158,7 +176,10 @@ class Painters:
         token, blob = (os.getpid(), next(self._tokens)), pickle.dumps(ctx, pickle.HIGHEST_PROTOCOL)
         try:
             return [self._pool.submit(_drain, token, blob, tuple(shared), tuple(formats)) for _ in range(self.extra)]
-        except RuntimeError:  # the pool broke (a worker died) before this export: everything is drawn here
+        except RuntimeError as e:  # the pool broke (a worker died) before this export: everything is drawn here
+            log.warning(
+                "the chart-drawing processes stopped (%s): the charts are drawn in the run's process", type(e).__name__
+            )
             self._claims.reset(0)
             return []
 

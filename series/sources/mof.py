@@ -132,7 +132,7 @@ def decode(body: bytes) -> str:
 
 
 def jgb_date(text: str) -> datetime:
-    """`2026/3/27` or the era form `R8.3.27` (Reiwa 8) -> Timestamp; anything else is a schema error."""
+    """`2026/3/27` or the era form `R8.3.27` (Reiwa 8) -> datetime; anything else is a schema error."""
     text = text.strip()
     if m := WESTERN_DATE.fullmatch(text):
         year, month, day = (int(g) for g in m.groups())

@@ -43,7 +43,7 @@ def test_exports_drawn_with_a_pool_are_byte_identical_to_exports_drawn_here(repo
     assert _files(tmp_path) == _files(root)
 
 
-def test_a_pool_whose_workers_died_costs_nothing(report_exported, tmp_path):
+def test_a_pool_whose_workers_died_costs_nothing(report_exported, tmp_path, caplog):
     """A worker killed (the OOM killer, an operator) before the charts: every chart is drawn here instead."""
     ctx, serial, root = report_exported
     with Painters(2) as painters:
@@ -53,6 +53,28 @@ def test_a_pool_whose_workers_died_costs_nothing(report_exported, tmp_path):
         pooled = export_all(ctx, tmp_path, run=RUN, painters=painters)
     assert set(pooled.charts) == set(serial.charts) and not pooled.failed
     assert _files(tmp_path) == _files(root)
+    # Said once, in a line (the pool broke either before the export's tasks or under them).
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "reports.drawing"]
+    assert "stopped (BrokenProcessPool)" in warning and warning.endswith("drawn in the run's process")
+
+
+def test_a_pool_that_cannot_start_leaves_every_chart_to_this_process(report_fixture, monkeypatch, caplog):
+    """No shared-memory semaphores (some containers), a process limit: one warning, and the charts all drawn."""
+    ctx, _ = report_fixture
+
+    def no_semaphores(method):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(drawing.multiprocessing, "get_context", no_semaphores)
+    with Painters(2) as painters:
+        assert painters.extra == 0
+        [result] = painters.draw_all(ctx, ["krw_usd"], ("png",))
+    assert result.images["png"].startswith(b"\x89PNG")
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "reports.drawing"]
+    assert warning == (
+        "charts drawn in the run's process only: the drawing processes could not start "
+        "([Errno 38] Function not implemented)"
+    )
 
 
 def test_a_chart_registered_by_the_caller_is_drawn_in_this_process(report_fixture, monkeypatch):
